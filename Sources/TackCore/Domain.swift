@@ -1,0 +1,109 @@
+import Foundation
+
+/// What a user is on the platform; only clients create rooms.
+public enum Role: String, Sendable, Codable, CaseIterable {
+    case client
+    case freelancer
+}
+
+/// A person who talks in rooms, known by a unique name.
+public struct User: Sendable, Hashable, Codable {
+    public var name: String
+    public var role: Role
+    public var createdAt: Date
+
+    public init(name: String, role: Role, createdAt: Date) {
+        self.name = name
+        self.role = role
+        self.createdAt = createdAt
+    }
+}
+
+/// A conversation with one person or a group, and everything attached to it.
+public struct Room: Sendable, Hashable, Codable {
+    public var id: RoomID
+    public var name: String
+    public var creator: String
+    public var members: [String]
+    public var createdAt: Date
+
+    public init(id: RoomID, name: String, creator: String, members: [String], createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.creator = creator
+        self.members = members
+        self.createdAt = createdAt
+    }
+}
+
+/// A file attached to a room; its bytes live in the blob store under `sha256`.
+public struct Attachment: Sendable, Hashable, Codable {
+    public var id: AttachmentID
+    public var room: RoomID
+    public var name: String
+    public var size: Int64
+    public var contentType: String
+    public var sha256: ContentHash
+    public var uploader: String
+    public var createdAt: Date
+
+    public init(
+        id: AttachmentID, room: RoomID, name: String, size: Int64, contentType: String,
+        sha256: ContentHash, uploader: String, createdAt: Date
+    ) {
+        self.id = id
+        self.room = room
+        self.name = name
+        self.size = size
+        self.contentType = contentType
+        self.sha256 = sha256
+        self.uploader = uploader
+        self.createdAt = createdAt
+    }
+}
+
+/// A message in a room, with the attachments it carries.
+public struct Message: Sendable, Hashable, Codable {
+    public var id: MessageID
+    public var room: RoomID
+    public var author: String
+    public var text: String
+    public var attachments: [Attachment]
+    public var createdAt: Date
+
+    public init(id: MessageID, room: RoomID, author: String, text: String, attachments: [Attachment], createdAt: Date) {
+        self.id = id
+        self.room = room
+        self.author = author
+        self.text = text
+        self.attachments = attachments
+        self.createdAt = createdAt
+    }
+}
+
+/// One page of a newest-first listing and the cursor that continues it.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var next: PageCursor?
+
+    public init(items: [Item], next: PageCursor?) {
+        self.items = items
+        self.next = next
+    }
+}
+
+/// Where a newest-first listing continues: strictly older than the row with this sequence number.
+///
+/// Opaque to clients (a short token), so the ordering key can change without breaking them.
+public struct PageCursor: Sendable, Hashable {
+    public var before: Int64
+
+    public init(before: Int64) { self.before = before }
+
+    public init?(token: String) {
+        guard token.hasPrefix("c"), let value = Int64(token.dropFirst()), value > 0 else { return nil }
+        self.before = value
+    }
+
+    public var token: String { "c\(before)" }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TackCore
+import TackStorage
+
+/// Uploading, listing, reading and deleting attachments.
+struct AttachmentRoutes: Sendable {
+    let catalog: any Catalog
+    let blobs: any BlobStore
+    let limits: Limits
+    var access: RoomAccess { RoomAccess(catalog: catalog) }
+
+    func register(on router: RouterGroup<TackRequestContext>) {
+        router.post("rooms/{room}/attachments", use: upload)
+        router.get("rooms/{room}/attachments", use: list)
+        router.get("attachments/{id}", use: show)
+        router.get("attachments/{id}/content", use: content)
+        router.head("attachments/{id}/content", use: content)
+        router.delete("attachments/{id}", use: delete)
+    }
+
+    @Sendable func upload(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let room = try await access.room(context.parameters.require("room"), visibleTo: user)
+        // Refuse a declared over-size body before reading a byte of it.
+        if let declared = request.headers[.contentLength].flatMap({ Int64($0) }), declared > limits.maxUploadBytes {
+            throw TackError(.tooLarge, code: "too_large",
+                            "the file is \(declared) bytes; the limit is \(limits.maxUploadBytes) bytes")
+        }
+        let expected = try ContentDigest.sha256(fromHeader: request.headers[.contentDigest])
+        let contentType = request.headers[.contentType]
+        let boundary = try contentType.flatMap { try MultipartFileSequence<RequestBody>.boundary(contentType: $0) }
+
+        var ingestRequest = IngestRequest(
+            room: room.id, uploader: user.name, name: nil, declaredType: boundary == nil ? contentType : nil,
+            expectedDigest: expected, limit: limits.maxUploadBytes)
+        let ingest = AttachmentIngest(blobs: blobs, catalog: catalog)
+        let attachment: Attachment
+        if let boundary {
+            ingestRequest.name = try queryName(request)
+            let fileName = MultipartFileSequence<RequestBody>.FileNameBox()
+            let file = MultipartFileSequence(base: request.body, boundary: boundary, fileName: fileName)
+            attachment = try await ingest.ingest(file, request: ingestRequest) {
+                try fileName.value.withLock { $0 }.map { try AttachmentName.validate($0, maxBytes: limits.maxNameBytes) }
+            }
+        } else {
+            ingestRequest.name = try headerName(request) ?? queryName(request)
+            attachment = try await ingest.ingest(request.body, request: ingestRequest)
+        }
+        context.logger.info("stored attachment", metadata: [
+            "attachment": "\(attachment.id)", "room": "\(room.id)", "size": "\(attachment.size)",
+            "sha256": "\(attachment.sha256.hex)",
+        ])
+        var response = try JSONBody.response(AttachmentJSON(attachment), status: .created)
+        response.headers[.location] = "/v1/attachments/\(attachment.id)"
+        return response
+    }
+
+    private func headerName(_ request: Request) throws -> String? {
+        guard let header = request.headers[.contentDisposition],
+              let raw = try ContentDisposition.fileName(fromHeader: header)
+        else { return nil }
+        return try AttachmentName.validate(raw, maxBytes: limits.maxNameBytes)
+    }
+
+    private func queryName(_ request: Request) throws -> String? {
+        guard let raw = request.uri.queryParameters["name"] else { return nil }
+        let decoded = String(raw).removingPercentEncoding ?? String(raw)
+        return try AttachmentName.validate(decoded, maxBytes: limits.maxNameBytes)
+    }
+
+    @Sendable func list(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let room = try await access.room(context.parameters.require("room"), visibleTo: context.requireUser())
+        let (limit, cursor) = try Paging.parse(request, limits: limits)
+        let page = try await catalog.attachments(in: room.id, limit: limit, cursor: cursor)
+        return try JSONBody.response(PageJSON(items: page.items.map(AttachmentJSON.init), next: page.next?.token))
+    }
+
+    @Sendable func show(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
+        return try JSONBody.response(AttachmentJSON(attachment))
+    }
+
+    @Sendable func delete(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let (attachment, room) = try await access.attachment(context.parameters.require("id"), visibleTo: user)
+        guard AccessPolicy.canDelete(attachment, in: room, as: user.name) else {
+            throw TackError(.forbidden, code: "not_allowed",
+                            "only the uploader (\(attachment.uploader)) or the room's creator (\(room.creator)) may delete it")
+        }
+        _ = try await catalog.deleteAttachment(attachment.id)
+        return Response(status: .noContent)
+    }
+
+    @Sendable func content(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
+        let plan = DownloadPlan(
+            attachment: attachment, method: request.method == .head ? .head : .get,
+            range: request.headers[.range], ifRange: request.headers[.ifRange],
+            ifNoneMatch: request.headers[.ifNoneMatch])
+        var headers = HTTPFields()
+        for (name, value) in plan.headers where !(plan.bytes != nil && name == "Content-Length") {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        guard let range = plan.bytes else {
+            return Response(status: .init(code: plan.status), headers: headers)
+        }
+        let blobs = self.blobs
+        let hash = attachment.sha256
+        let whole = range == 0...(attachment.size - 1)
+        return Response(
+            status: .init(code: plan.status), headers: headers,
+            body: ResponseBody(contentLength: Int(range.count)) { writer in
+                try await blobs.read(hash, range: whole ? nil : range) { chunk in try await writer.write(chunk) }
+                try await writer.finish(nil)
+            })
+    }
+}
+
+extension HTTPField.Name {
+    /// RFC 9530; not among swift-http-types' predefined names.
+    static let contentDigest = HTTPField.Name("Content-Digest")!
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Hummingbird
+import TackCore
+
+/// The attachment as the API shows it.
+struct AttachmentJSON: Codable {
+    let id: String
+    let room: String
+    let name: String
+    let size: Int64
+    let contentType: String
+    let sha256: String
+    let uploader: String
+    let createdAt: Date
+
+    init(_ a: Attachment) {
+        id = a.id.rawValue
+        room = a.room.rawValue
+        name = a.name
+        size = a.size
+        contentType = a.contentType
+        sha256 = a.sha256.hex
+        uploader = a.uploader
+        createdAt = a.createdAt
+    }
+}
+
+/// The room as the API shows it.
+struct RoomJSON: Codable {
+    let id: String
+    let name: String
+    let creator: String
+    let members: [String]
+    let createdAt: Date
+
+    init(_ r: Room) {
+        id = r.id.rawValue
+        name = r.name
+        creator = r.creator
+        members = r.members
+        createdAt = r.createdAt
+    }
+}
+
+/// The message as the API shows it, with its attachments inline.
+struct MessageJSON: Codable {
+    let id: String
+    let room: String
+    let author: String
+    let text: String
+    let attachments: [AttachmentJSON]
+    let createdAt: Date
+
+    init(_ m: Message) {
+        id = m.id.rawValue
+        room = m.room.rawValue
+        author = m.author
+        text = m.text
+        attachments = m.attachments.map(AttachmentJSON.init)
+        createdAt = m.createdAt
+    }
+}
+
+/// A page of a listing; `next` is always present, null on the last page.
+struct PageJSON<Item: Encodable>: Encodable {
+    let items: [Item]
+    let next: String?
+
+    enum CodingKeys: CodingKey { case items, next }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(next, forKey: .next)
+    }
+}
+
+enum JSONBody {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            try container.encode(formatter.string(from: date))
+        }
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try encoder().encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+
+    /// Reads a small JSON request body, refusing one that is too large or malformed with a clear code.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw TackError(.tooLarge, code: "too_large", "the JSON body is larger than \(limit) bytes")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw TackError.invalid("invalid_json", "the JSON body lacks the field '\(key.stringValue)'")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw TackError.invalid("invalid_json", "the JSON field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+        } catch {
+            throw TackError.invalid("invalid_json", "the body is not valid JSON of the expected shape")
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import TackCore
+import TackStorage
+
+/// `/v1/rooms/{room}/messages`: messages that carry a room's attachments.
+struct MessageRoutes: Sendable {
+    let catalog: any Catalog
+    let limits: Limits
+    var access: RoomAccess { RoomAccess(catalog: catalog) }
+
+    struct PostMessage: Decodable {
+        let text: String?
+        let attachments: [String]?
+    }
+
+    func register(on router: RouterGroup<TackRequestContext>) {
+        router.post("rooms/{room}/messages", use: post)
+        router.get("rooms/{room}/messages", use: list)
+    }
+
+    @Sendable func post(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let room = try await access.room(context.parameters.require("room"), visibleTo: user)
+        let body = try await JSONBody.decode(PostMessage.self, from: request, limit: limits.maxJSONBytes)
+        let text = body.text ?? ""
+        let rawIDs = body.attachments ?? []
+        guard text.utf8.count <= limits.maxMessageBytes else {
+            throw TackError.invalid("message_too_long", "a message holds at most \(limits.maxMessageBytes) bytes of text")
+        }
+        guard !text.isEmpty || !rawIDs.isEmpty else {
+            throw TackError.invalid("empty_message", "a message needs text, attachments or both")
+        }
+        guard rawIDs.count <= limits.maxAttachmentsPerMessage else {
+            throw TackError.invalid("too_many_attachments", "a message carries at most \(limits.maxAttachmentsPerMessage) attachments")
+        }
+        let ids = try rawIDs.map { raw in
+            guard let id = AttachmentID(validating: raw) else {
+                throw TackError.invalid("foreign_attachment", "attachment '\(raw)' is not in this room")
+            }
+            return id
+        }
+        let message = try await catalog.insertMessage(
+            id: .make(), room: room.id, author: user.name, text: text, attachments: ids, at: Date())
+        return try JSONBody.response(MessageJSON(message), status: .created)
+    }
+
+    @Sendable func list(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let room = try await access.room(context.parameters.require("room"), visibleTo: context.requireUser())
+        let (limit, cursor) = try Paging.parse(request, limits: limits)
+        let page = try await catalog.messages(in: room.id, limit: limit, cursor: cursor)
+        return try JSONBody.response(PageJSON(items: page.items.map(MessageJSON.init), next: page.next?.token))
+    }
+}
+
+/// Reads `limit` and `cursor` from a listing request.
+enum Paging {
+    static func parse(_ request: Request, limits: Limits) throws -> (Int, PageCursor?) {
+        let query = request.uri.queryParameters
+        let limit = try limits.pageSize(requested: query["limit"].map(String.init))
+        var cursor: PageCursor?
+        if let raw = query["cursor"] {
+            guard let parsed = PageCursor(token: String(raw)) else {
+                throw TackError.invalid("invalid_cursor", "cursor must be a value from a previous page's 'next'")
+            }
+            cursor = parsed
+        }
+        return (limit, cursor)
+    }
+}

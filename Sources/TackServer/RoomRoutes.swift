@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import TackCore
+import TackStorage
+
+/// `/v1/rooms`: creating rooms, listing the caller's, managing members.
+struct RoomRoutes: Sendable {
+    let catalog: any Catalog
+    let limits: Limits
+    var access: RoomAccess { RoomAccess(catalog: catalog) }
+
+    struct CreateRoom: Decodable {
+        let name: String
+        let members: [String]?
+    }
+
+    struct AddMember: Decodable {
+        let user: String
+    }
+
+    func register(on router: RouterGroup<TackRequestContext>) {
+        router.post("rooms", use: create)
+        router.get("rooms", use: list)
+        router.get("rooms/{room}", use: show)
+        router.post("rooms/{room}/members", use: addMember)
+        router.delete("rooms/{room}/members/{user}", use: removeMember)
+    }
+
+    @Sendable func create(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        guard AccessPolicy.canCreateRoom(user) else {
+            throw TackError(.forbidden, code: "clients_only", "only clients create rooms; '\(user.name)' is a \(user.role.rawValue)")
+        }
+        let body = try await JSONBody.decode(CreateRoom.self, from: request, limit: limits.maxJSONBytes)
+        let name = body.name.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.utf8.count <= limits.maxRoomNameBytes,
+              !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw TackError.invalid("invalid_room_name",
+                                    "a room name is 1 to \(limits.maxRoomNameBytes) bytes without control characters")
+        }
+        let room = Room(id: .make(), name: name, creator: user.name,
+                        members: Array(Set((body.members ?? []) + [user.name])).sorted(), createdAt: Date())
+        try await catalog.createRoom(room)
+        return try JSONBody.response(RoomJSON(room), status: .created)
+    }
+
+    @Sendable func list(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        return try JSONBody.response(PageJSON(items: try await catalog.rooms(of: user.name).map(RoomJSON.init), next: nil))
+    }
+
+    @Sendable func show(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let room = try await access.room(context.parameters.require("room"), visibleTo: context.requireUser())
+        return try JSONBody.response(RoomJSON(room))
+    }
+
+    @Sendable func addMember(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let room = try await managedRoom(context, user: user)
+        let body = try await JSONBody.decode(AddMember.self, from: request, limit: limits.maxJSONBytes)
+        try await catalog.addMember(body.user, to: room.id)
+        return try await JSONBody.response(RoomJSON(catalog.room(room.id) ?? room))
+    }
+
+    @Sendable func removeMember(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let room = try await managedRoom(context, user: user)
+        let member = try context.parameters.require("user")
+        guard member != room.creator else {
+            throw TackError.invalid("cannot_remove_creator", "the room's creator cannot be removed from it")
+        }
+        guard try await catalog.removeMember(member, from: room.id) else {
+            throw TackError.notFound("member '\(member)'")
+        }
+        return try await JSONBody.response(RoomJSON(catalog.room(room.id) ?? room))
+    }
+
+    private func managedRoom(_ context: TackRequestContext, user: User) async throws -> Room {
+        let room = try await access.room(context.parameters.require("room"), visibleTo: user)
+        guard AccessPolicy.canManageMembers(of: room, as: user.name) else {
+            throw TackError(.forbidden, code: "not_room_creator", "only the room's creator, \(room.creator), manages its members")
+        }
+        return room
+    }
+}

@@ -1,0 +1,29 @@
+import Hummingbird
+import Logging
+import NIOCore
+import TackCore
+import TackStorage
+
+/// Assembles tackd's HTTP application from its parts.
+public enum TackApplication {
+    public static func make(
+        settings: Settings, catalog: any Catalog, blobs: any BlobStore, logger: Logger,
+        onReady: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router(context: TackRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        router.get("healthz") { _, _ in "ok" }
+        let v1 = router.group("v1").add(middleware: BearerAuthentication(catalog: catalog))
+        RoomRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
+        AttachmentRoutes(catalog: catalog, blobs: blobs, limits: settings.limits).register(on: v1)
+        MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "tackd"),
+            onServerRunning: { channel in
+                let address = channel.localAddress
+                await onReady(address?.ipAddress ?? settings.host, address?.port ?? settings.port)
+            },
+            logger: logger)
+    }
+}

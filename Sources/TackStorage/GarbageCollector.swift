@@ -1,0 +1,60 @@
+import Foundation
+import TackCore
+
+/// What one collection did.
+public struct CollectionReport: Sendable, Equatable {
+    public var examined = 0
+    public var removed = 0
+    public var removedBytes: Int64 = 0
+    public var restored = 0
+    public var sweptStaging = 0
+}
+
+/// Removes blobs nothing references and staging that crashed writers left, safely while tackd serves.
+///
+/// A blob is first quarantined (taken out of sight), then its references and pins are checked again: an upload
+/// that pinned the hash before the quarantine finds it restored, and one that pins after finds no blob and
+/// stores its own copy. Either way nothing that is referenced is ever deleted.
+public struct GarbageCollector: Sendable {
+    public let blobs: any BlobStore
+    public let catalog: any Catalog
+    /// Staging older than this is removed even if its writer still runs (it has stalled for far too long).
+    public var stagingAge: Duration = .seconds(24 * 3600)
+
+    public init(blobs: any BlobStore, catalog: any Catalog) {
+        self.blobs = blobs
+        self.catalog = catalog
+    }
+
+    public func collect() async throws -> CollectionReport {
+        var report = CollectionReport()
+        for leftover in try await blobs.quarantinedBlobs() {
+            try await settle(leftover, report: &report)
+        }
+        for hash in try await blobs.allHashes() {
+            report.examined += 1
+            guard try await catalog.references(to: hash) == 0, try await !catalog.isPinned(hash, at: Date()) else { continue }
+            let size = try await blobs.size(of: hash) ?? 0
+            guard let quarantined = try await blobs.quarantine(hash) else { continue }
+            if try await settle(quarantined, report: &report) { report.removedBytes += size }
+        }
+        report.sweptStaging = try await blobs.sweepStaging(olderThan: stagingAge)
+        return report
+    }
+
+    /// Purges a quarantined blob unless something references or pins it now; true when purged.
+    @discardableResult
+    private func settle(_ blob: QuarantinedBlob, report: inout CollectionReport) async throws -> Bool {
+        let referenced = try await catalog.references(to: blob.hash) > 0
+        let pinned = try await catalog.isPinned(blob.hash, at: Date())
+        if referenced || pinned {
+            try await blobs.restore(blob)
+            report.restored += 1
+            return false
+        }
+        try await blobs.purge(blob)
+        try await catalog.forgetBlob(blob.hash)
+        report.removed += 1
+        return true
+    }
+}

@@ -1,0 +1,339 @@
+import Foundation
+import Logging
+import SQLiteKit
+import TackCore
+
+/// The embedded default catalog: one SQLite file in WAL mode.
+///
+/// Writes go through one connection, one transaction at a time; reads use a second connection, so they never
+/// see another request's uncommitted rows and never wait behind a write.
+public final class SQLiteCatalog: Catalog {
+    private let writer: SQLiteConnection
+    private let reader: SQLiteConnection
+    private let gate = SerialGate()
+
+    /// Opens (creating and migrating if needed) the database at `path`.
+    public static func open(path: String, logger: Logger = Logger(label: "tack.catalog")) async throws -> SQLiteCatalog {
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let catalog: SQLiteCatalog
+        do {
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000",
+                           "PRAGMA foreign_keys=ON"] {
+                _ = try await writer.query(pragma)
+            }
+            try await SQLiteSchema.migrate(writer.sql())
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            _ = try await reader.query("PRAGMA busy_timeout=10000")
+            catalog = SQLiteCatalog(writer: writer, reader: reader)
+        } catch {
+            try? await writer.close()
+            throw error
+        }
+        return catalog
+    }
+
+    private init(writer: SQLiteConnection, reader: SQLiteConnection) {
+        self.writer = writer
+        self.reader = reader
+    }
+
+    public func close() async {
+        try? await writer.close()
+        try? await reader.close()
+    }
+
+    deinit {
+        // A catalog dropped without `close()` (a failed start-up, a test) still releases its files; the futures keep
+        // the connections alive until SQLite has closed them. Closing twice is harmless.
+        _ = writer.close()
+        _ = reader.close()
+    }
+
+    private var read: any SQLDatabase { reader.sql() }
+
+    /// Runs `body` in one IMMEDIATE transaction (taking the write lock up front, so two processes never deadlock
+    /// upgrading read locks).
+    private func transaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await gate.run {
+            let db = writer.sql()
+            try await db.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    // MARK: Users and tokens
+
+    public func createUser(name: String, role: Role, tokenDigest: String, at date: Date) async throws -> User {
+        try await transaction { db in
+            if try await db.raw("SELECT name FROM users WHERE name = \(bind: name)").first() != nil {
+                throw TackError(.conflict, code: "user_exists", "a user named '\(name)' exists already")
+            }
+            try await db.raw("INSERT INTO users (name, role, created_at) VALUES (\(bind: name), \(bind: role.rawValue), \(bind: date.millis))").run()
+            try await db.raw("INSERT INTO tokens (digest, user_name, created_at) VALUES (\(bind: tokenDigest), \(bind: name), \(bind: date.millis))").run()
+            return User(name: name, role: role, createdAt: Date(millis: date.millis))
+        }
+    }
+
+    public func addToken(user: String, tokenDigest: String, at date: Date) async throws {
+        try await transaction { db in
+            guard try await db.raw("SELECT name FROM users WHERE name = \(bind: user)").first() != nil else {
+                throw TackError.notFound("user '\(user)'")
+            }
+            try await db.raw("INSERT INTO tokens (digest, user_name, created_at) VALUES (\(bind: tokenDigest), \(bind: user), \(bind: date.millis))").run()
+        }
+    }
+
+    public func user(forTokenDigest digest: String) async throws -> User? {
+        try await read.raw("""
+            SELECT u.name, u.role, u.created_at FROM tokens t JOIN users u ON u.name = t.user_name
+            WHERE t.digest = \(bind: digest)
+            """).first().map(Self.user)
+    }
+
+    public func user(named name: String) async throws -> User? {
+        try await read.raw("SELECT name, role, created_at FROM users WHERE name = \(bind: name)").first().map(Self.user)
+    }
+
+    private static func user(_ row: any SQLRow) throws -> User {
+        let roleText = try row.decode(column: "role", as: String.self)
+        guard let role = Role(rawValue: roleText) else {
+            throw TackError(.internalFailure, code: "corrupt_catalog", "user row has unknown role '\(roleText)'")
+        }
+        return User(name: try row.decode(column: "name", as: String.self), role: role,
+                    createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+    }
+
+    // MARK: Rooms
+
+    public func createRoom(_ room: Room) async throws {
+        try await transaction { db in
+            try await db.raw("""
+                INSERT INTO rooms (id, name, creator, created_at)
+                VALUES (\(bind: room.id.rawValue), \(bind: room.name), \(bind: room.creator), \(bind: room.createdAt.millis))
+                """).run()
+            for member in Set(room.members + [room.creator]) {
+                try await Self.insertMember(member, room: room.id, db: db)
+            }
+        }
+    }
+
+    private static func insertMember(_ user: String, room: RoomID, db: any SQLDatabase) async throws {
+        guard try await db.raw("SELECT name FROM users WHERE name = \(bind: user)").first() != nil else {
+            throw TackError.invalid("unknown_user", "there is no user named '\(user)'")
+        }
+        try await db.raw("INSERT OR IGNORE INTO room_members (room_id, user_name) VALUES (\(bind: room.rawValue), \(bind: user))").run()
+    }
+
+    public func room(_ id: RoomID) async throws -> Room? {
+        guard let row = try await read.raw("SELECT id, name, creator, created_at FROM rooms WHERE id = \(bind: id.rawValue)").first() else {
+            return nil
+        }
+        return try await room(from: row, db: read)
+    }
+
+    public func rooms(of user: String) async throws -> [Room] {
+        let rows = try await read.raw("""
+            SELECT r.id, r.name, r.creator, r.created_at FROM rooms r
+            JOIN room_members m ON m.room_id = r.id WHERE m.user_name = \(bind: user) ORDER BY r.seq DESC
+            """).all()
+        var rooms: [Room] = []
+        for row in rows { rooms.append(try await room(from: row, db: read)) }
+        return rooms
+    }
+
+    private func room(from row: any SQLRow, db: any SQLDatabase) async throws -> Room {
+        let id = try row.decode(column: "id", as: String.self)
+        let members = try await db.raw("SELECT user_name FROM room_members WHERE room_id = \(bind: id) ORDER BY user_name")
+            .all().map { try $0.decode(column: "user_name", as: String.self) }
+        return Room(id: RoomID(rawValue: id), name: try row.decode(column: "name", as: String.self),
+                    creator: try row.decode(column: "creator", as: String.self), members: members,
+                    createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+    }
+
+    public func addMember(_ user: String, to room: RoomID) async throws {
+        try await transaction { db in try await Self.insertMember(user, room: room, db: db) }
+    }
+
+    public func removeMember(_ user: String, from room: RoomID) async throws -> Bool {
+        try await transaction { db in
+            let present = try await db.raw("SELECT user_name FROM room_members WHERE room_id = \(bind: room.rawValue) AND user_name = \(bind: user)").first() != nil
+            try await db.raw("DELETE FROM room_members WHERE room_id = \(bind: room.rawValue) AND user_name = \(bind: user)").run()
+            return present
+        }
+    }
+
+    // MARK: Blobs and pins
+
+    public func pin(_ hash: ContentHash, until: Date) async throws -> String {
+        let token = Identifier<PinKind>.make().rawValue
+        try await transaction { db in
+            try await db.raw("INSERT INTO pins (token, sha256, until) VALUES (\(bind: token), \(bind: hash.hex), \(bind: until.millis))").run()
+        }
+        return token
+    }
+
+    public func releasePin(_ token: String) async throws {
+        try await transaction { db in try await db.raw("DELETE FROM pins WHERE token = \(bind: token)").run() }
+    }
+
+    public func isPinned(_ hash: ContentHash, at now: Date) async throws -> Bool {
+        try await read.raw("SELECT token FROM pins WHERE sha256 = \(bind: hash.hex) AND until > \(bind: now.millis) LIMIT 1").first() != nil
+    }
+
+    public func references(to hash: ContentHash) async throws -> Int {
+        try await read.raw("SELECT refs FROM blobs WHERE sha256 = \(bind: hash.hex)").first()?
+            .decode(column: "refs", as: Int.self) ?? 0
+    }
+
+    public func forgetBlob(_ hash: ContentHash) async throws {
+        try await transaction { db in
+            try await db.raw("DELETE FROM blobs WHERE sha256 = \(bind: hash.hex) AND refs <= 0").run()
+            try await db.raw("DELETE FROM pins WHERE sha256 = \(bind: hash.hex) AND until <= \(bind: Date().millis)").run()
+        }
+    }
+
+    // MARK: Attachments
+
+    public func insertAttachment(_ a: Attachment, releasing pin: String?) async throws {
+        try await transaction { db in
+            try await db.raw("""
+                INSERT INTO blobs (sha256, size, refs) VALUES (\(bind: a.sha256.hex), \(bind: a.size), 1)
+                ON CONFLICT(sha256) DO UPDATE SET refs = refs + 1
+                """).run()
+            try await db.raw("""
+                INSERT INTO attachments (id, room_id, name, size, content_type, sha256, uploader, created_at)
+                VALUES (\(bind: a.id.rawValue), \(bind: a.room.rawValue), \(bind: a.name), \(bind: a.size),
+                        \(bind: a.contentType), \(bind: a.sha256.hex), \(bind: a.uploader), \(bind: a.createdAt.millis))
+                """).run()
+            if let pin {
+                try await db.raw("DELETE FROM pins WHERE token = \(bind: pin)").run()
+            }
+        }
+    }
+
+    private static let attachmentColumns = "a.seq, a.id, a.room_id, a.name, a.size, a.content_type, a.sha256, a.uploader, a.created_at"
+
+    public func attachment(_ id: AttachmentID) async throws -> Attachment? {
+        try await read.raw("SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a WHERE a.id = \(bind: id.rawValue)")
+            .first().map(Self.attachment)
+    }
+
+    public func attachments(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Attachment> {
+        let before = cursor?.before ?? Int64.max
+        let rows = try await read.raw("""
+            SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a
+            WHERE a.room_id = \(bind: room.rawValue) AND a.seq < \(bind: before)
+            ORDER BY a.seq DESC LIMIT \(bind: limit + 1)
+            """).all()
+        return try Self.page(rows, limit: limit, Self.attachment)
+    }
+
+    public func deleteAttachment(_ id: AttachmentID) async throws -> Attachment? {
+        try await transaction { db in
+            guard let row = try await db.raw("SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a WHERE a.id = \(bind: id.rawValue)").first() else {
+                return nil
+            }
+            let attachment = try Self.attachment(row)
+            try await db.raw("DELETE FROM message_attachments WHERE attachment_id = \(bind: id.rawValue)").run()
+            try await db.raw("DELETE FROM attachments WHERE id = \(bind: id.rawValue)").run()
+            try await db.raw("UPDATE blobs SET refs = refs - 1 WHERE sha256 = \(bind: attachment.sha256.hex)").run()
+            return attachment
+        }
+    }
+
+    private static func attachment(_ row: any SQLRow) throws -> Attachment {
+        let hex = try row.decode(column: "sha256", as: String.self)
+        guard let hash = ContentHash(hex: hex) else {
+            throw TackError(.internalFailure, code: "corrupt_catalog", "attachment row has a malformed sha256 '\(hex)'")
+        }
+        return Attachment(
+            id: AttachmentID(rawValue: try row.decode(column: "id", as: String.self)),
+            room: RoomID(rawValue: try row.decode(column: "room_id", as: String.self)),
+            name: try row.decode(column: "name", as: String.self),
+            size: try row.decode(column: "size", as: Int64.self),
+            contentType: try row.decode(column: "content_type", as: String.self),
+            sha256: hash,
+            uploader: try row.decode(column: "uploader", as: String.self),
+            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+    }
+
+    private static func page<T>(_ rows: [any SQLRow], limit: Int, _ make: (any SQLRow) throws -> T) throws -> Page<T> {
+        let kept = rows.prefix(limit)
+        let next: PageCursor?
+        if rows.count > limit, let last = kept.last {
+            next = PageCursor(before: try last.decode(column: "seq", as: Int64.self))
+        } else {
+            next = nil
+        }
+        return Page(items: try kept.map(make), next: next)
+    }
+
+    // MARK: Messages
+
+    public func insertMessage(id: MessageID, room: RoomID, author: String, text: String,
+                              attachments ids: [AttachmentID], at date: Date) async throws -> Message {
+        try await transaction { db in
+            var attachments: [Attachment] = []
+            for attachmentID in ids {
+                guard let row = try await db.raw("SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a WHERE a.id = \(bind: attachmentID.rawValue)").first(),
+                      let attachment = Optional(try Self.attachment(row)), attachment.room == room
+                else {
+                    throw TackError.invalid("foreign_attachment", "attachment '\(attachmentID)' is not in this room")
+                }
+                attachments.append(attachment)
+            }
+            try await db.raw("""
+                INSERT INTO messages (id, room_id, author, text, created_at)
+                VALUES (\(bind: id.rawValue), \(bind: room.rawValue), \(bind: author), \(bind: text), \(bind: date.millis))
+                """).run()
+            for (position, attachment) in attachments.enumerated() {
+                try await db.raw("""
+                    INSERT OR IGNORE INTO message_attachments (message_id, attachment_id, position)
+                    VALUES (\(bind: id.rawValue), \(bind: attachment.id.rawValue), \(bind: position))
+                    """).run()
+            }
+            return Message(id: id, room: room, author: author, text: text, attachments: attachments,
+                           createdAt: Date(millis: date.millis))
+        }
+    }
+
+    public func messages(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Message> {
+        let before = cursor?.before ?? Int64.max
+        let rows = try await read.raw("""
+            SELECT seq, id, room_id, author, text, created_at FROM messages
+            WHERE room_id = \(bind: room.rawValue) AND seq < \(bind: before) ORDER BY seq DESC LIMIT \(bind: limit + 1)
+            """).all()
+        let page = try Self.page(rows, limit: limit) { row in
+            Message(id: MessageID(rawValue: try row.decode(column: "id", as: String.self)), room: room,
+                    author: try row.decode(column: "author", as: String.self),
+                    text: try row.decode(column: "text", as: String.self), attachments: [],
+                    createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+        }
+        var messages: [Message] = []
+        for var message in page.items {
+            message.attachments = try await read.raw("""
+                SELECT \(unsafeRaw: Self.attachmentColumns) FROM message_attachments ma
+                JOIN attachments a ON a.id = ma.attachment_id
+                WHERE ma.message_id = \(bind: message.id.rawValue) ORDER BY ma.position
+                """).all().map(Self.attachment)
+            messages.append(message)
+        }
+        return Page(items: messages, next: page.next)
+    }
+}
+
+enum PinKind: IdentifierKind { static let prefix = "pin" }
+
+extension Date {
+    /// Milliseconds since 1970: what the catalog stores, the same in SQLite and PostgreSQL.
+    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
+}

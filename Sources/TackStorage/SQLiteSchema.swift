@@ -1,0 +1,49 @@
+import SQLKit
+
+/// The catalog's tables, versioned with `PRAGMA user_version` so a newer tackd upgrades an older file in place.
+enum SQLiteSchema {
+    static let migrations: [[String]] = [
+        [
+            "CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, created_at INTEGER NOT NULL)",
+            "CREATE TABLE tokens (digest TEXT PRIMARY KEY, user_name TEXT NOT NULL REFERENCES users(name), created_at INTEGER NOT NULL)",
+            "CREATE TABLE rooms (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, creator TEXT NOT NULL REFERENCES users(name), created_at INTEGER NOT NULL)",
+            "CREATE TABLE room_members (room_id TEXT NOT NULL REFERENCES rooms(id), user_name TEXT NOT NULL REFERENCES users(name), PRIMARY KEY (room_id, user_name))",
+            "CREATE INDEX room_members_user ON room_members(user_name)",
+            "CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, refs INTEGER NOT NULL)",
+            "CREATE TABLE pins (token TEXT PRIMARY KEY, sha256 TEXT NOT NULL, until INTEGER NOT NULL)",
+            "CREATE INDEX pins_sha256 ON pins(sha256)",
+            """
+            CREATE TABLE attachments (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+              room_id TEXT NOT NULL REFERENCES rooms(id), name TEXT NOT NULL, size INTEGER NOT NULL,
+              content_type TEXT NOT NULL, sha256 TEXT NOT NULL, uploader TEXT NOT NULL, created_at INTEGER NOT NULL)
+            """,
+            "CREATE INDEX attachments_room ON attachments(room_id, seq)",
+            "CREATE INDEX attachments_sha256 ON attachments(sha256)",
+            """
+            CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+              room_id TEXT NOT NULL REFERENCES rooms(id), author TEXT NOT NULL, text TEXT NOT NULL, created_at INTEGER NOT NULL)
+            """,
+            "CREATE INDEX messages_room ON messages(room_id, seq)",
+            """
+            CREATE TABLE message_attachments (message_id TEXT NOT NULL REFERENCES messages(id),
+              attachment_id TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (message_id, attachment_id))
+            """,
+            "CREATE INDEX message_attachments_attachment ON message_attachments(attachment_id)",
+        ],
+    ]
+
+    static func migrate(_ db: any SQLDatabase) async throws {
+        let version = try await db.raw("PRAGMA user_version").first()?.decode(column: "user_version", as: Int.self) ?? 0
+        for (index, statements) in migrations.enumerated() where index >= version {
+            try await db.raw("BEGIN IMMEDIATE").run()
+            do {
+                for statement in statements { try await db.raw("\(unsafeRaw: statement)").run() }
+                try await db.raw("PRAGMA user_version = \(unsafeRaw: String(index + 1))").run()
+                try await db.raw("COMMIT").run()
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import TackCore
+import TackServer
+import TackStorage
+
+@main
+struct Tackd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tackd",
+        abstract: "Tack's attachment service: rooms, content-addressed attachments, thumbnails and links.",
+        subcommands: [Serve.self, UserCommand.self, TokenCommand.self, CollectGarbage.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options every command shares, so admin commands reach the same data as the running server.
+struct StorageOptions: ParsableArguments {
+    @Option(help: "Data folder (blobs and the SQLite catalog). Env: TACK_STORAGE. Default: storage")
+    var storage: String?
+
+    @Option(help: "JSON config file. Env: TACK_CONFIG. Default: <storage>/tackd.json when it exists")
+    var config: String?
+
+    func settings(flags: [String: String] = [:]) throws -> Settings {
+        var flags = flags
+        if let storage { flags["storage"] = storage }
+        let environment = ProcessInfo.processInfo.environment
+        let storageGuess = storage ?? environment["TACK_STORAGE"].flatMap { $0.isEmpty ? nil : $0 } ?? "storage"
+        let explicit = config ?? environment["TACK_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        let path = explicit ?? "\(storageGuess)/tackd.json"
+        var file: [String: String] = [:]
+        if FileManager.default.fileExists(atPath: path) {
+            file = try ConfigFile.read(path)
+        } else if let explicit {
+            throw TackError.invalid("invalid_setting", "config file \(explicit) does not exist")
+        }
+        return try Settings.resolve(flags: flags, environment: environment, file: file)
+    }
+}
+
+/// The embedded default: blobs under `<storage>/blobs`, metadata in `<storage>/tack.sqlite`.
+struct Storage {
+    let catalog: SQLiteCatalog
+    let blobs: FileBlobStore
+
+    static func open(_ settings: Settings) async throws -> Storage {
+        try FileManager.default.createDirectory(atPath: settings.storage, withIntermediateDirectories: true)
+        let blobs = try await FileBlobStore(root: "\(settings.storage)/blobs")
+        let catalog = try await SQLiteCatalog.open(path: "\(settings.storage)/tack.sqlite")
+        return Storage(catalog: catalog, blobs: blobs)
+    }
+}
+
+enum ConfigFile {
+    static func read(_ path: String) throws -> [String: String] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw TackError.invalid("invalid_setting", "config file \(path) is not a JSON object")
+        }
+        return object.mapValues { "\($0)" }
+    }
+}
+
+/// Runs a command body and turns any failure into one plain line on stderr and exit status 1.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as TackError {
+        FileHandle.standardError.write(Data("tackd: \(error.message)\n".utf8))
+        throw ExitCode.failure
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("tackd: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API.")
+
+    @OptionGroup var options: StorageOptions
+    @Option(help: "Address to listen on. Env: TACK_HOST. Default: 127.0.0.1") var host: String?
+    @Option(help: "Port to listen on (0 picks a free one). Env: TACK_PORT. Default: 8080") var port: Int?
+    @Option(help: "Largest upload, e.g. 100MiB. Env: TACK_MAX_UPLOAD_BYTES") var maxUploadBytes: String?
+    @Option(help: "Longest attachment name in bytes. Env: TACK_MAX_NAME_BYTES. Default: 255") var maxNameBytes: Int?
+    @Option(help: "Most items per page. Env: TACK_MAX_PAGE_SIZE. Default: 200") var maxPageSize: Int?
+
+    func run() async throws {
+        try await reportingFailures {
+            var flags: [String: String] = [:]
+            flags["host"] = host
+            flags["port"] = port.map(String.init)
+            flags["max_upload_bytes"] = maxUploadBytes
+            flags["max_name_bytes"] = maxNameBytes.map(String.init)
+            flags["max_page_size"] = maxPageSize.map(String.init)
+            let settings = try options.settings(flags: flags)
+            var logger = Logger(label: "tackd")
+            logger.logLevel = ProcessInfo.processInfo.environment["TACK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+            let storage = try await Storage.open(settings)
+            let swept = try await storage.blobs.sweepStaging(olderThan: nil)
+            if swept > 0 { logger.notice("removed \(swept) staging leftovers of crashed uploads") }
+            let app = TackApplication.make(
+                settings: settings, catalog: storage.catalog, blobs: storage.blobs, logger: logger
+            ) { host, port in
+                // Written straight to the descriptor: scripts and tests wait for this line, so it must not sit in a buffer.
+                FileHandle.standardOutput.write(Data("tackd listening on http://\(host):\(port)\n".utf8))
+            }
+            try await app.runService()
+            await storage.catalog.close()
+        }
+    }
+}
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a user and print its first API token on the last line.")
+
+        @OptionGroup var options: StorageOptions
+        @Argument(help: "The user's unique name.") var name: String
+        @Option(help: "client or freelancer.") var role: Role
+
+        func run() async throws {
+            try await reportingFailures {
+                guard UserName.isValid(name) else {
+                    throw TackError.invalid("invalid_user_name", "a user name is 1 to 64 letters, digits, '.', '_' or '-'")
+                }
+                let storage = try await Storage.open(try options.settings())
+                let token = Tokens.generate()
+                _ = try await storage.catalog.createUser(name: name, role: role, tokenDigest: Tokens.digest(token), at: Date())
+                await storage.catalog.close()
+                print("created \(role.rawValue) \(name); this token is shown only once:")
+                print(token)
+            }
+        }
+    }
+}
+
+extension Role: ExpressibleByArgument {}
+
+/// User names appear in URLs and in search (`from:bob`), so they stay simple.
+enum UserName {
+    static func isValid(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count)
+            && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Manage API tokens.", subcommands: [New.self])
+
+    struct New: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue another token for a user and print it.")
+
+        @OptionGroup var options: StorageOptions
+        @Argument(help: "The user's name.") var name: String
+
+        func run() async throws {
+            try await reportingFailures {
+                let storage = try await Storage.open(try options.settings())
+                let token = Tokens.generate()
+                try await storage.catalog.addToken(user: name, tokenDigest: Tokens.digest(token), at: Date())
+                await storage.catalog.close()
+                print(token)
+            }
+        }
+    }
+}
+
+struct CollectGarbage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc", abstract: "Remove blobs no attachment references and stale staging files; safe while serving.")
+
+    @OptionGroup var options: StorageOptions
+
+    func run() async throws {
+        try await reportingFailures {
+            let storage = try await Storage.open(try options.settings())
+            let report = try await GarbageCollector(blobs: storage.blobs, catalog: storage.catalog).collect()
+            await storage.catalog.close()
+            print("examined \(report.examined) blobs, removed \(report.removed) (\(report.removedBytes) bytes), restored \(report.restored), swept \(report.sweptStaging) staging files")
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+import TackCore
+
+/// A real tackd process on 127.0.0.1 with its own storage folder, started from the built binary.
+final class Tackd: @unchecked Sendable {
+    // @unchecked: `process` is only touched by the test that owns this harness, never concurrently.
+    let storage: String
+    private(set) var port = 0
+    private var process: Process?
+    private let ownsStorage: Bool
+
+    static var binary: String {
+        if let explicit = ProcessInfo.processInfo.environment["TACKD_BIN"] { return explicit }
+        // The test bundle sits next to the package's executables in the build folder.
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("tackd").path) {
+            url.deleteLastPathComponent()
+        }
+        return url.appendingPathComponent("tackd").path
+    }
+
+    init(storage: String? = nil) throws {
+        if let storage {
+            self.storage = storage
+            ownsStorage = false
+        } else {
+            self.storage = NSTemporaryDirectory() + "tackd-test-" + UUID().uuidString
+            ownsStorage = true
+        }
+        try FileManager.default.createDirectory(atPath: self.storage, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        kill()
+        if ownsStorage { try? FileManager.default.removeItem(atPath: storage) }
+    }
+
+    /// Starts `tackd serve` on a free port and waits until it says where it listens.
+    func start(_ extra: [String] = []) async throws {
+        let log = "\(storage)/serve-\(UUID().uuidString).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--storage", storage, "--port", "0"] + extra
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardError = FileHandle.standardError
+        try process.run()
+        self.process = process
+        for _ in 0..<600 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
+               let port = line.split(separator: ":").last.flatMap({ Int($0) }) {
+                self.port = port
+                return
+            }
+            guard process.isRunning else { throw HarnessError("tackd exited during start-up: \(text)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessError("tackd did not start within 30 s")
+    }
+
+    /// SIGKILL: no chance to clean up, like a crash or the OOM killer. (SIGTERM may never arrive; see the stack notes.)
+    func kill() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// Runs a tackd admin command against this storage; returns stdout, throws with stderr on failure.
+    @discardableResult
+    func admin(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments + ["--storage", storage]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw HarnessError("tackd \(arguments.joined(separator: " ")) failed: \(String(decoding: stderr, as: UTF8.self))")
+        }
+        return String(decoding: stdout, as: UTF8.self)
+    }
+
+    /// Creates a user and returns the token tackd printed on the last line.
+    func addUser(_ name: String, role: String) throws -> String {
+        let output = try admin(["user", "add", name, "--role", role])
+        return String(output.split(separator: "\n").last ?? "")
+    }
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// Files under blobs/sha256: how many distinct blobs are stored.
+    func storedBlobCount() -> Int {
+        let root = "\(storage)/blobs/sha256"
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        var count = 0
+        while let path = enumerator?.nextObject() as? String {
+            if path.split(separator: "/").count == 3 { count += 1 }
+        }
+        return count
+    }
+
+    func stagingFiles() -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: "\(storage)/blobs/tmp")) ?? []
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A response with its whole body; only for small bodies (JSON, errors).
+struct Reply {
+    let status: Int
+    let headers: HTTPHeaders
+    let body: [UInt8]
+
+    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+    var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Talks to tackd over real HTTP on loopback.
+struct API {
+    let base: String
+    let token: String?
+
+    func request(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [],
+                 body: HTTPClientRequest.Body? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = body }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        var collected: [UInt8] = []
+        for try await chunk in response.body { collected += chunk.readableBytesView }
+        return Reply(status: Int(response.status.code), headers: response.headers, body: collected)
+    }
+
+    func json(_ method: HTTPMethod, _ path: String, _ object: Any) async throws -> Reply {
+        let data = try JSONSerialization.data(withJSONObject: object)
+        return try await request(method, path, headers: [("Content-Type", "application/json")],
+                                 body: .bytes(ByteBuffer(bytes: data)))
+    }
+
+    func upload(_ bytes: [UInt8], room: String, name: String = "file.bin", headers: [(String, String)] = []) async throws -> Reply {
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
+        return try await request(
+            .POST, "/v1/rooms/\(room)/attachments",
+            headers: [("Content-Disposition", "attachment; filename*=UTF-8''\(encoded)")] + headers,
+            body: .bytes(ByteBuffer(bytes: bytes)))
+    }
+
+    /// Streams a download, hashing as it goes, so a 50 MiB body is never held whole.
+    func downloadDigest(_ path: String, headers: [(String, String)] = []) async throws -> (Int, HTTPHeaders, ContentHash, Int) {
+        var request = HTTPClientRequest(url: base + path)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        var hasher = SHA256()
+        var count = 0
+        for try await chunk in response.body {
+            chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            count += chunk.readableBytes
+        }
+        return (Int(response.status.code), response.headers, ContentHash(bytes: hasher.finalize())!, count)
+    }
+}
+
+func sha256(_ bytes: [UInt8]) -> ContentHash { ContentHash(bytes: SHA256.hash(data: bytes))! }
+
+func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed &+ 0x9E37_79B9_7F4A_7C15
+    var out = [UInt8]()
+    out.reserveCapacity(count)
+    while out.count < count {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        withUnsafeBytes(of: state.bigEndian) { out.append(contentsOf: $0.prefix(count - out.count)) }
+    }
+    return out
+}
+
+/// A started tackd with a client (carol), a freelancer in her room (fred) and an outsider (mallory).
+struct World {
+    let tackd: Tackd
+    let carol: API
+    let fred: API
+    let mallory: API
+    let room: String
+
+    static func make(_ extra: [String] = []) async throws -> World {
+        let tackd = try Tackd()
+        let carolToken = try tackd.addUser("carol", role: "client")
+        let fredToken = try tackd.addUser("fred", role: "freelancer")
+        let malloryToken = try tackd.addUser("mallory", role: "freelancer")
+        try await tackd.start(extra)
+        let carol = API(base: tackd.base, token: carolToken)
+        let created = try await carol.json(.POST, "/v1/rooms", ["name": "Room for Project A", "members": ["fred"]])
+        guard created.status == 201, let room = created.json["id"] as? String else {
+            throw HarnessError("could not create a room: \(created.status) \(created.text)")
+        }
+        return World(tackd: tackd, carol: carol, fred: API(base: tackd.base, token: fredToken),
+                     mallory: API(base: tackd.base, token: malloryToken), room: room)
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import NIOCore
+import Testing
+import TackCore
+@testable import TackStorage
+
+/// What every `BlobStore` must do. Each test runs against every implementation in `Implementations`.
+@Suite struct BlobStoreContract {
+    /// Every implementation, each in a fresh folder that lives as long as the returned value.
+    func stores() async throws -> (TemporaryFolder, [(String, any BlobStore)]) {
+        let folder = try TemporaryFolder()
+        return (folder, try await Implementations.blobStores(in: folder))
+    }
+
+    @Test func stagesHashesAndPublishes() async throws {
+        let (folder, all) = try await stores()
+        for (name, store) in all {
+            for size in [0, 1, 65537, 1_000_003] {
+                let bytes = pseudoRandomBytes(size, seed: UInt64(size))
+                let staged = try await store.stage(chunks(bytes), limit: 10_000_000, expected: nil)
+                #expect(staged.hash == sha256(bytes), "\(name)")
+                #expect(staged.size == Int64(size))
+                #expect(try await store.size(of: staged.hash) == nil, "staged bytes must not be visible yet")
+                #expect(try await store.publish(staged) == .stored)
+                #expect(try await store.size(of: staged.hash) == Int64(size))
+                #expect(try await readAll(store, staged.hash) == bytes, "\(name) size \(size)")
+            }
+        }
+    }
+
+    @Test func identicalBytesAreStoredOnce() async throws {
+        let (folder, all) = try await stores()
+        for (name, store) in all {
+            let bytes = pseudoRandomBytes(100_000, seed: 1)
+            let first = try await store.stage(chunks(bytes), limit: 1 << 20, expected: nil)
+            let second = try await store.stage(chunks(bytes, size: 1000), limit: 1 << 20, expected: nil)
+            #expect(try await store.publish(first) == .stored)
+            #expect(try await store.publish(second) == .deduplicated, "\(name)")
+            #expect(try await store.allHashes() == [first.hash])
+            #expect(try await store.sweepStaging(olderThan: .zero) == 0, "dedup must not leave staging behind")
+        }
+    }
+
+    @Test func readsRanges() async throws {
+        let (folder, all) = try await stores()
+        for (_, store) in all {
+            let bytes = pseudoRandomBytes(3_000_000, seed: 2)
+            let staged = try await store.stage(chunks(bytes), limit: 1 << 30, expected: nil)
+            _ = try await store.publish(staged)
+            #expect(try await readAll(store, staged.hash, range: 0...0) == [bytes[0]])
+            #expect(try await readAll(store, staged.hash, range: 2_999_999...2_999_999) == [bytes[2_999_999]])
+            #expect(try await readAll(store, staged.hash, range: 1_048_570...2_100_000) == Array(bytes[1_048_570...2_100_000]))
+        }
+    }
+
+    @Test func refusesOversizeAndLeavesNothing() async throws {
+        let (folder, all) = try await stores()
+        for (name, store) in all {
+            let bytes = pseudoRandomBytes(50_000, seed: 3)
+            await #expect(throws: BlobStoreError.tooLarge(limit: 49_999)) {
+                _ = try await store.stage(chunks(bytes), limit: 49_999, expected: nil)
+            }
+            #expect(try await store.sweepStaging(olderThan: .zero) == 0, "\(name) left a staging file")
+            #expect(try await store.allHashes().isEmpty)
+        }
+    }
+
+    @Test func refusesDigestMismatchAndLeavesNothing() async throws {
+        let (folder, all) = try await stores()
+        for (name, store) in all {
+            let bytes = pseudoRandomBytes(10_000, seed: 4)
+            let wrong = sha256([1, 2, 3])
+            await #expect(throws: BlobStoreError.digestMismatch(expected: wrong, actual: sha256(bytes))) {
+                _ = try await store.stage(chunks(bytes), limit: 1 << 20, expected: wrong)
+            }
+            let right = try await store.stage(chunks(bytes), limit: 1 << 20, expected: sha256(bytes))
+            #expect(right.hash == sha256(bytes))
+            await store.discard(right)
+            #expect(try await store.sweepStaging(olderThan: .zero) == 0, "\(name)")
+        }
+    }
+
+    @Test func quarantineRestoreAndPurge() async throws {
+        let (folder, all) = try await stores()
+        for (name, store) in all {
+            let bytes = pseudoRandomBytes(1000, seed: 5)
+            let staged = try await store.stage(chunks(bytes), limit: 1 << 20, expected: nil)
+            _ = try await store.publish(staged)
+            let quarantined = try #require(try await store.quarantine(staged.hash))
+            #expect(try await store.size(of: staged.hash) == nil, "\(name): quarantined blobs are out of sight")
+            #expect(try await store.quarantinedBlobs() == [quarantined])
+            try await store.restore(quarantined)
+            #expect(try await readAll(store, staged.hash) == bytes)
+            let again = try #require(try await store.quarantine(staged.hash))
+            try await store.purge(again)
+            #expect(try await store.size(of: staged.hash) == nil)
+            #expect(try await store.quarantinedBlobs().isEmpty)
+            #expect(try await store.quarantine(staged.hash) == nil)
+            await #expect(throws: BlobStoreError.missing(staged.hash)) { _ = try await readAll(store, staged.hash) }
+        }
+    }
+}
+
+@Suite struct FileBlobStoreTests {
+    @Test func sweepsStagingOfDeadWritersOnly() async throws {
+        let folder = try TemporaryFolder()
+        let store = try await FileBlobStore(root: folder.path + "/blobs")
+        let tmp = folder.path + "/blobs/tmp"
+        // A writer that died (pid 2^22+1 is above Linux's default pid_max) and one that is alive (us).
+        FileManager.default.createFile(atPath: "\(tmp)/4194305-s_dead.part", contents: Data([1, 2, 3]))
+        FileManager.default.createFile(atPath: "\(tmp)/\(getpid())-s_live.part", contents: Data([1]))
+        #expect(try await store.sweepStaging(olderThan: nil) == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp) == ["\(getpid())-s_live.part"])
+        #expect(try await store.sweepStaging(olderThan: .zero) == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+    }
+
+    @Test func blobsLiveAtTheirContentAddress() async throws {
+        let folder = try TemporaryFolder()
+        let store = try await FileBlobStore(root: folder.path + "/blobs")
+        let bytes = Array("hello world".utf8)
+        _ = try await store.publish(try await store.stage(chunks(bytes), limit: 100, expected: nil))
+        let path = folder.path + "/blobs/sha256/b9/4d/b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        #expect(FileManager.default.contents(atPath: path) == Data(bytes))
+    }
+}

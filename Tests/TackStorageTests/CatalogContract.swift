@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import TackCore
+@testable import TackStorage
+
+/// What every `Catalog` must do. Each test runs against every implementation in `Implementations`.
+@Suite struct CatalogContract {
+    /// Every implementation, each on a fresh database that lives as long as the returned folder.
+    func catalogs() async throws -> (TemporaryFolder, [(String, any Catalog)]) {
+        let folder = try TemporaryFolder()
+        return (folder, try await Implementations.catalogs(in: folder))
+    }
+
+    func hash(_ n: UInt8) -> ContentHash { ContentHash(bytes: [UInt8](repeating: n, count: 32))! }
+
+    func attachment(_ room: RoomID, uploader: String = "carol", hash: ContentHash, name: String = "a.txt") -> Attachment {
+        Attachment(id: .make(), room: room, name: name, size: 10, contentType: "text/plain", sha256: hash,
+                   uploader: uploader, createdAt: Date())
+    }
+
+    /// carol (client) owns a room with fred (freelancer) in it.
+    func seed(_ catalog: any Catalog) async throws -> Room {
+        _ = try await catalog.createUser(name: "carol", role: .client, tokenDigest: "d-carol", at: Date())
+        _ = try await catalog.createUser(name: "fred", role: .freelancer, tokenDigest: "d-fred", at: Date())
+        _ = try await catalog.createUser(name: "mallory", role: .freelancer, tokenDigest: "d-mallory", at: Date())
+        let room = Room(id: .make(), name: "Room for Project A", creator: "carol", members: ["carol", "fred"], createdAt: Date())
+        try await catalog.createRoom(room)
+        return room
+    }
+
+    @Test func usersAndTokens() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            let user = try await catalog.createUser(name: "carol", role: .client, tokenDigest: "d1", at: Date())
+            #expect(user.role == .client)
+            #expect(try await catalog.user(forTokenDigest: "d1")?.name == "carol", "\(name)")
+            #expect(try await catalog.user(forTokenDigest: "nope") == nil)
+            await #expect(throws: TackError.self) {
+                _ = try await catalog.createUser(name: "carol", role: .freelancer, tokenDigest: "d2", at: Date())
+            }
+            #expect(try await catalog.user(forTokenDigest: "d2") == nil, "a refused user must not leave a token behind")
+            try await catalog.addToken(user: "carol", tokenDigest: "d3", at: Date())
+            #expect(try await catalog.user(forTokenDigest: "d3")?.name == "carol")
+            await #expect(throws: TackError.self) { try await catalog.addToken(user: "ghost", tokenDigest: "d4", at: Date()) }
+            #expect(try await catalog.user(named: "carol")?.role == .client)
+        }
+    }
+
+    @Test func roomsAndMembers() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            let room = try await seed(catalog)
+            #expect(try await catalog.room(room.id)?.members == ["carol", "fred"], "\(name)")
+            #expect(try await catalog.rooms(of: "fred").map(\.id) == [room.id])
+            #expect(try await catalog.rooms(of: "mallory").isEmpty)
+            try await catalog.addMember("mallory", to: room.id)
+            try await catalog.addMember("mallory", to: room.id)
+            #expect(try await catalog.room(room.id)?.members == ["carol", "fred", "mallory"])
+            #expect(try await catalog.removeMember("mallory", from: room.id))
+            #expect(try await !catalog.removeMember("mallory", from: room.id))
+            await #expect(throws: TackError.self) { try await catalog.addMember("ghost", to: room.id) }
+            let bad = Room(id: .make(), name: "x", creator: "carol", members: ["ghost"], createdAt: Date())
+            await #expect(throws: TackError.self) { try await catalog.createRoom(bad) }
+            #expect(try await catalog.room(bad.id) == nil, "a refused room must not be half-created")
+            let second = Room(id: .make(), name: "Second", creator: "carol", members: [], createdAt: Date().addingTimeInterval(1))
+            try await catalog.createRoom(second)
+            #expect(try await catalog.rooms(of: "carol").map(\.id) == [second.id, room.id], "newest first")
+        }
+    }
+
+    @Test func attachmentsCountReferences() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            let room = try await seed(catalog)
+            let first = attachment(room.id, hash: hash(1))
+            let second = attachment(room.id, uploader: "fred", hash: hash(1), name: "copy.txt")
+            try await catalog.insertAttachment(first, releasing: nil)
+            try await catalog.insertAttachment(second, releasing: nil)
+            #expect(try await catalog.references(to: hash(1)) == 2, "\(name)")
+            #expect(try await catalog.attachment(first.id)?.sha256 == hash(1))
+            #expect(try await catalog.deleteAttachment(first.id)?.id == first.id)
+            #expect(try await catalog.deleteAttachment(first.id) == nil)
+            #expect(try await catalog.references(to: hash(1)) == 1)
+            _ = try await catalog.deleteAttachment(second.id)
+            #expect(try await catalog.references(to: hash(1)) == 0)
+            try await catalog.forgetBlob(hash(1))
+            #expect(try await catalog.references(to: hash(1)) == 0)
+        }
+    }
+
+    @Test func pinsExpireAndRelease() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            let pin = try await catalog.pin(hash(2), until: Date().addingTimeInterval(60))
+            #expect(try await catalog.isPinned(hash(2), at: Date()), "\(name)")
+            #expect(try await !catalog.isPinned(hash(2), at: Date().addingTimeInterval(61)))
+            #expect(try await !catalog.isPinned(hash(3), at: Date()))
+            try await catalog.releasePin(pin)
+            #expect(try await !catalog.isPinned(hash(2), at: Date()))
+            let room = try await seed(catalog)
+            let held = try await catalog.pin(hash(4), until: Date().addingTimeInterval(60))
+            try await catalog.insertAttachment(attachment(room.id, hash: hash(4)), releasing: held)
+            #expect(try await !catalog.isPinned(hash(4), at: Date()), "recording the attachment releases its pin")
+        }
+    }
+
+    @Test func attachmentsPageNewestFirst() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            let room = try await seed(catalog)
+            var inserted: [Attachment] = []
+            for n in 0..<7 {
+                let a = attachment(room.id, hash: hash(UInt8(n)), name: "f\(n).txt")
+                try await catalog.insertAttachment(a, releasing: nil)
+                inserted.append(a)
+            }
+            var seen: [AttachmentID] = []
+            var cursor: PageCursor?
+            repeat {
+                let page = try await catalog.attachments(in: room.id, limit: 3, cursor: cursor)
+                #expect(page.items.count <= 3)
+                seen += page.items.map(\.id)
+                cursor = page.next
+            } while cursor != nil
+            #expect(seen == inserted.reversed().map(\.id), "\(name)")
+            let other = Room(id: .make(), name: "Other", creator: "carol", members: [], createdAt: Date())
+            try await catalog.createRoom(other)
+            #expect(try await catalog.attachments(in: other.id, limit: 10, cursor: nil).items.isEmpty)
+        }
+    }
+
+    @Test func messagesCarryOnlyTheirRoomsAttachments() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            let room = try await seed(catalog)
+            let other = Room(id: .make(), name: "Other", creator: "carol", members: [], createdAt: Date())
+            try await catalog.createRoom(other)
+            let mine = attachment(room.id, hash: hash(1))
+            let foreign = attachment(other.id, hash: hash(2))
+            try await catalog.insertAttachment(mine, releasing: nil)
+            try await catalog.insertAttachment(foreign, releasing: nil)
+            let message = try await catalog.insertMessage(
+                id: .make(), room: room.id, author: "fred", text: "see attached", attachments: [mine.id], at: Date())
+            #expect(message.attachments.map(\.id) == [mine.id], "\(name)")
+            await #expect(throws: TackError.self) {
+                _ = try await catalog.insertMessage(id: .make(), room: room.id, author: "fred", text: "x",
+                                                    attachments: [mine.id, foreign.id], at: Date())
+            }
+            let page = try await catalog.messages(in: room.id, limit: 10, cursor: nil)
+            #expect(page.items.map(\.id) == [message.id], "a refused message must not be stored")
+            #expect(page.items.first?.attachments.map(\.id) == [mine.id])
+            _ = try await catalog.deleteAttachment(mine.id)
+            #expect(try await catalog.messages(in: room.id, limit: 10, cursor: nil).items.first?.attachments.isEmpty == true)
+        }
+    }
+}

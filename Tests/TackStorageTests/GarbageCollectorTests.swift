@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import TackCore
+@testable import TackStorage
+
+/// A file store and SQLite catalog with one client and one room.
+struct Fixture: Sendable {
+    let folder: TemporaryFolder
+    let blobs: any BlobStore
+    let catalog: any Catalog
+    let room: Room
+
+    init() async throws {
+        folder = try TemporaryFolder()
+        blobs = try await FileBlobStore(root: folder.path + "/blobs")
+        catalog = try await SQLiteCatalog.open(path: folder.path + "/catalog.sqlite")
+        _ = try await catalog.createUser(name: "carol", role: .client, tokenDigest: "d", at: Date())
+        room = Room(id: .make(), name: "R", creator: "carol", members: [], createdAt: Date())
+        try await catalog.createRoom(room)
+    }
+
+    func upload(_ bytes: [UInt8]) async throws -> Attachment {
+        try await AttachmentIngest(blobs: blobs, catalog: catalog).ingest(
+            chunks(bytes),
+            request: IngestRequest(room: room.id, uploader: "carol", name: "f.bin", declaredType: nil,
+                                   expectedDigest: nil, limit: 1 << 30))
+    }
+}
+
+@Suite struct GarbageCollectorTests {
+    @Test func removesOnlyUnreferencedBlobs() async throws {
+        let f = try await Fixture()
+        let kept = try await f.upload(pseudoRandomBytes(5000, seed: 1))
+        let dropped = try await f.upload(pseudoRandomBytes(7000, seed: 2))
+        let twice = try await f.upload(pseudoRandomBytes(5000, seed: 1))
+        #expect(twice.sha256 == kept.sha256)
+        _ = try await f.catalog.deleteAttachment(dropped.id)
+        _ = try await f.catalog.deleteAttachment(twice.id)
+        let report = try await GarbageCollector(blobs: f.blobs, catalog: f.catalog).collect()
+        #expect(report.removed == 1)
+        #expect(report.removedBytes == 7000)
+        #expect(try await f.blobs.allHashes() == [kept.sha256])
+        #expect(try await readAll(f.blobs, kept.sha256) == pseudoRandomBytes(5000, seed: 1))
+    }
+
+    @Test func pinnedBlobsSurvive() async throws {
+        let f = try await Fixture()
+        let bytes = pseudoRandomBytes(3000, seed: 3)
+        // An upload that has published but not yet recorded its attachment: only the pin protects it.
+        let staged = try await f.blobs.stage(chunks(bytes), limit: 1 << 20, expected: nil)
+        let pin = try await f.catalog.pin(staged.hash, until: Date().addingTimeInterval(60))
+        _ = try await f.blobs.publish(staged)
+        let report = try await GarbageCollector(blobs: f.blobs, catalog: f.catalog).collect()
+        #expect(report.removed == 0)
+        #expect(try await f.blobs.size(of: staged.hash) == 3000)
+        try await f.catalog.releasePin(pin)
+        #expect(try await GarbageCollector(blobs: f.blobs, catalog: f.catalog).collect().removed == 1)
+    }
+
+    @Test func finishesAnInterruptedCollection() async throws {
+        let f = try await Fixture()
+        let referenced = try await f.upload(pseudoRandomBytes(100, seed: 4))
+        let orphan = try await f.blobs.stage(chunks(pseudoRandomBytes(200, seed: 5)), limit: 1 << 20, expected: nil)
+        _ = try await f.blobs.publish(orphan)
+        // A collector killed after quarantining both: the referenced one must come back, the orphan go.
+        _ = try await f.blobs.quarantine(referenced.sha256)
+        _ = try await f.blobs.quarantine(orphan.hash)
+        let report = try await GarbageCollector(blobs: f.blobs, catalog: f.catalog).collect()
+        #expect(report.restored == 1)
+        #expect(report.removed == 1)
+        #expect(try await f.blobs.allHashes() == [referenced.sha256])
+    }
+
+    @Test func concurrentUploadsOfCollectedBytesStayReadable() async throws {
+        let f = try await Fixture()
+        let bytes = pseudoRandomBytes(64 * 1024, seed: 6)
+        let first = try await f.upload(bytes)
+        _ = try await f.catalog.deleteAttachment(first.id)
+        // Race collections against re-uploads of the same bytes; every recorded attachment must stay readable.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for _ in 0..<20 { _ = try await GarbageCollector(blobs: f.blobs, catalog: f.catalog).collect() }
+            }
+            group.addTask {
+                for _ in 0..<20 {
+                    let a = try await f.upload(bytes)
+                    #expect(try await readAll(f.blobs, a.sha256) == bytes)
+                    _ = try await f.catalog.deleteAttachment(a.id)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let last = try await f.upload(bytes)
+        _ = try await GarbageCollector(blobs: f.blobs, catalog: f.catalog).collect()
+        #expect(try await readAll(f.blobs, last.sha256) == bytes)
+    }
+}

@@ -1,0 +1,64 @@
+import Crypto
+import Foundation
+import NIOCore
+import TackCore
+@testable import TackStorage
+
+/// A fresh folder under the system temp dir, removed when the test is done with it.
+final class TemporaryFolder: Sendable {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "tack-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Deterministic pseudo-random bytes, so failures reproduce.
+func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed &+ 0x9E37_79B9_7F4A_7C15
+    var out = [UInt8]()
+    out.reserveCapacity(count)
+    while out.count < count {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        withUnsafeBytes(of: state.bigEndian) { out.append(contentsOf: $0.prefix(count - out.count)) }
+    }
+    return out
+}
+
+/// Splits bytes into ByteBuffer chunks the way a network body arrives.
+func chunks(_ bytes: [UInt8], size: Int = 7919) -> AsyncStream<ByteBuffer> {
+    AsyncStream { continuation in
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(offset + size, bytes.count)
+            continuation.yield(ByteBuffer(bytes: bytes[offset..<end]))
+            offset = end
+        }
+        continuation.finish()
+    }
+}
+
+func sha256(_ bytes: [UInt8]) -> ContentHash { ContentHash(bytes: SHA256.hash(data: bytes))! }
+
+func readAll(_ store: any BlobStore, _ hash: ContentHash, range: ClosedRange<Int64>? = nil) async throws -> [UInt8] {
+    var out: [UInt8] = []
+    try await store.read(hash, range: range) { out += $0.readableBytesView }
+    return out
+}
+
+/// The implementations every contract runs against; PostgreSQL and S3 join these lists.
+enum Implementations {
+    static func blobStores(in folder: TemporaryFolder) async throws -> [(String, any BlobStore)] {
+        [("file", try await FileBlobStore(root: folder.path + "/blobs"))]
+    }
+
+    static func catalogs(in folder: TemporaryFolder) async throws -> [(String, any Catalog)] {
+        [("sqlite", try await SQLiteCatalog.open(path: folder.path + "/catalog.sqlite"))]
+    }
+}
+
+/// Swift Testing has an `Attachment` of its own; in these tests the word means ours.
+typealias Attachment = TackCore.Attachment
