@@ -46,6 +46,8 @@ final class Tackd: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["serve", "--storage", storage, "--port", "0"] + extra
+        // Warnings and errors only: a failing test should show tackd's complaints, not every request.
+        process.environment = ProcessInfo.processInfo.environment.merging(["TACK_LOG_LEVEL": "warning"]) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardError = FileHandle.standardError
         try process.run()
