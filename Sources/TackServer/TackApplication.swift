@@ -17,8 +17,10 @@ public enum TackApplication {
         RoomRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
         AttachmentRoutes(catalog: catalog, blobs: blobs, limits: settings.limits).register(on: v1)
         MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
+        let maxBody = settings.limits.maxUploadBytes
         return Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBody)])),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "tackd"),
             onServerRunning: { channel in
                 let address = channel.localAddress
