@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SQLiteKit
+import Synchronization
 import TackCore
 
 /// The embedded default catalog: one SQLite file in WAL mode.
@@ -11,6 +12,7 @@ public final class SQLiteCatalog: Catalog {
     private let writer: SQLiteConnection
     private let reader: SQLiteConnection
     private let gate = SerialGate()
+    private let closed = Mutex(false)
 
     /// Opens (creating and migrating if needed) the database at `path`.
     public static func open(path: String, logger: Logger = Logger(label: "tack.catalog")) async throws -> SQLiteCatalog {
@@ -38,15 +40,18 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func close() async {
+        guard closed.withLock({ wasClosed in defer { wasClosed = true }; return !wasClosed }) else { return }
         try? await writer.close()
         try? await reader.close()
     }
 
     deinit {
         // A catalog dropped without `close()` (a failed start-up, a test) still releases its files; the futures keep
-        // the connections alive until SQLite has closed them. Closing twice is harmless.
-        _ = writer.close()
-        _ = reader.close()
+        // the connections alive until SQLite has closed them. Never twice: SQLiteNIO crashes closing a closed one.
+        if !closed.withLock({ $0 }) {
+            _ = writer.close()
+            _ = reader.close()
+        }
     }
 
     private var read: any SQLDatabase { reader.sql() }

@@ -33,12 +33,16 @@ enum SQLiteSchema {
     ]
 
     static func migrate(_ db: any SQLDatabase) async throws {
-        let version = try await db.raw("PRAGMA user_version").first()?.decode(column: "user_version", as: Int.self) ?? 0
-        for (index, statements) in migrations.enumerated() where index >= version {
+        for (index, statements) in migrations.enumerated() {
+            // The version is read inside the write transaction, so two processes starting on a new file at once
+            // (tackd serve and tackd gc) never both apply the same step.
             try await db.raw("BEGIN IMMEDIATE").run()
             do {
-                for statement in statements { try await db.raw("\(unsafeRaw: statement)").run() }
-                try await db.raw("PRAGMA user_version = \(unsafeRaw: String(index + 1))").run()
+                let version = try await db.raw("PRAGMA user_version").first()?.decode(column: "user_version", as: Int.self) ?? 0
+                if version <= index {
+                    for statement in statements { try await db.raw("\(unsafeRaw: statement)").run() }
+                    try await db.raw("PRAGMA user_version = \(unsafeRaw: String(index + 1))").run()
+                }
                 try await db.raw("COMMIT").run()
             } catch {
                 try? await db.raw("ROLLBACK").run()
