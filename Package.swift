@@ -41,6 +41,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // External-storage links: provider rules and the address policy every outbound fetch obeys.
+        .target(name: "TackLinks", dependencies: ["TackCore"]),
         // The HTTP application.
         .target(
             name: "TackServer",
@@ -66,6 +68,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TackCoreTests", dependencies: ["TackCore"]),
+        .testTarget(name: "TackLinksTests", dependencies: ["TackCore", "TackLinks"]),
         .testTarget(
             name: "TackStorageTests",
             dependencies: [
