@@ -38,6 +38,9 @@ public protocol Catalog: Sendable {
     func deleteAttachment(_ id: AttachmentID) async throws -> Attachment?
     /// How many attachments use `hash`.
     func references(to hash: ContentHash) async throws -> Int
+    /// Referenced or pinned at `now`, read in one snapshot: garbage collection must never see the pin already
+    /// released and the reference not yet recorded, which two separate reads could.
+    func isInUse(_ hash: ContentHash, at now: Date) async throws -> Bool
     /// Forgets the blob's row once it has no references; called after the bytes are purged.
     func forgetBlob(_ hash: ContentHash) async throws
 

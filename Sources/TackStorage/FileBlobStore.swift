@@ -107,7 +107,12 @@ public struct FileBlobStore: BlobStore {
         do {
             handle = try await fileSystem.openFile(forReadingAt: FilePath(path(of: hash)), options: .init())
         } catch let error as FileSystemError where error.code == .notFound {
-            throw BlobStoreError.missing(hash)
+            // A collector may have just quarantined a blob that an upload referenced a moment later; it will put it
+            // back, and meanwhile the bytes are still there to read.
+            guard let held = try await quarantinedBlobs().first(where: { $0.hash == hash }),
+                  let opened = try? await fileSystem.openFile(forReadingAt: FilePath(held.location), options: .init())
+            else { throw BlobStoreError.missing(hash) }
+            handle = opened
         }
         do {
             let chunks = range.map { handle.readChunks(in: $0, chunkLength: .mebibytes(1)) }
@@ -177,8 +182,10 @@ public struct FileBlobStore: BlobStore {
             let now = Posix.now()
             for name in try Posix.list(tmp) {
                 let path = "\(tmp)/\(name)"
+                // Our own staging names start with the writer's pid; anything else (NIO's fallback temp names on file
+                // systems without O_TMPFILE) may belong to a live upload, so only age removes it.
                 let owner = name.split(separator: "-").first.flatMap { pid_t($0) }
-                let ownerGone = owner.map { $0 != getpid() && !Posix.processExists($0) } ?? true
+                let ownerGone = owner.map { $0 != getpid() && !Posix.processExists($0) } ?? false
                 var stale = false
                 if let age, let modified = Posix.modificationTime(path) {
                     stale = now - modified > Double(age.components.seconds)

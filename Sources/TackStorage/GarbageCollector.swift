@@ -33,7 +33,7 @@ public struct GarbageCollector: Sendable {
         }
         for hash in try await blobs.allHashes() {
             report.examined += 1
-            guard try await catalog.references(to: hash) == 0, try await !catalog.isPinned(hash, at: Date()) else { continue }
+            guard try await !catalog.isInUse(hash, at: Date()) else { continue }
             let size = try await blobs.size(of: hash) ?? 0
             guard let quarantined = try await blobs.quarantine(hash) else { continue }
             if try await settle(quarantined, report: &report) { report.removedBytes += size }
@@ -45,9 +45,7 @@ public struct GarbageCollector: Sendable {
     /// Purges a quarantined blob unless something references or pins it now; true when purged.
     @discardableResult
     private func settle(_ blob: QuarantinedBlob, report: inout CollectionReport) async throws -> Bool {
-        let referenced = try await catalog.references(to: blob.hash) > 0
-        let pinned = try await catalog.isPinned(blob.hash, at: Date())
-        if referenced || pinned {
+        if try await catalog.isInUse(blob.hash, at: Date()) {
             try await blobs.restore(blob)
             report.restored += 1
             return false

@@ -34,7 +34,14 @@ enum Posix {
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             try makeDirectories(String(path[..<slash]))
         }
-        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw PosixError(call: "mkdir", path: path, code: errno) }
+        guard mkdir(path, 0o700) == 0 else {
+            if errno == EEXIST { return }
+            throw PosixError(call: "mkdir", path: path, code: errno)
+        }
+        // The new folder's name must survive a power cut as surely as the blob that will live in it.
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try syncDirectory(String(path[..<slash]))
+        }
     }
 
     /// Makes a rename inside `path` durable.

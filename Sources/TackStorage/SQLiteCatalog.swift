@@ -197,6 +197,15 @@ public final class SQLiteCatalog: Catalog {
             .decode(column: "refs", as: Int.self) ?? 0
     }
 
+    public func isInUse(_ hash: ContentHash, at now: Date) async throws -> Bool {
+        let row = try await read.raw("""
+            SELECT COALESCE((SELECT refs FROM blobs WHERE sha256 = \(bind: hash.hex)), 0) AS refs,
+                   EXISTS(SELECT 1 FROM pins WHERE sha256 = \(bind: hash.hex) AND until > \(bind: now.millis)) AS pinned
+            """).first()
+        guard let row else { return false }
+        return try row.decode(column: "refs", as: Int.self) > 0 || row.decode(column: "pinned", as: Bool.self)
+    }
+
     public func forgetBlob(_ hash: ContentHash) async throws {
         try await transaction { db in
             try await db.raw("DELETE FROM blobs WHERE sha256 = \(bind: hash.hex) AND refs <= 0").run()
