@@ -13,6 +13,9 @@ public enum ByteRange {
     public static func decide(header: String?, size: Int64) -> RangeDecision {
         guard let header else { return .full }
         guard let specs = parse(header) else { return .full }
+        // An empty representation has no bytes to address; a suffix range on it is satisfiable (RFC 9110 §14.1.1)
+        // but cannot be written as a Content-Range, so the whole (empty) body is the answer.
+        if size == 0, specs.contains(where: { if case .suffix(let n) = $0 { n > 0 } else { false } }) { return .full }
         var satisfiable: [ClosedRange<Int64>] = []
         for spec in specs {
             if let range = spec.resolve(size: size) { satisfiable.append(range) }

@@ -22,7 +22,8 @@ public struct DownloadPlan: Sendable, Equatable {
             ("X-Content-Type-Options", "nosniff"),
             ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox"),
             ("Cross-Origin-Resource-Policy", "same-origin"),
-            ("Content-Digest", ContentDigest.header(for: attachment.sha256)),
+            // Repr-Digest, not Content-Digest: it describes the whole file even when a 206 carries part of it (RFC 9530).
+            ("Repr-Digest", ContentDigest.header(for: attachment.sha256)),
         ]
         if let ifNoneMatch, Self.matches(ifNoneMatch, etag: etag) {
             status = 304
@@ -37,7 +38,8 @@ public struct DownloadPlan: Sendable, Equatable {
 
         let size = attachment.size
         // If-Range with another validator means the client's partial copy is stale: send it all.
-        let honoursRange = ifRange.map { $0.trimmingWhitespace() == etag } ?? true
+        // Range is defined for GET only (RFC 9110 §14.2); HEAD describes the whole representation.
+        let honoursRange = method == .get && (ifRange.map { $0.trimmingWhitespace() == etag } ?? true)
         let decision = honoursRange ? ByteRange.decide(header: range, size: size) : .full
         switch decision {
         case .unsatisfiable:

@@ -4,13 +4,15 @@ public struct Settings: Sendable, Equatable {
     public var port = 8080
     public var storage = "storage"
     public var limits = Limits()
+    /// Seconds a connection may stay silent, mid-request or between requests, before it is closed.
+    public var idleTimeoutSeconds: Int64 = 120
 
     public init() {}
 
     /// Every key a config file may hold; the environment variable is `TACK_` + the key in upper case.
     public static let keys = [
         "host", "port", "storage", "max_upload_bytes", "max_name_bytes", "default_page_size", "max_page_size",
-        "max_json_bytes",
+        "max_json_bytes", "idle_timeout_seconds",
     ]
 
     /// Layers the sources, first wins: `flags` (already named by key), `environment`, then `file`.
@@ -44,6 +46,7 @@ public struct Settings: Sendable, Equatable {
         if let v = try integer("max_name_bytes", range: 16...4096) { settings.limits.maxNameBytes = Int(v) }
         if let v = try integer("max_page_size", range: 1...10_000) { settings.limits.maxPageSize = Int(v) }
         if let v = try integer("default_page_size", range: 1...10_000) { settings.limits.defaultPageSize = Int(v) }
+        if let v = try integer("idle_timeout_seconds", range: 1...86_400) { settings.idleTimeoutSeconds = v }
         if let v = try integer("max_json_bytes", range: 1024...(64 << 20), bytes: true) { settings.limits.maxJSONBytes = Int(v) }
         guard settings.limits.defaultPageSize <= settings.limits.maxPageSize else {
             throw .invalid("invalid_setting", "default_page_size (\(settings.limits.defaultPageSize)) exceeds max_page_size (\(settings.limits.maxPageSize))")

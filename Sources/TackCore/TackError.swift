@@ -13,6 +13,10 @@ public struct TackError: Error, Sendable, Equatable, CustomStringConvertible {
         case unsupportedMediaType
         case rangeNotSatisfiable
         case unavailable
+        /// Something tackd fetched on the caller's behalf failed or refused.
+        case upstreamFailure
+        /// Something tackd fetched on the caller's behalf was too slow.
+        case upstreamTimeout
         case internalFailure
     }
 

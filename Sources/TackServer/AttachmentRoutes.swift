@@ -23,14 +23,15 @@ struct AttachmentRoutes: Sendable {
     @Sendable func upload(_ request: Request, context: TackRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let room = try await access.room(context.parameters.require("room"), visibleTo: user)
+        let contentType = request.headers[.contentType]
+        let boundary = try contentType.flatMap { try MultipartFileSequence<RequestBody>.boundary(contentType: $0) }
         // Refuse a declared over-size body before reading a byte of it.
-        if let declared = request.headers[.contentLength].flatMap({ Int64($0) }), declared > limits.maxUploadBytes {
+        let allowance = boundary == nil ? 0 : MultipartFileSequence<RequestBody>.framingAllowance
+        if let declared = request.headers[.contentLength].flatMap({ Int64($0) }), declared > limits.maxUploadBytes + allowance {
             throw TackError(.tooLarge, code: "too_large",
                             "the file is \(declared) bytes; the limit is \(limits.maxUploadBytes) bytes")
         }
         let expected = try ContentDigest.sha256(fromHeader: request.headers[.contentDigest])
-        let contentType = request.headers[.contentType]
-        let boundary = try contentType.flatMap { try MultipartFileSequence<RequestBody>.boundary(contentType: $0) }
 
         var ingestRequest = IngestRequest(
             room: room.id, uploader: user.name, name: nil, declaredType: boundary == nil ? contentType : nil,
@@ -40,7 +41,8 @@ struct AttachmentRoutes: Sendable {
         if let boundary {
             ingestRequest.name = try queryName(request)
             let fileName = MultipartFileSequence<RequestBody>.FileNameBox()
-            let file = MultipartFileSequence(base: request.body, boundary: boundary, fileName: fileName)
+            let file = MultipartFileSequence(base: request.body, boundary: boundary,
+                                             maxRawBytes: limits.maxUploadBytes + allowance, fileName: fileName)
             attachment = try await ingest.ingest(file, request: ingestRequest) {
                 try fileName.value.withLock { $0 }.map { try AttachmentName.validate($0, maxBytes: limits.maxNameBytes) }
             }
@@ -65,9 +67,9 @@ struct AttachmentRoutes: Sendable {
     }
 
     private func queryName(_ request: Request) throws -> String? {
+        // Hummingbird has already percent-decoded query values.
         guard let raw = request.uri.queryParameters["name"] else { return nil }
-        let decoded = String(raw).removingPercentEncoding ?? String(raw)
-        return try AttachmentName.validate(decoded, maxBytes: limits.maxNameBytes)
+        return try AttachmentName.validate(String(raw), maxBytes: limits.maxNameBytes)
     }
 
     @Sendable func list(_ request: Request, context: TackRequestContext) async throws -> Response {
@@ -102,6 +104,13 @@ struct AttachmentRoutes: Sendable {
         var headers = HTTPFields()
         for (name, value) in plan.headers where !(plan.bytes != nil && name == "Content-Length") {
             if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        if plan.status == 416 {
+            var response = JSONErrorMiddleware.response(for: TackError(
+                .rangeNotSatisfiable, code: "range_not_satisfiable",
+                "the requested range is outside the file's \(attachment.size) bytes"))
+            response.headers[.contentRange] = "bytes */\(attachment.size)"
+            return response
         }
         guard let range = plan.bytes else {
             return Response(status: .init(code: plan.status), headers: headers)

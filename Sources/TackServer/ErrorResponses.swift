@@ -21,13 +21,25 @@ struct JSONErrorMiddleware: RouterMiddleware {
                 context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             }
             var response = Self.response(for: tackError)
-            // A refused upload may still be sending: closing tells the client to stop rather than letting it
-            // push the rest of the body into a connection that has already answered.
-            if request.method == .post || request.method == .put {
+            if Self.mayHaveUnreadBody(request) {
+                // Hummingbird would otherwise read a refused upload to its end (maybe gigabytes) before the next
+                // request. Stop reading once the answer is out: the client sees the error, then the connection end.
                 response.headers[.connection] = "close"
+                let channel = context.channel
+                let json = Self.body(for: tackError)
+                response.body = ResponseBody(contentLength: json.readableBytes) { writer in
+                    try await writer.write(json)
+                    try await writer.finish(nil)
+                    channel.close(mode: .input, promise: nil)
+                }
             }
             return response
         }
+    }
+
+    static func mayHaveUnreadBody(_ request: Request) -> Bool {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }) { return length > 0 }
+        return request.headers[.transferEncoding] != nil
     }
 
     static func translate(_ error: any Error) -> TackError {
@@ -74,20 +86,26 @@ struct JSONErrorMiddleware: RouterMiddleware {
         case .unsupportedMediaType: .unsupportedMediaType
         case .rangeNotSatisfiable: .rangeNotSatisfiable
         case .unavailable: .serviceUnavailable
+        case .upstreamFailure: .badGateway
+        case .upstreamTimeout: .gatewayTimeout
         case .internalFailure: .internalServerError
         }
     }
 
-    static func response(for error: TackError) -> Response {
+    static func body(for error: TackError) -> ByteBuffer {
         struct Body: Encodable {
             struct Detail: Encodable { let code: String; let message: String }
             let error: Detail
         }
         let data = (try? JSONEncoder().encode(Body(error: .init(code: error.code, message: error.message)))) ?? Data()
+        return ByteBuffer(data: data)
+    }
+
+    static func response(for error: TackError) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if error.category == .unauthenticated {
             headers[.wwwAuthenticate] = "Bearer realm=\"tack\""
         }
-        return Response(status: status(for: error.category), headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+        return Response(status: status(for: error.category), headers: headers, body: .init(byteBuffer: body(for: error)))
     }
 }

@@ -25,6 +25,8 @@ final class ExpectContinueHandler: ChannelInboundHandler, RemovableChannelHandle
 
     static func shouldContinue(_ request: HTTPRequest, maxBodyBytes: Int64) -> Bool {
         guard request.headerFields[.expect]?.lowercased() == "100-continue" else { return false }
+        // Without credentials the answer will be 401: let the client learn that before it sends the body.
+        guard request.headerFields[.authorization] != nil else { return false }
         if let length = request.headerFields[.contentLength].flatMap({ Int64($0) }), length > maxBodyBytes { return false }
         return true
     }

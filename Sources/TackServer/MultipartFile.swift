@@ -11,6 +11,8 @@ struct MultipartFileSequence<Base: AsyncSequence>: AsyncSequence where Base.Elem
 
     let base: Base
     let boundary: String
+    /// Most raw bytes read, framing and other fields included, so nothing around the file escapes the upload limit.
+    let maxRawBytes: Int64
     /// The `filename` of the file field, filled in once its headers are parsed.
     let fileName: FileNameBox
 
@@ -39,26 +41,33 @@ struct MultipartFileSequence<Base: AsyncSequence>: AsyncSequence where Base.Elem
         var inFile = false
         var sawFile = false
         var partDone = false
+        var rawBytes: Int64 = 0
+        let maxRawBytes: Int64
 
-        init(base: Base.AsyncIterator, boundary: String, fileName: FileNameBox) {
+        init(base: Base.AsyncIterator, boundary: String, fileName: FileNameBox, maxRawBytes: Int64) {
             self.base = base
             self.parser = MultipartParser(boundary: boundary)
             self.fileName = fileName
+            self.maxRawBytes = maxRawBytes
             parser.onHeader = { [unowned self] name, value in headers[name.lowercased()] = value }
             parser.onBody = { [unowned self] buffer in
-                if !inFile && !sawFile, Self.fieldName(headers["content-disposition"]) == "file" {
-                    inFile = true
-                    sawFile = true
-                    let name = headers["content-disposition"].flatMap { try? ContentDisposition.fileName(fromHeader: $0) }
-                    fileName.value.withLock { $0 = name }
-                }
+                enterFileIfNamed()
                 if inFile { pending.append(buffer) }
             }
             parser.onPartComplete = { [unowned self] in
+                enterFileIfNamed() // an empty file part has no body callback at all
                 if inFile { partDone = true }
                 inFile = false
                 headers = [:]
             }
+        }
+
+        private func enterFileIfNamed() {
+            guard !inFile, !sawFile, Self.fieldName(headers["content-disposition"]) == "file" else { return }
+            inFile = true
+            sawFile = true
+            let name = headers["content-disposition"].flatMap { try? ContentDisposition.fileName(fromHeader: $0) }
+            fileName.value.withLock { $0 = name }
         }
 
         static func fieldName(_ disposition: String?) -> String? {
@@ -77,6 +86,10 @@ struct MultipartFileSequence<Base: AsyncSequence>: AsyncSequence where Base.Elem
                     }
                     return nil
                 }
+                rawBytes += Int64(chunk.readableBytes)
+                if rawBytes > maxRawBytes {
+                    throw TackError(.tooLarge, code: "too_large", "the upload is larger than the limit")
+                }
                 do {
                     try parser.execute(chunk)
                 } catch {
@@ -86,5 +99,10 @@ struct MultipartFileSequence<Base: AsyncSequence>: AsyncSequence where Base.Elem
         }
     }
 
-    func makeAsyncIterator() -> Iterator { Iterator(base: base.makeAsyncIterator(), boundary: boundary, fileName: fileName) }
+    func makeAsyncIterator() -> Iterator {
+        Iterator(base: base.makeAsyncIterator(), boundary: boundary, fileName: fileName, maxRawBytes: maxRawBytes)
+    }
+
+    /// Room for a browser's framing and small fields around a file of the largest allowed size.
+    static var framingAllowance: Int64 { 64 * 1024 }
 }

@@ -20,7 +20,10 @@ public enum TackApplication {
         let maxBody = settings.limits.maxUploadBytes
         return Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBody)])),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBody)],
+                // A client that sends nothing for this long (mid-upload or between requests) is let go.
+                idleTimeout: .seconds(settings.idleTimeoutSeconds))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "tackd"),
             onServerRunning: { channel in
                 let address = channel.localAddress

@@ -78,6 +78,11 @@ import TackCore
         #expect(head.status == 200)
         #expect(head.headers["Content-Length"].first == "20")
         #expect(head.body.isEmpty)
+        let headRange = try await world.carol.request(.HEAD, path, headers: [("Range", "bytes=0-0")])
+        #expect(headRange.status == 200, "Range applies to GET only")
+        #expect(past.headers["Content-Type"].first == "application/json")
+        #expect(past.errorCode == "range_not_satisfiable")
+        #expect(suffix.headers["Repr-Digest"].first == "sha-256=:\(sha256(bytes).base64):")
     }
 
     @Test func downloadsCannotRunInTheBrowser() async throws {
@@ -176,6 +181,15 @@ import TackCore
         #expect(reply.json["size"] as? Int == file.count)
         #expect(reply.json["sha256"] as? String == sha256(file).hex)
 
+        var empty = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"empty.txt\"\r\n\r\n".utf8)
+        empty += Array("\r\n--\(boundary)--\r\n".utf8)
+        let emptyReply = try await world.carol.request(
+            .POST, "/v1/rooms/\(world.room)/attachments",
+            headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")], body: .bytes(ByteBuffer(bytes: empty)))
+        #expect(emptyReply.status == 201, "\(emptyReply.text)")
+        #expect(emptyReply.json["size"] as? Int == 0)
+        #expect(emptyReply.json["name"] as? String == "empty.txt")
+
         var noFile = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n".utf8)
         noFile += Array("--\(boundary)--\r\n".utf8)
         let missing = try await world.carol.request(
@@ -191,6 +205,9 @@ import TackCore
             .POST, "/v1/rooms/\(world.room)/attachments?name=notes%20v2.txt", body: .bytes(ByteBuffer(string: "hi")))
         #expect(reply.status == 201)
         #expect(reply.json["name"] as? String == "notes v2.txt")
+        let percent = try await world.carol.request(
+            .POST, "/v1/rooms/\(world.room)/attachments?name=100%2525.txt", body: .bytes(ByteBuffer(string: "x")))
+        #expect(percent.json["name"] as? String == "100%25.txt", "query values are decoded exactly once")
         #expect(reply.json["contentType"] as? String == "text/plain; charset=utf-8")
     }
 }

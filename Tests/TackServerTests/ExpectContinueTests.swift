@@ -30,6 +30,16 @@ final class RawConnection {
         }
     }
 
+    /// True when the server closes the connection (after whatever it still sends) before the read timeout.
+    func readsToEnd() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count == 0 { return true }
+            if count < 0 { return errno == ECONNRESET }
+        }
+    }
+
     /// Reads up to the end of one response head (a blank line); empty on timeout or close.
     func readHead() -> String {
         var data: [UInt8] = []

@@ -44,6 +44,25 @@ import TackCore
         #expect(fits.status == 201, "exactly the limit is allowed")
     }
 
+    @Test func refusedUploadsAreNotReadToTheEnd() async throws {
+        let world = try await World.make(["--max-upload-bytes", "1MiB"])
+        // Unauthenticated, unknown room, and over the limit: each answered, then the connection ends, although
+        // the client announced far more body than it sent.
+        let cases = [
+            ("Authorization: Bearer nope", world.room, 1 << 30),
+            ("Authorization: Bearer \(world.carol.token!)", "room_doesnotexistdoesnotexist12", 1 << 30),
+            ("Authorization: Bearer \(world.carol.token!)", world.room, 1 << 30),
+        ]
+        for (auth, room, length) in cases {
+            let connection = try RawConnection(port: world.tackd.port)
+            connection.send(Array("POST /v1/rooms/\(room)/attachments?name=x.bin HTTP/1.1\r\nHost: t\r\n\(auth)\r\nContent-Length: \(length)\r\n\r\n".utf8))
+            connection.send([UInt8](repeating: 0x61, count: 65536))
+            let head = connection.readHead()
+            #expect(head.hasPrefix("HTTP/1.1 4"), "\(head)")
+            #expect(connection.readsToEnd(), "tackd kept reading a refused body (\(head.prefix(12)))")
+        }
+    }
+
     @Test func digestMismatchStoresNothing() async throws {
         let world = try await World.make()
         let bytes = pseudoRandomBytes(10_000, seed: 2)

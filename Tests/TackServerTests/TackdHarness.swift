@@ -157,7 +157,9 @@ struct API {
     }
 
     func upload(_ bytes: [UInt8], room: String, name: String = "file.bin", headers: [(String, String)] = []) async throws -> Reply {
-        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
+        // RFC 8187 attr-chars only: every non-ASCII byte goes percent-encoded, as a careful client sends it.
+        let attrChars = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&+-.^_`|~")
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: attrChars) ?? name
         return try await request(
             .POST, "/v1/rooms/\(room)/attachments",
             headers: [("Content-Disposition", "attachment; filename*=UTF-8''\(encoded)")] + headers,
