@@ -42,7 +42,16 @@ let package = Package(
             ]
         ),
         // External-storage links: provider rules and the address policy every outbound fetch obeys.
-        .target(name: "TackLinks", dependencies: ["TackCore"]),
+        .target(
+            name: "TackLinks",
+            dependencies: [
+                "TackCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The HTTP application.
         .target(
             name: "TackServer",
@@ -68,7 +77,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TackCoreTests", dependencies: ["TackCore"]),
-        .testTarget(name: "TackLinksTests", dependencies: ["TackCore", "TackLinks"]),
+        .testTarget(
+            name: "TackLinksTests",
+            dependencies: [
+                "TackCore",
+                "TackLinks",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "TackStorageTests",
             dependencies: [

@@ -1,0 +1,105 @@
+import Foundation
+import NIOCore
+import Testing
+import TackCore
+@testable import TackLinks
+
+/// The fetcher against real servers on loopback. Names resolve through a table the test controls, so no
+/// query or connection ever leaves the machine, not even for addresses a test expects to be refused.
+@Suite struct GuardedFetcherTests {
+    /// Fetches over http from hosts named in `names` (all 127.0.0.1 unless given), allowing only `allowed`.
+    func fetcher(allowed: [String] = ["127.0.0.1/32"], names: [String: [IPAddress]] = [:],
+                 configure: (inout FetchLimits) -> Void = { _ in }) -> GuardedFetcher {
+        var limits = FetchLimits()
+        limits.maxBytes = 1 << 20
+        configure(&limits)
+        var table: [String: [IPAddress]] = ["files.test": [.v4(0x7f00_0001)]]
+        table.merge(names) { $1 }
+        return GuardedFetcher(
+            policy: OutboundPolicy(addresses: AddressPolicy(allowed: allowed.compactMap(AddressRange.init)), allowHTTP: true),
+            limits: limits, resolver: OverridingResolver(overrides: table, fallback: nil))
+    }
+
+    func collect(_ fetcher: GuardedFetcher, _ url: String) async throws -> (FetchedHead, [UInt8]) {
+        try await fetcher.fetch(URL(string: url)!) { head, body in
+            var bytes: [UInt8] = []
+            for try await chunk in body { bytes += chunk.readableBytesView }
+            return (head, bytes)
+        }
+    }
+
+    func code(of body: () async throws -> Void) async -> String? {
+        do {
+            try await body()
+            return nil
+        } catch let error as TackError {
+            return error.code
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func fetchesThroughRedirects() async throws {
+        let upstream = try await FakeUpstream.start()
+        let (head, bytes) = try await collect(fetcher(), "http://files.test:\(upstream.port)/redirect/3")
+        #expect(head.status == 200)
+        #expect(bytes == FakeUpstream.file)
+        #expect(head.url.path == "/file/chain.bin")
+        #expect(head.headers.first(name: "content-disposition") == "attachment; filename=\"chain.bin\"")
+        let tooMany = await code { _ = try await collect(fetcher(), "http://files.test:\(upstream.port)/redirect/5") }
+        #expect(tooMany == "refused_redirects")
+    }
+
+    @Test func refusesLoopbackInEverySpellingWithoutConnecting() async throws {
+        let listener = try RawListener()
+        let strict = fetcher(allowed: [], names: ["sneaky.test": [.v4(0x7f00_0001)]])
+        let hosts = ["127.0.0.1", "127.1", "2130706433", "0x7f000001", "0177.0.0.1", "[::1]", "[::ffff:127.0.0.1]",
+                     "0.0.0.0", "localhost", "api.localhost", "sneaky.test"]
+        for host in hosts {
+            let refusal = await code { _ = try await collect(strict, "http://\(host):\(listener.port)/x") }
+            #expect(refusal?.hasPrefix("refused_") == true, "\(host): \(refusal ?? "fetched")")
+        }
+        #expect(listener.connections == 0)
+    }
+
+    @Test func refusesARedirectToARefusedAddress() async throws {
+        let upstream = try await FakeUpstream.start()
+        // Only 127.0.0.1 is allowed; the upstream redirects to a listener on 127.0.0.2.
+        let elsewhere = try RawListener(address: "127.0.0.2")
+        let refusal = await code {
+            _ = try await collect(fetcher(), "http://files.test:\(upstream.port)/to/127.0.0.2/\(elsewhere.port)")
+        }
+        #expect(refusal == "refused_loopback")
+        #expect(elsewhere.connections == 0)
+    }
+
+    @Test func refusesNamesWithAnyPrivateAnswer() async throws {
+        let listener = try RawListener()
+        let mixed = fetcher(allowed: [], names: ["mixed.test": [.v4(0x0808_0808), .v4(0x0a00_0001)]])
+        #expect(await code { _ = try await collect(mixed, "http://mixed.test:\(listener.port)/") } == "refused_private_network")
+        #expect(listener.connections == 0)
+    }
+
+    @Test func capsSizeStallsAndLies() async throws {
+        let upstream = try await FakeUpstream.start()
+        let base = "http://files.test:\(upstream.port)"
+        #expect(await code { _ = try await collect(fetcher(), "\(base)/big") } == "too_large")
+        #expect(await code { _ = try await collect(fetcher(), "\(base)/big-chunked") } == "too_large")
+        let impatient = fetcher { $0.stallTime = .seconds(1) }
+        #expect(await code { _ = try await collect(impatient, "\(base)/drip") } == "upstream_stalled")
+        let liar = try RawListener(reply: Array("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly ten b".utf8))
+        let lie = await code { _ = try await collect(fetcher(), "http://files.test:\(liar.port)/") }
+        #expect(lie == "upstream_truncated", "\(lie ?? "fetched")")
+    }
+
+    @Test func saysWhatTheUpstreamDid() async throws {
+        let upstream = try await FakeUpstream.start()
+        let base = "http://files.test:\(upstream.port)"
+        #expect(await code { _ = try await collect(fetcher(), "\(base)/gone") } == "upstream_gone")
+        #expect(await code { _ = try await collect(fetcher(), "\(base)/forbidden") } == "upstream_forbidden")
+        let httpsOnly = GuardedFetcher(policy: OutboundPolicy(), limits: FetchLimits(),
+                                       resolver: OverridingResolver(overrides: [:], fallback: nil))
+        #expect(await code { _ = try await collect(httpsOnly, "\(base)/file/a.bin") } == "refused_scheme")
+        #expect(await code { _ = try await collect(fetcher(), "http://u:p@files.test:\(upstream.port)/") } == "refused_credentials")
+    }
+}
