@@ -58,6 +58,7 @@ let package = Package(
             dependencies: [
                 "TackCore",
                 "TackStorage",
+                "TackLinks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -77,11 +78,18 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TackCoreTests", dependencies: ["TackCore"]),
+        // Servers and data the test targets share: local HTTP servers, raw listeners, reproducible bytes.
+        .target(
+            name: "TackTestSupport",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/TackTestSupport"
+        ),
         .testTarget(
             name: "TackLinksTests",
             dependencies: [
                 "TackCore",
                 "TackLinks",
+                "TackTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -90,6 +98,7 @@ let package = Package(
             name: "TackStorageTests",
             dependencies: [
                 "TackCore",
+                "TackTestSupport",
                 "TackStorage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -99,6 +108,8 @@ let package = Package(
             name: "TackServerTests",
             dependencies: [
                 "TackCore",
+                "TackTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -34,6 +34,17 @@ public enum AttachmentName {
         return truncated(name, maxBytes: maxBytes)
     }
 
+    /// A display name from a name nobody here chose (an upstream's `Content-Disposition`, a URL path): the base
+    /// name with hidden characters dropped, or nil when nothing usable is left.
+    public static func sanitized(_ raw: String, maxBytes: Int) -> String? {
+        let base = raw.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        let visible = String(String.UnicodeScalarView(base.unicodeScalars.filter { scalar in
+            scalar.properties.generalCategory != .control && !bidiControls.contains(scalar.value)
+                && !bidiIsolates.contains(scalar.value)
+        }))
+        return try? validate(visible, maxBytes: maxBytes)
+    }
+
     /// Shortens to `maxBytes` of UTF-8 on a character boundary, keeping a short extension when there is one.
     public static func truncated(_ name: String, maxBytes: Int) -> String {
         guard name.utf8.count > maxBytes else { return name }

@@ -46,10 +46,14 @@ public struct Attachment: Sendable, Hashable, Codable {
     public var sha256: ContentHash
     public var uploader: String
     public var createdAt: Date
+    /// Where a linked file came from; nil for uploads.
+    public var source: LinkSource?
+    /// For a refreshed link whose bytes changed: the attachment it is a newer version of.
+    public var versionOf: AttachmentID?
 
     public init(
         id: AttachmentID, room: RoomID, name: String, size: Int64, contentType: String,
-        sha256: ContentHash, uploader: String, createdAt: Date
+        sha256: ContentHash, uploader: String, createdAt: Date, source: LinkSource? = nil, versionOf: AttachmentID? = nil
     ) {
         self.id = id
         self.room = room
@@ -59,6 +63,30 @@ public struct Attachment: Sendable, Hashable, Codable {
         self.sha256 = sha256
         self.uploader = uploader
         self.createdAt = createdAt
+        self.source = source
+        self.versionOf = versionOf
+    }
+
+    /// `upload` or `link`.
+    public var kind: String { source == nil ? "upload" : "link" }
+}
+
+/// The external file a linked attachment was fetched from, and what the upstream said about it.
+public struct LinkSource: Sendable, Hashable, Codable {
+    /// `dropbox`, `google_drive`, `onedrive`, `box` or `https`.
+    public var provider: String
+    /// The link as the member pasted it.
+    public var url: String
+    public var fetchedAt: Date
+    public var etag: String?
+    public var lastModified: String?
+
+    public init(provider: String, url: String, fetchedAt: Date, etag: String?, lastModified: String?) {
+        self.provider = provider
+        self.url = url
+        self.fetchedAt = fetchedAt
+        self.etag = etag
+        self.lastModified = lastModified
     }
 }
 

@@ -4,6 +4,8 @@ public struct Settings: Sendable, Equatable {
     public var port = 8080
     public var storage = "storage"
     public var limits = Limits()
+    /// How tackd fetches linked files.
+    public var links = LinkSettings()
     /// Seconds a connection may stay silent, mid-request or between requests, before it is closed.
     public var idleTimeoutSeconds: Int64 = 120
 
@@ -13,7 +15,9 @@ public struct Settings: Sendable, Equatable {
     public static let keys = [
         "host", "port", "storage", "max_upload_bytes", "max_name_bytes", "default_page_size", "max_page_size",
         "max_json_bytes", "idle_timeout_seconds",
-    ]
+        "link_allow", "link_allow_hosts", "link_allow_http", "link_resolve", "link_max_bytes", "link_timeout_seconds",
+        "link_stall_seconds", "link_max_redirects",
+    ] + LinkSettings.endpointKeys
 
     /// Layers the sources, first wins: `flags` (already named by key), `environment`, then `file`.
     /// Unknown file keys and malformed values are refused, naming the source, so typos never pass silently.
@@ -48,6 +52,26 @@ public struct Settings: Sendable, Equatable {
         if let v = try integer("default_page_size", range: 1...10_000) { settings.limits.defaultPageSize = Int(v) }
         if let v = try integer("idle_timeout_seconds", range: 1...86_400) { settings.idleTimeoutSeconds = v }
         if let v = try integer("max_json_bytes", range: 1024...(64 << 20), bytes: true) { settings.limits.maxJSONBytes = Int(v) }
+        settings.links.maxBytes = settings.limits.maxUploadBytes
+        if let v = try integer("link_max_bytes", range: 0...(1 << 40), bytes: true) { settings.links.maxBytes = v }
+        if let v = try integer("link_timeout_seconds", range: 1...86_400) { settings.links.timeoutSeconds = v }
+        if let v = try integer("link_stall_seconds", range: 1...3600) { settings.links.stallSeconds = v }
+        if let v = try integer("link_max_redirects", range: 0...20) { settings.links.maxRedirects = Int(v) }
+        func list(_ key: String) -> [String] {
+            value(key).map { $0.0.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }.map(String.init) } ?? []
+        }
+        settings.links.allow = list("link_allow")
+        settings.links.allowHosts = list("link_allow_hosts")
+        settings.links.resolve = list("link_resolve")
+        if let (text, source) = value("link_allow_http") {
+            guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][text.lowercased()] else {
+                throw .invalid("invalid_setting", "\(source): '\(text)' must be true or false")
+            }
+            settings.links.allowHTTP = flag
+        }
+        for key in LinkSettings.endpointKeys {
+            if let (url, _) = value(key) { settings.links.endpoints[key] = url }
+        }
         guard settings.limits.defaultPageSize <= settings.limits.maxPageSize else {
             throw .invalid("invalid_setting", "default_page_size (\(settings.limits.defaultPageSize)) exceeds max_page_size (\(settings.limits.maxPageSize))")
         }
@@ -73,4 +97,29 @@ public enum ByteCount {
         let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)
         return overflow ? nil : product
     }
+}
+
+/// Settings for fetching linked files, as written; TackLinks turns them into its policy and rules.
+public struct LinkSettings: Sendable, Equatable {
+    /// Address ranges fetched even though they are private or loopback (`127.0.0.1/32`, `10.0.0.0/8`).
+    public var allow: [String] = []
+    /// Host names fetched whatever they resolve to.
+    public var allowHosts: [String] = []
+    /// Plain http links; off by default.
+    public var allowHTTP = false
+    /// Fixed answers for names, `host=address`, like curl's `--resolve`.
+    public var resolve: [String] = []
+    public var maxBytes: Int64 = 100 * 1024 * 1024
+    public var timeoutSeconds: Int64 = 300
+    public var stallSeconds: Int64 = 30
+    public var maxRedirects = 5
+    /// Provider origins by key (`link_endpoint_dropbox`, …), for tests and unusual deployments.
+    public var endpoints: [String: String] = [:]
+
+    public static let endpointKeys = [
+        "link_endpoint_dropbox", "link_endpoint_dropbox_content", "link_endpoint_google_drive",
+        "link_endpoint_google_docs", "link_endpoint_onedrive", "link_endpoint_box",
+    ]
+
+    public init() {}
 }

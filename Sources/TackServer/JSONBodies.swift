@@ -12,8 +12,22 @@ struct AttachmentJSON: Codable {
     let sha256: String
     let uploader: String
     let createdAt: Date
+    let kind: String
+    let source: SourceJSON?
+    let versionOf: String?
+
+    /// Where a linked file came from.
+    struct SourceJSON: Codable {
+        let provider: String
+        let url: String
+        let fetchedAt: Date
+        let etag: String?
+    }
 
     init(_ a: Attachment) {
+        kind = a.kind
+        source = a.source.map { SourceJSON(provider: $0.provider, url: $0.url, fetchedAt: $0.fetchedAt, etag: $0.etag) }
+        versionOf = a.versionOf?.rawValue
         id = a.id.rawValue
         room = a.room.rawValue
         name = a.name

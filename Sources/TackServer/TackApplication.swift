@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import TackCore
+import TackLinks
 import TackStorage
 
 /// Assembles tackd's HTTP application from its parts.
@@ -9,7 +10,7 @@ public enum TackApplication {
     public static func make(
         settings: Settings, catalog: any Catalog, blobs: any BlobStore, logger: Logger,
         onReady: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let router = Router(context: TackRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         router.get("healthz") { _, _ in "ok" }
@@ -17,6 +18,10 @@ public enum TackApplication {
         RoomRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
         AttachmentRoutes(catalog: catalog, blobs: blobs, limits: settings.limits).register(on: v1)
         MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
+        let importer = LinkImporter(
+            rules: ProviderRules(settings: settings.links), fetcher: try GuardedFetcher(settings: settings.links),
+            blobs: blobs, catalog: catalog, maxNameBytes: settings.limits.maxNameBytes)
+        LinkRoutes(importer: importer, catalog: catalog, limits: settings.limits).register(on: v1)
         let maxBody = settings.limits.maxUploadBytes
         return Application(
             router: router,

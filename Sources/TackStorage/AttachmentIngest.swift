@@ -12,6 +12,9 @@ public struct IngestRequest: Sendable {
     public var declaredType: String?
     public var expectedDigest: ContentHash?
     public var limit: Int64
+    /// For linked files: where the bytes came from.
+    public var source: LinkSource?
+    public var versionOf: AttachmentID?
 
     public init(room: RoomID, uploader: String, name: String?, declaredType: String?,
                 expectedDigest: ContentHash?, limit: Int64) {
@@ -57,7 +60,7 @@ public struct AttachmentIngest: Sendable {
                 let attachment = Attachment(
                     id: .make(), room: request.room, name: name ?? Self.defaultName(for: contentType),
                     size: staged.size, contentType: contentType, sha256: staged.hash,
-                    uploader: request.uploader, createdAt: Date())
+                    uploader: request.uploader, createdAt: Date(), source: request.source, versionOf: request.versionOf)
                 try await catalog.insertAttachment(attachment, releasing: pin)
                 return attachment
             } catch {

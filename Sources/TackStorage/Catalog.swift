@@ -36,6 +36,10 @@ public protocol Catalog: Sendable {
     func attachments(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Attachment>
     /// Deletes an attachment (and its place in messages) and counts one reference less; nil when there was none.
     func deleteAttachment(_ id: AttachmentID) async throws -> Attachment?
+    /// Notes that a linked attachment was fetched again and found unchanged.
+    func recordRefetch(_ id: AttachmentID, source: LinkSource) async throws
+    /// The newest of a linked attachment's versions (the attachment itself when it was never refreshed with change).
+    func latestVersion(of root: AttachmentID) async throws -> Attachment?
     /// How many attachments use `hash`.
     func references(to hash: ContentHash) async throws -> Int
     /// Referenced or pinned at `now`, read in one snapshot: garbage collection must never see the pin already

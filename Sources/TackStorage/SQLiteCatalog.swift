@@ -222,9 +222,12 @@ public final class SQLiteCatalog: Catalog {
                 ON CONFLICT(sha256) DO UPDATE SET refs = refs + 1
                 """).run()
             try await db.raw("""
-                INSERT INTO attachments (id, room_id, name, size, content_type, sha256, uploader, created_at)
+                INSERT INTO attachments (id, room_id, name, size, content_type, sha256, uploader, created_at,
+                                         source_provider, source_url, fetched_at, etag, last_modified, version_of)
                 VALUES (\(bind: a.id.rawValue), \(bind: a.room.rawValue), \(bind: a.name), \(bind: a.size),
-                        \(bind: a.contentType), \(bind: a.sha256.hex), \(bind: a.uploader), \(bind: a.createdAt.millis))
+                        \(bind: a.contentType), \(bind: a.sha256.hex), \(bind: a.uploader), \(bind: a.createdAt.millis),
+                        \(bind: a.source?.provider), \(bind: a.source?.url), \(bind: a.source?.fetchedAt.millis),
+                        \(bind: a.source?.etag), \(bind: a.source?.lastModified), \(bind: a.versionOf?.rawValue))
                 """).run()
             if let pin {
                 try await db.raw("DELETE FROM pins WHERE token = \(bind: pin)").run()
@@ -232,7 +235,10 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
-    private static let attachmentColumns = "a.seq, a.id, a.room_id, a.name, a.size, a.content_type, a.sha256, a.uploader, a.created_at"
+    private static let attachmentColumns = """
+        a.seq, a.id, a.room_id, a.name, a.size, a.content_type, a.sha256, a.uploader, a.created_at,
+        a.source_provider, a.source_url, a.fetched_at, a.etag, a.last_modified, a.version_of
+        """
 
     public func attachment(_ id: AttachmentID) async throws -> Attachment? {
         try await read.raw("SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a WHERE a.id = \(bind: id.rawValue)")
@@ -247,6 +253,23 @@ public final class SQLiteCatalog: Catalog {
             ORDER BY a.seq DESC LIMIT \(bind: limit + 1)
             """).all()
         return try Self.page(rows, limit: limit, Self.attachment)
+    }
+
+    public func recordRefetch(_ id: AttachmentID, source: LinkSource) async throws {
+        try await transaction { db in
+            try await db.raw("""
+                UPDATE attachments SET fetched_at = \(bind: source.fetchedAt.millis), etag = \(bind: source.etag),
+                       last_modified = \(bind: source.lastModified)
+                WHERE id = \(bind: id.rawValue) AND source_url IS NOT NULL
+                """).run()
+        }
+    }
+
+    public func latestVersion(of root: AttachmentID) async throws -> Attachment? {
+        try await read.raw("""
+            SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a
+            WHERE a.id = \(bind: root.rawValue) OR a.version_of = \(bind: root.rawValue) ORDER BY a.seq DESC LIMIT 1
+            """).first().map(Self.attachment)
     }
 
     public func deleteAttachment(_ id: AttachmentID) async throws -> Attachment? {
@@ -275,7 +298,14 @@ public final class SQLiteCatalog: Catalog {
             contentType: try row.decode(column: "content_type", as: String.self),
             sha256: hash,
             uploader: try row.decode(column: "uploader", as: String.self),
-            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
+            source: try row.decode(column: "source_url", as: String?.self).map { url in
+                LinkSource(provider: try row.decode(column: "source_provider", as: String?.self) ?? "https", url: url,
+                           fetchedAt: Date(millis: try row.decode(column: "fetched_at", as: Int64?.self) ?? 0),
+                           etag: try row.decode(column: "etag", as: String?.self),
+                           lastModified: try row.decode(column: "last_modified", as: String?.self))
+            },
+            versionOf: try row.decode(column: "version_of", as: String?.self).map { AttachmentID(rawValue: $0) })
     }
 
     private static func page<T>(_ rows: [any SQLRow], limit: Int, _ make: (any SQLRow) throws -> T) throws -> Page<T> {

@@ -30,6 +30,15 @@ enum SQLiteSchema {
             """,
             "CREATE INDEX message_attachments_attachment ON message_attachments(attachment_id)",
         ],
+        [
+            // Linked files: where they came from, and which attachment a refreshed version replaces.
+            "ALTER TABLE attachments ADD COLUMN source_provider TEXT",
+            "ALTER TABLE attachments ADD COLUMN source_url TEXT",
+            "ALTER TABLE attachments ADD COLUMN fetched_at INTEGER",
+            "ALTER TABLE attachments ADD COLUMN etag TEXT",
+            "ALTER TABLE attachments ADD COLUMN last_modified TEXT",
+            "ALTER TABLE attachments ADD COLUMN version_of TEXT",
+        ],
     ]
 
     static func migrate(_ db: any SQLDatabase) async throws {

@@ -102,7 +102,7 @@ struct Serve: AsyncParsableCommand {
             let storage = try await Storage.open(settings)
             let swept = try await storage.blobs.sweepStaging(olderThan: nil)
             if swept > 0 { logger.notice("removed \(swept) staging leftovers of crashed uploads") }
-            let app = TackApplication.make(
+            let app = try TackApplication.make(
                 settings: settings, catalog: storage.catalog, blobs: storage.blobs, logger: logger
             ) { host, port in
                 // Written straight to the descriptor: scripts and tests wait for this line, so it must not sit in a buffer.

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 import TackCore
+import TackTestSupport
 @testable import TackLinks
 
 /// The fetcher against real servers on loopback. Names resolve through a table the test controls, so no

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+@_exported import TackTestSupport
 import NIOCore
 import NIOHTTP1
 import TackCore
@@ -184,16 +185,6 @@ struct API {
 
 func sha256(_ bytes: [UInt8]) -> ContentHash { ContentHash(bytes: SHA256.hash(data: bytes))! }
 
-func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed &+ 0x9E37_79B9_7F4A_7C15
-    var out = [UInt8]()
-    out.reserveCapacity(count)
-    while out.count < count {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        withUnsafeBytes(of: state.bigEndian) { out.append(contentsOf: $0.prefix(count - out.count)) }
-    }
-    return out
-}
 
 /// A started tackd with a client (carol), a freelancer in her room (fred) and an outsider (mallory).
 struct World {
@@ -203,8 +194,13 @@ struct World {
     let mallory: API
     let room: String
 
-    static func make(_ extra: [String] = []) async throws -> World {
+    /// `config` becomes the storage's tackd.json, read by every tackd command.
+    static func make(_ extra: [String] = [], config: [String: String] = [:]) async throws -> World {
         let tackd = try Tackd()
+        if !config.isEmpty {
+            let data = try JSONSerialization.data(withJSONObject: config)
+            try data.write(to: URL(fileURLWithPath: "\(tackd.storage)/tackd.json"))
+        }
         let carolToken = try tackd.addUser("carol", role: "client")
         let fredToken = try tackd.addUser("fred", role: "freelancer")
         let malloryToken = try tackd.addUser("mallory", role: "freelancer")

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+@_exported import TackTestSupport
 import NIOCore
 import TackCore
 @testable import TackStorage
@@ -16,17 +17,6 @@ final class TemporaryFolder: Sendable {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// Deterministic pseudo-random bytes, so failures reproduce.
-func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed &+ 0x9E37_79B9_7F4A_7C15
-    var out = [UInt8]()
-    out.reserveCapacity(count)
-    while out.count < count {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        withUnsafeBytes(of: state.bigEndian) { out.append(contentsOf: $0.prefix(count - out.count)) }
-    }
-    return out
-}
 
 /// Splits bytes into ByteBuffer chunks the way a network body arrives.
 func chunks(_ bytes: [UInt8], size: Int = 7919) -> AsyncStream<ByteBuffer> {

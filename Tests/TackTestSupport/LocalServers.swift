@@ -1,0 +1,107 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// Deterministic pseudo-random bytes, so failures reproduce.
+public func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed &+ 0x9E37_79B9_7F4A_7C15
+    var out = [UInt8]()
+    out.reserveCapacity(count)
+    while out.count < count {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        withUnsafeBytes(of: state.bigEndian) { out.append(contentsOf: $0.prefix(count - out.count)) }
+    }
+    return out
+}
+
+/// A failure of the test scaffolding itself, with what went wrong.
+public struct SupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A real Hummingbird server on 127.0.0.1 (a free port), stopped when this value goes away.
+public final class LocalHTTPServer: Sendable {
+    public let port: Int
+    private let task: Task<Void, any Error>
+
+    private init(port: Int, task: Task<Void, any Error>) {
+        self.port = port
+        self.task = task
+    }
+
+    deinit { task.cancel() }
+
+    public static func start(_ router: Router<BasicRequestContext>) async throws -> LocalHTTPServer {
+        let (ports, announce) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                announce.yield(channel.localAddress?.port ?? 0)
+                announce.finish()
+            })
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else { throw SupportError("the local server did not start") }
+        return LocalHTTPServer(port: port, task: task)
+    }
+}
+
+/// A bare TCP listener that counts connections and answers each with fixed bytes (or nothing) and closes:
+/// proof that a refused fetch never connected, and a way to send responses no HTTP library would.
+public final class RawListener: Sendable {
+    public let port: Int
+    private let fd: Int32
+    private let state = Mutex<(connections: Int, stopped: Bool)>((0, false))
+    private let reply: [UInt8]?
+
+    public init(address: String = "127.0.0.1", reply: [UInt8]? = nil) throws {
+        self.reply = reply
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr(address)
+        addr.sin_port = 0
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else { throw SupportError("could not listen on \(address)") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+        let thread = Thread { [self] in serve() }
+        thread.start()
+    }
+
+    deinit {
+        state.withLock { $0.stopped = true }
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
+
+    public var connections: Int { state.withLock { $0.connections } }
+
+    private func serve() {
+        while true {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, 100)
+            if state.withLock({ $0.stopped }) { return }
+            guard ready > 0 else { continue }
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return }
+            state.withLock { $0.connections += 1 }
+            if let reply {
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                _ = read(client, &buffer, buffer.count)
+                _ = reply.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+            }
+            close(client)
+        }
+    }
+}
