@@ -88,6 +88,9 @@ import TackTestSupport
         #expect(await code { _ = try await collect(fetcher(), "\(base)/big-chunked") } == "too_large")
         let impatient = fetcher { $0.stallTime = .seconds(1) }
         #expect(await code { _ = try await collect(impatient, "\(base)/drip") } == "upstream_stalled")
+        let hurried = fetcher { $0.totalTime = .seconds(1) }
+        #expect(await code { _ = try await collect(hurried, "\(base)/trickle") } == "upstream_timeout",
+                "a steady trickle never stalls, but the total time still ends it")
         let liar = try RawListener(reply: Array("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly ten b".utf8))
         let lie = await code { _ = try await collect(fetcher(), "http://files.test:\(liar.port)/") }
         #expect(lie == "upstream_truncated", "\(lie ?? "fetched")")

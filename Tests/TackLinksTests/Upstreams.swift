@@ -39,6 +39,15 @@ enum FakeUpstream {
                 try await writer.finish(nil)
             })
         }
+        router.get("trickle") { _, _ in
+            Response(status: .ok, body: ResponseBody { writer in
+                for _ in 0..<50 {
+                    try await writer.write(ByteBuffer(repeating: 4, count: 16))
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                try await writer.finish(nil)
+            })
+        }
         router.get("gone") { _, _ in Response(status: .notFound) }
         router.get("forbidden") { _, _ in Response(status: .forbidden) }
 

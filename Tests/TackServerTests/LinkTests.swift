@@ -53,6 +53,17 @@ final class FakeProviders: Sendable {
             return Response(status: .ok, headers: [.eTag: etag, .contentType: "text/plain"],
                             body: .init(byteBuffer: ByteBuffer(string: "notes, version \(current)\n")))
         }
+        router.get("v1.0/shares/{share}/root/content") { _, context in
+            // OneDrive's shares API answers with a redirect to the bytes; the share id must be the encoded link.
+            let share = try context.parameters.require("share")
+            guard share.hasPrefix("u!") else { return Response(status: .badRequest) }
+            return Response(status: .found, headers: [.location: "/files/onedrive%20notes.txt"])
+        }
+        router.get("shared/static/{name}") { _, context in
+            let name = try context.parameters.require("name")
+            return Response(status: .ok, headers: [.contentDisposition: "attachment; filename=\"box-\(name).txt\""],
+                            body: .init(byteBuffer: ByteBuffer(string: "from box\n")))
+        }
         router.get("huge") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(repeating: 7, count: 3 << 20))) }
         router.get("gone") { _, _ in Response(status: .gone) }
         server = try await LocalHTTPServer.start(router)
@@ -64,7 +75,8 @@ final class FakeProviders: Sendable {
     var tackdConfig: [String: String] {
         let origin = "http://127.0.0.1:\(port)"
         return ["link_allow": "127.0.0.1/32", "link_allow_http": "true", "link_resolve": "files.example=127.0.0.1",
-                "link_endpoint_dropbox": origin, "link_endpoint_google_drive": origin, "link_max_bytes": "1MiB"]
+"link_endpoint_dropbox": origin, "link_endpoint_google_drive": origin, "link_endpoint_onedrive": origin,
+                "link_endpoint_box": origin, "link_max_bytes": "1MiB"]
     }
 }
 
@@ -113,6 +125,13 @@ final class VersionCounter: Sendable {
         #expect(drive.status == 201, "\(drive.text)")
         #expect(drive.json["name"] as? String == "dataset.bin")
         #expect(drive.json["sha256"] as? String == sha256(FakeProviders.big).hex)
+        let oneDrive = try await add(world.carol, world.room, "https://1drv.ms/t/s!AkLm2pTwx")
+        #expect(oneDrive.status == 201, "\(oneDrive.text)")
+        #expect(oneDrive.json["name"] as? String == "onedrive notes.txt")
+        #expect((oneDrive.json["source"] as? [String: Any])?["provider"] as? String == "onedrive")
+        let box = try await add(world.carol, world.room, "https://app.box.com/s/q8p7o6n5")
+        #expect(box.status == 201, "\(box.text)")
+        #expect(box.json["name"] as? String == "box-q8p7o6n5.txt")
         let chain = try await add(world.carol, world.room, "http://files.example:\(providers.port)/hop/4")
         #expect(chain.status == 201, "\(chain.text)")
         #expect(chain.json["name"] as? String == "final cut.txt")
