@@ -56,6 +56,7 @@ public struct AttachmentIngest: Sendable {
             let pin = try await catalog.pin(staged.hash, until: Date().addingTimeInterval(pinLifetime.seconds))
             do {
                 _ = try await blobs.publish(staged)
+                Failpoint.hit("after-publish")
                 let contentType = ContentSniffer.sniff(prefix: sniffed.bytes, declared: request.declaredType, name: name)
                 let attachment = Attachment(
                     id: .make(), room: request.room, name: name ?? Self.defaultName(for: contentType),
@@ -130,4 +131,15 @@ struct PrefixCapturingSequence<Base: AsyncSequence>: AsyncSequence where Base.El
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// Named places where a test can make tackd die at once (`TACK_FAILPOINT=after-publish`), to prove that a
+/// crash there loses or half-shows nothing. Inert unless the variable names the point.
+public enum Failpoint {
+    static let armed = ProcessInfo.processInfo.environment["TACK_FAILPOINT"]
+
+    public static func hit(_ name: String) {
+        guard armed == name else { return }
+        kill(getpid(), SIGKILL)
+    }
 }

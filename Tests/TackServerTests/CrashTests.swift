@@ -49,4 +49,30 @@ import TackCore
         #expect(!FileManager.default.fileExists(atPath: leftover), "start-up sweeps staging of dead writers")
         #expect(restarted.stagingFiles().isEmpty)
     }
+
+    /// Dying after the blob is published but before the catalog records it: nothing is listed, and the orphan
+    /// blob is kept while its pin lasts, then collected.
+    @Test func killedBetweenPublishAndRecordShowsNothing() async throws {
+        let world = try await World.make()
+        world.tackd.kill()
+        try await world.tackd.start(environment: ["TACK_FAILPOINT": "after-publish"])
+        let bytes = pseudoRandomBytes(70_000, seed: 77)
+        let doomed = API(base: world.tackd.base, token: world.carol.token)
+        #expect(try await doomed.request(.GET, "/v1/rooms").status == 200, "the armed tackd serves until the point")
+        await #expect(throws: (any Error).self) { _ = try await doomed.upload(bytes, room: world.room) }
+        world.tackd.kill()
+
+        let restarted = try Tackd(storage: world.tackd.storage)
+        try await restarted.start()
+        defer { restarted.kill() }
+        let carol = API(base: restarted.base, token: world.carol.token)
+        let list = try await carol.request(.GET, "/v1/rooms/\(world.room)/attachments")
+        #expect((list.json["items"] as? [Any])?.isEmpty == true, "an upload that never got its 201 is not listed")
+        #expect(restarted.storedBlobCount() == 1, "the published bytes are there, unreferenced")
+        let report = try restarted.admin(["gc"])
+        #expect(report.contains("removed 0"), "the pin keeps the blob while the upload might still finish: \(report)")
+        let retry = try await carol.upload(bytes, room: world.room)
+        #expect(retry.status == 201, "a retry of the same bytes succeeds and reuses the blob")
+        #expect(restarted.storedBlobCount() == 1)
+    }
 }

@@ -41,14 +41,15 @@ final class Tackd: @unchecked Sendable {
     }
 
     /// Starts `tackd serve` on a free port and waits until it says where it listens.
-    func start(_ extra: [String] = []) async throws {
+    func start(_ extra: [String] = [], environment: [String: String] = [:]) async throws {
         let log = "\(storage)/serve-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["serve", "--storage", storage, "--port", "0"] + extra
         // Warnings and errors only: a failing test should show tackd's complaints, not every request.
-        process.environment = ProcessInfo.processInfo.environment.merging(["TACK_LOG_LEVEL": "warning"]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(["TACK_LOG_LEVEL": "warning"]) { $1 }.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardError = FileHandle.standardError
         try process.run()
