@@ -19,6 +19,13 @@ public struct Limits: Sendable, Equatable, Codable {
 
     public init() {}
 
+    /// Refuses message text over `maxMessageBytes`.
+    public func checkMessage(_ text: String) throws(TackError) {
+        guard text.utf8.count <= maxMessageBytes else {
+            throw .invalid("message_too_long", "a message holds at most \(maxMessageBytes) bytes of text")
+        }
+    }
+
     /// The page size for a request's `limit`: the default when absent, refused when out of range.
     public func pageSize(requested: String?) throws(TackError) -> Int {
         guard let requested else { return defaultPageSize }

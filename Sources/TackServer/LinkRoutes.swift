@@ -29,9 +29,7 @@ struct LinkRoutes: Sendable {
         let user = try context.requireUser()
         let room = try await access.room(context.parameters.require("room"), visibleTo: user)
         let body = try await JSONBody.decode(AddLink.self, from: request, limit: limits.maxJSONBytes)
-        if let text = body.message, text.utf8.count > limits.maxMessageBytes {
-            throw TackError.invalid("message_too_long", "a message holds at most \(limits.maxMessageBytes) bytes of text")
-        }
+        try limits.checkMessage(body.message ?? "")
         guard case .created(let attachment) = try await importer.importLink(body.url, room: room.id, member: user.name) else {
             throw TackError(.internalFailure, code: "internal", "a new link was reported unchanged")
         }

@@ -25,9 +25,7 @@ struct MessageRoutes: Sendable {
         let body = try await JSONBody.decode(PostMessage.self, from: request, limit: limits.maxJSONBytes)
         let text = body.text ?? ""
         let rawIDs = body.attachments ?? []
-        guard text.utf8.count <= limits.maxMessageBytes else {
-            throw TackError.invalid("message_too_long", "a message holds at most \(limits.maxMessageBytes) bytes of text")
-        }
+        try limits.checkMessage(text)
         guard !text.isEmpty || !rawIDs.isEmpty else {
             throw TackError.invalid("empty_message", "a message needs text, attachments or both")
         }
