@@ -41,6 +41,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Image codecs: libpng through a module map, libjpeg-turbo through a small C shim that keeps setjmp in C.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "CJPEGShim", linkerSettings: [.linkedLibrary("jpeg")]),
+        // Decoding, orienting, resizing and encoding images; thumbnails.
+        .target(name: "TackImage", dependencies: ["TackCore", "CPNG", "CJPEGShim"]),
         // External-storage links: provider rules and the address policy every outbound fetch obeys.
         .target(
             name: "TackLinks",
@@ -73,11 +78,13 @@ let package = Package(
                 "TackCore",
                 "TackStorage",
                 "TackServer",
+                "TackImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .testTarget(name: "TackCoreTests", dependencies: ["TackCore"]),
+        .testTarget(name: "TackImageTests", dependencies: ["TackCore", "TackImage", "TackTestSupport"]),
         // Servers and data the test targets share: local HTTP servers, raw listeners, reproducible bytes.
         .target(
             name: "TackTestSupport",
@@ -108,6 +115,7 @@ let package = Package(
             name: "TackServerTests",
             dependencies: [
                 "TackCore",
+                "TackImage",
                 "TackTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import TackCore
+import TackImage
 import TackServer
 import TackStorage
 
@@ -11,7 +12,7 @@ struct Tackd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tackd",
         abstract: "Tack's attachment service: rooms, content-addressed attachments, thumbnails and links.",
-        subcommands: [Serve.self, UserCommand.self, TokenCommand.self, CollectGarbage.self],
+        subcommands: [Serve.self, UserCommand.self, TokenCommand.self, CollectGarbage.self, MakeThumbnail.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -186,6 +187,31 @@ struct CollectGarbage: AsyncParsableCommand {
             let report = try await GarbageCollector(blobs: storage.blobs, catalog: storage.catalog).collect()
             await storage.catalog.close()
             print("examined \(report.examined) blobs, removed \(report.removed) (\(report.removedBytes) bytes), restored \(report.restored), swept \(report.sweptStaging) staging files")
+        }
+    }
+}
+
+extension ThumbnailMethod: ExpressibleByArgument {}
+
+struct MakeThumbnail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thumbnail", abstract: "Make a thumbnail of a PNG or JPEG file with the service's own code path.")
+
+    @Argument(help: "The image to read.") var input: String
+    @Argument(help: "Where to write the thumbnail (JPEG, or PNG when the image has transparency).") var output: String
+    @Option(help: "Longest side for scale, side of the square for crop.") var size: Int
+    @Option(help: "scale (fit inside, never enlarge) or crop (fill, centred).") var method: ThumbnailMethod = .scale
+    @Option(help: "Refuse images with more pixels than this.") var maxPixels: Int = 100_000_000
+
+    func run() async throws {
+        try await reportingFailures {
+            guard let data = FileManager.default.contents(atPath: input) else {
+                throw TackError.invalid("unreadable_input", "cannot read \(input)")
+            }
+            let thumbnail = try Thumbnailer(limits: ImageLimits(maxPixels: maxPixels))
+                .thumbnail(of: Array(data), size: size, method: method)
+            // Atomic: a reader never sees half a thumbnail, and a failure leaves any older file untouched.
+            try Data(thumbnail.bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
         }
     }
 }

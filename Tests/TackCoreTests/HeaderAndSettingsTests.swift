@@ -85,6 +85,8 @@ import Testing
         #expect(try limits.pageSize(requested: "7") == 7)
         #expect(throws: TackError.self) { try limits.pageSize(requested: "0") }
         #expect(throws: TackError.self) { try limits.pageSize(requested: "201") }
+        #expect(throws: Never.self) { try limits.checkMessage(String(repeating: "a", count: 64 * 1024)) }
+        #expect(throws: TackError.self) { try limits.checkMessage(String(repeating: "é", count: 32 * 1024 + 1)) }
     }
 }
 

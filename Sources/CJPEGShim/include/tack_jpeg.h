@@ -1,0 +1,24 @@
+#ifndef TACK_JPEG_H
+#define TACK_JPEG_H
+#include <stddef.h>
+
+/* libjpeg reports errors by longjmp, which Swift cannot do; these wrappers keep the setjmp frame in C and
+   turn every failure into a return code and a message. All pixels are RGBA, 8 bits per channel. */
+
+/* Reads the header only: size, components and the size a 1/denom DCT-scaled decode would give. */
+int tack_jpeg_probe(const unsigned char *data, size_t size, int denom,
+                    int *width, int *height, int *scaled_width, int *scaled_height,
+                    char *error, size_t error_size);
+
+/* Decodes at 1/denom (1, 2, 4 or 8) into rgba, which must hold scaled_width * scaled_height * 4 bytes.
+   Greyscale, YCbCr, CMYK and YCCK (Adobe-inverted or not) all come out as RGBA. */
+int tack_jpeg_decode(const unsigned char *data, size_t size, int denom, unsigned char *rgba, size_t capacity,
+                     int *width, int *height, char *error, size_t error_size);
+
+/* Encodes RGBA (alpha ignored) as a baseline JPEG; *out is malloc'd, free it with tack_jpeg_free. */
+int tack_jpeg_encode(const unsigned char *rgba, int width, int height, int quality,
+                     unsigned char **out, unsigned long *out_size, char *error, size_t error_size);
+
+void tack_jpeg_free(unsigned char *buffer);
+
+#endif

@@ -1,0 +1,112 @@
+import Foundation
+
+/// Lanczos-3 downscaling (the filter Pillow and libvips use for quality thumbnails), separable, on
+/// premultiplied alpha so transparent pixels never bleed their colour into visible ones.
+public enum Resampler {
+    struct Contributions {
+        var start: [Int32] = []
+        var count: [Int32] = []
+        var weights: [Float] = []
+        var stride = 0
+    }
+
+    static func lanczos(_ x: Double) -> Double {
+        if x == 0 { return 1 }
+        guard abs(x) < 3 else { return 0 }
+        let px = Double.pi * x
+        return 3 * sin(px) * sin(px / 3) / (px * px)
+    }
+
+    static func contributions(source: Int, target: Int) -> Contributions {
+        let scale = Double(source) / Double(target)
+        let filterScale = max(scale, 1)
+        let support = 3 * filterScale
+        var table = Contributions()
+        table.stride = Int(ceil(support)) * 2 + 1
+        table.weights = [Float](repeating: 0, count: table.stride * target)
+        for x in 0..<target {
+            let center = (Double(x) + 0.5) * scale
+            let first = max(0, Int(floor(center - support)))
+            let last = min(source - 1, Int(ceil(center + support)))
+            var sum = 0.0
+            var weights: [Double] = []
+            for i in first...max(first, last) {
+                let w = lanczos((Double(i) + 0.5 - center) / filterScale)
+                weights.append(w)
+                sum += w
+            }
+            let count = min(weights.count, table.stride)
+            for k in 0..<count { table.weights[x * table.stride + k] = Float(sum == 0 ? 0 : weights[k] / sum) }
+            table.start.append(Int32(first))
+            table.count.append(Int32(count))
+        }
+        return table
+    }
+
+    public static func lanczos3(_ image: RGBAImage, width: Int, height: Int) -> RGBAImage {
+        guard width != image.width || height != image.height else { return image }
+        let horizontal = contributions(source: image.width, target: width)
+        let vertical = contributions(source: image.height, target: height)
+        let srcW = image.width, srcH = image.height
+        // Pass 1: rows to the new width, premultiplied floats.
+        var middle = [Float](repeating: 0, count: width * srcH * 4)
+        image.pixels.withUnsafeBufferPointer { src in
+            middle.withUnsafeMutableBufferPointer { mid in
+                horizontal.weights.withUnsafeBufferPointer { weights in
+                    for y in 0..<srcH {
+                        let row = y * srcW * 4
+                        for x in 0..<width {
+                            let start = Int(horizontal.start[x]), count = Int(horizontal.count[x])
+                            var r: Float = 0, g: Float = 0, b: Float = 0, a: Float = 0
+                            for k in 0..<count {
+                                let w = weights[x * horizontal.stride + k]
+                                let p = row + (start + k) * 4
+                                let alpha = Float(src[p + 3])
+                                let wa = w * alpha * (1 / 255)
+                                r += Float(src[p]) * wa
+                                g += Float(src[p + 1]) * wa
+                                b += Float(src[p + 2]) * wa
+                                a += w * alpha
+                            }
+                            let o = (y * width + x) * 4
+                            mid[o] = r; mid[o + 1] = g; mid[o + 2] = b; mid[o + 3] = a
+                        }
+                    }
+                }
+            }
+        }
+        // Pass 2: columns to the new height, back to straight alpha.
+        var out = [UInt8](repeating: 0, count: width * height * 4)
+        middle.withUnsafeBufferPointer { mid in
+            out.withUnsafeMutableBufferPointer { dst in
+                vertical.weights.withUnsafeBufferPointer { weights in
+                    for y in 0..<height {
+                        let start = Int(vertical.start[y]), count = Int(vertical.count[y])
+                        for x in 0..<width {
+                            var r: Float = 0, g: Float = 0, b: Float = 0, a: Float = 0
+                            for k in 0..<count {
+                                let w = weights[y * vertical.stride + k]
+                                let p = ((start + k) * width + x) * 4
+                                r += mid[p] * w; g += mid[p + 1] * w; b += mid[p + 2] * w; a += mid[p + 3] * w
+                            }
+                            let o = (y * width + x) * 4
+                            let alpha = min(255, max(0, a))
+                            if alpha > 0.5 {
+                                let unpremultiply = 255 / alpha
+                                dst[o] = clamp(r * unpremultiply)
+                                dst[o + 1] = clamp(g * unpremultiply)
+                                dst[o + 2] = clamp(b * unpremultiply)
+                            }
+                            dst[o + 3] = clamp(alpha)
+                        }
+                    }
+                }
+            }
+        }
+        return RGBAImage(width: width, height: height, pixels: out)
+    }
+
+    @inline(__always) static func clamp(_ value: Float) -> UInt8 {
+        UInt8(max(0, min(255, value + 0.5)))
+    }
+}
