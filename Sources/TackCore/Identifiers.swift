@@ -49,8 +49,11 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Sendable, Codable, Cus
     private static var alphabet: [UInt8] { Array("abcdefghijklmnopqrstuvwxyz234567".utf8) }
 }
 
+/// Attachment ids: `att_…`.
 public enum AttachmentKind: IdentifierKind { public static let prefix = "att" }
+/// Room ids: `room_…`.
 public enum RoomKind: IdentifierKind { public static let prefix = "room" }
+/// Message ids: `msg_…`.
 public enum MessageKind: IdentifierKind { public static let prefix = "msg" }
 
 /// Identifies an attachment (`att_…`).
