@@ -64,6 +64,7 @@ let package = Package(
                 "TackCore",
                 "TackStorage",
                 "TackLinks",
+                "TackImage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -50,10 +50,13 @@ public struct Attachment: Sendable, Hashable, Codable {
     public var source: LinkSource?
     /// For a refreshed link whose bytes changed: the attachment it is a newer version of.
     public var versionOf: AttachmentID?
+    /// What thumbnailing learned about the image; nil until it has run (or for non-images).
+    public var image: ImageInfo?
 
     public init(
         id: AttachmentID, room: RoomID, name: String, size: Int64, contentType: String,
-        sha256: ContentHash, uploader: String, createdAt: Date, source: LinkSource? = nil, versionOf: AttachmentID? = nil
+        sha256: ContentHash, uploader: String, createdAt: Date, source: LinkSource? = nil, versionOf: AttachmentID? = nil,
+        image: ImageInfo? = nil
     ) {
         self.id = id
         self.room = room
@@ -65,10 +68,51 @@ public struct Attachment: Sendable, Hashable, Codable {
         self.createdAt = createdAt
         self.source = source
         self.versionOf = versionOf
+        self.image = image
+    }
+
+    /// True for the types tackd thumbnails.
+    public var isThumbnailable: Bool {
+        contentType.hasPrefix("image/png") || contentType.hasPrefix("image/jpeg")
     }
 
     /// `upload` or `link`.
     public var kind: String { source == nil ? "upload" : "link" }
+}
+
+/// An image's upright size, or why it could not be thumbnailed; shared by every attachment of the same bytes.
+public struct ImageInfo: Sendable, Hashable, Codable {
+    public var width: Int?
+    public var height: Int?
+    /// Nil when thumbnails were made; the reason when the image could not be decoded.
+    public var failure: String?
+
+    public init(width: Int?, height: Int?, failure: String?) {
+        self.width = width
+        self.height = height
+        self.failure = failure
+    }
+}
+
+/// A thumbnail stored as a blob of its own, keyed by (source hash, size, method).
+public struct StoredThumbnail: Sendable, Hashable {
+    public var source: ContentHash
+    public var size: Int
+    public var method: String
+    public var blob: ContentHash
+    public var contentType: String
+    public var width: Int
+    public var height: Int
+
+    public init(source: ContentHash, size: Int, method: String, blob: ContentHash, contentType: String, width: Int, height: Int) {
+        self.source = source
+        self.size = size
+        self.method = method
+        self.blob = blob
+        self.contentType = contentType
+        self.width = width
+        self.height = height
+    }
 }
 
 /// The external file a linked attachment was fetched from, and what the upstream said about it.

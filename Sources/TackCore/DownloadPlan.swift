@@ -60,7 +60,7 @@ public struct DownloadPlan: Sendable, Equatable {
     }
 
     /// `If-None-Match`: `*`, or a list of entity tags compared weakly (RFC 9110 §13.1.2).
-    static func matches(_ header: String, etag: String) -> Bool {
+    public static func matches(_ header: String, etag: String) -> Bool {
         header.split(separator: ",").contains { candidate in
             var tag = candidate.trimmingWhitespace()
             if tag == "*" { return true }

@@ -4,6 +4,10 @@ public struct Settings: Sendable, Equatable {
     public var port = 8080
     public var storage = "storage"
     public var limits = Limits()
+    /// Thumbnail sizes clients may ask for; the first is made in the background after each image upload.
+    public var thumbnailSizes = [320, 64, 800]
+    /// Images with more pixels are not decoded.
+    public var maxImagePixels = 100_000_000
     /// How tackd fetches linked files.
     public var links = LinkSettings()
     /// Seconds a connection may stay silent, mid-request or between requests, before it is closed.
@@ -16,7 +20,7 @@ public struct Settings: Sendable, Equatable {
         "host", "port", "storage", "max_upload_bytes", "max_name_bytes", "default_page_size", "max_page_size",
         "max_json_bytes", "idle_timeout_seconds",
         "link_allow", "link_allow_hosts", "link_allow_http", "link_resolve", "link_max_bytes", "link_timeout_seconds",
-        "link_stall_seconds", "link_max_redirects",
+        "link_stall_seconds", "link_max_redirects", "thumbnail_sizes", "max_image_pixels",
     ] + LinkSettings.endpointKeys
 
     /// Layers the sources, first wins: `flags` (already named by key), `environment`, then `file`.
@@ -52,6 +56,14 @@ public struct Settings: Sendable, Equatable {
         if let v = try integer("default_page_size", range: 1...10_000) { settings.limits.defaultPageSize = Int(v) }
         if let v = try integer("idle_timeout_seconds", range: 1...86_400) { settings.idleTimeoutSeconds = v }
         if let v = try integer("max_json_bytes", range: 1024...(64 << 20), bytes: true) { settings.limits.maxJSONBytes = Int(v) }
+        if let v = try integer("max_image_pixels", range: 1...1_000_000_000) { settings.maxImagePixels = Int(v) }
+        if let (text, source) = value("thumbnail_sizes") {
+            let sizes = text.split(separator: ",").map { Int($0.trimmingWhitespace()) }
+            guard !sizes.isEmpty, sizes.allSatisfy({ $0.map { (16...4096).contains($0) } ?? false }) else {
+                throw .invalid("invalid_setting", "\(source): '\(text)' must be sizes from 16 to 4096, like 320,64,800")
+            }
+            settings.thumbnailSizes = sizes.compactMap { $0 }
+        }
         settings.links.maxBytes = settings.limits.maxUploadBytes
         if let v = try integer("link_max_bytes", range: 0...(1 << 40), bytes: true) { settings.links.maxBytes = v }
         if let v = try integer("link_timeout_seconds", range: 1...86_400) { settings.links.timeoutSeconds = v }

@@ -14,6 +14,9 @@ public struct Thumbnail: Sendable {
     public var format: ImageFormat
     public var width: Int
     public var height: Int
+    /// The upright size of the image it was made from.
+    public var sourceWidth: Int
+    public var sourceHeight: Int
 }
 
 /// Bytes of an image in, a thumbnail out: decode (shrinking JPEGs while decoding), orient, resize, encode.
@@ -44,14 +47,24 @@ public struct Thumbnailer: Sendable {
         case nil:
             throw TackError(.unsupportedMediaType, code: "unsupported_image", "only PNG and JPEG images are thumbnailed")
         }
+        // A JPEG may have been shrunk while decoding: report the size it has, upright, not the decoded one.
+        let sourceSize = try Self.uprightSize(of: data, decoded: upright)
         let box = Self.box(width: upright.width, height: upright.height, size: size, method: method)
         var resized = Resampler.lanczos3(upright, width: box.width, height: box.height)
         if method == .crop { resized = Self.centreCrop(resized, width: min(size, resized.width), height: min(size, resized.height)) }
         if resized.hasTransparency {
-            return Thumbnail(bytes: try PNGCodec.encode(resized), format: .png, width: resized.width, height: resized.height)
+            return Thumbnail(bytes: try PNGCodec.encode(resized), format: .png, width: resized.width, height: resized.height,
+                             sourceWidth: sourceSize.width, sourceHeight: sourceSize.height)
         }
         return Thumbnail(bytes: try JPEGCodec.encode(resized, quality: jpegQuality), format: .jpeg,
-                         width: resized.width, height: resized.height)
+                         width: resized.width, height: resized.height,
+                         sourceWidth: sourceSize.width, sourceHeight: sourceSize.height)
+    }
+
+    static func uprightSize(of data: [UInt8], decoded: RGBAImage) throws(TackError) -> (width: Int, height: Int) {
+        guard ImageFormat.detect(data) == .jpeg else { return (decoded.width, decoded.height) }
+        let stored = try JPEGCodec.size(of: data)
+        return ExifOrientation.read(jpeg: data) >= 5 ? (stored.height, stored.width) : (stored.width, stored.height)
     }
 
     /// The size to resample to: inside the box for `scale`, covering it for `crop`; never larger than the image.

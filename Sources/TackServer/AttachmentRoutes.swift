@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import TackImage
 import TackCore
 import TackStorage
 
@@ -9,6 +10,7 @@ struct AttachmentRoutes: Sendable {
     let catalog: any Catalog
     let blobs: any BlobStore
     let limits: Limits
+    let thumbnails: ThumbnailService
     var access: RoomAccess { RoomAccess(catalog: catalog) }
 
     func register(on router: RouterGroup<TackRequestContext>) {
@@ -17,6 +19,7 @@ struct AttachmentRoutes: Sendable {
         router.get("attachments/{id}", use: show)
         router.get("attachments/{id}/content", use: content)
         router.head("attachments/{id}/content", use: content)
+        router.get("attachments/{id}/thumbnail", use: thumbnail)
         router.delete("attachments/{id}", use: delete)
     }
 
@@ -50,6 +53,7 @@ struct AttachmentRoutes: Sendable {
             ingestRequest.name = try headerName(request) ?? queryName(request)
             attachment = try await ingest.ingest(request.body, request: ingestRequest)
         }
+        thumbnails.prepare(attachment)
         context.logger.info("stored attachment", metadata: [
             "attachment": "\(attachment.id)", "room": "\(room.id)", "size": "\(attachment.size)",
             "sha256": "\(attachment.sha256.hex)",
@@ -82,6 +86,38 @@ struct AttachmentRoutes: Sendable {
     @Sendable func show(_ request: Request, context: TackRequestContext) async throws -> Response {
         let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
         return try JSONBody.response(AttachmentJSON(attachment))
+    }
+
+    @Sendable func thumbnail(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
+        let query = request.uri.queryParameters
+        let size = try query["size"].map { raw in
+            guard let size = Int(raw) else { throw TackError.invalid("invalid_size", "size must be a whole number") }
+            return size
+        } ?? thumbnails.sizes[0]
+        let method = try query["method"].map { raw in
+            guard let method = ThumbnailMethod(rawValue: String(raw)) else {
+                throw TackError.invalid("invalid_method", "method is scale or crop")
+            }
+            return method
+        } ?? .scale
+        let stored = try await thumbnails.thumbnail(of: attachment, size: size, method: method)
+        let etag = "\"\(stored.blob.hex)\""
+        var headers: HTTPFields = [
+            .eTag: etag, .contentType: stored.contentType, .cacheControl: "private, no-cache",
+            .xContentTypeOptions: "nosniff", .contentSecurityPolicy: "default-src 'none'; sandbox",
+            .contentDisposition: ContentDisposition.header(inline: true, fileName: "thumbnail-\(size).\(stored.contentType == "image/png" ? "png" : "jpg")"),
+        ]
+        if let ifNoneMatch = request.headers[.ifNoneMatch], DownloadPlan.matches(ifNoneMatch, etag: etag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        guard let length = try await blobs.size(of: stored.blob) else { throw BlobStoreError.missing(stored.blob) }
+        headers[.contentLength] = nil
+        let blobs = self.blobs
+        return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: Int(length)) { writer in
+            try await blobs.read(stored.blob, range: nil) { try await writer.write($0) }
+            try await writer.finish(nil)
+        })
     }
 
     @Sendable func delete(_ request: Request, context: TackRequestContext) async throws -> Response {

@@ -15,6 +15,15 @@ struct AttachmentJSON: Codable {
     let kind: String
     let source: SourceJSON?
     let versionOf: String?
+    let width: Int?
+    let height: Int?
+    let thumbnail: ThumbnailState
+
+    /// `none` for files that are not images, then `pending`, `ready` or `failed` with the reason.
+    struct ThumbnailState: Codable {
+        let state: String
+        let reason: String?
+    }
 
     /// Where a linked file came from.
     struct SourceJSON: Codable {
@@ -25,6 +34,13 @@ struct AttachmentJSON: Codable {
     }
 
     init(_ a: Attachment) {
+        width = a.image?.width
+        height = a.image?.height
+        thumbnail = switch (a.isThumbnailable, a.image) {
+        case (false, _): ThumbnailState(state: "none", reason: nil)
+        case (true, nil): ThumbnailState(state: "pending", reason: nil)
+        case (true, let info?): info.failure.map { ThumbnailState(state: "failed", reason: $0) } ?? ThumbnailState(state: "ready", reason: nil)
+        }
         kind = a.kind
         source = a.source.map { SourceJSON(provider: $0.provider, url: $0.url, fetchedAt: $0.fetchedAt, etag: $0.etag) }
         versionOf = a.versionOf?.rawValue

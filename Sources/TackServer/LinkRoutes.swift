@@ -8,6 +8,7 @@ struct LinkRoutes: Sendable {
     let importer: LinkImporter
     let catalog: any Catalog
     let limits: Limits
+    let thumbnails: ThumbnailService
     var access: RoomAccess { RoomAccess(catalog: catalog) }
 
     struct AddLink: Decodable {
@@ -33,6 +34,7 @@ struct LinkRoutes: Sendable {
         guard case .created(let attachment) = try await importer.importLink(body.url, room: room.id, member: user.name) else {
             throw TackError(.internalFailure, code: "internal", "a new link was reported unchanged")
         }
+        thumbnails.prepare(attachment)
         if let text = body.message, !text.isEmpty {
             _ = try await catalog.insertMessage(id: .make(), room: room.id, author: user.name, text: text,
                                                 attachments: [attachment.id], at: Date())
@@ -54,6 +56,7 @@ struct LinkRoutes: Sendable {
         let latest = try await catalog.latestVersion(of: attachment.versionOf ?? attachment.id) ?? attachment
         switch try await importer.importLink(source.url, room: room.id, member: user.name, previous: latest) {
         case .created(let version):
+            thumbnails.prepare(version)
             return try JSONBody.response(Refreshed(changed: true, attachment: AttachmentJSON(version)), status: .created)
         case .unchanged(let same):
             let current = try await catalog.attachment(same.id) ?? same

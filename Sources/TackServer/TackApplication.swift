@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import TackCore
+import TackImage
 import TackLinks
 import TackStorage
 
@@ -16,12 +17,15 @@ public enum TackApplication {
         router.get("healthz") { _, _ in "ok" }
         let v1 = router.group("v1").add(middleware: BearerAuthentication(catalog: catalog))
         RoomRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
-        AttachmentRoutes(catalog: catalog, blobs: blobs, limits: settings.limits).register(on: v1)
+        let thumbnails = ThumbnailService(
+            blobs: blobs, catalog: catalog, thumbnailer: Thumbnailer(limits: ImageLimits(maxPixels: settings.maxImagePixels)),
+            sizes: settings.thumbnailSizes)
+        AttachmentRoutes(catalog: catalog, blobs: blobs, limits: settings.limits, thumbnails: thumbnails).register(on: v1)
         MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
         let importer = LinkImporter(
             rules: ProviderRules(settings: settings.links), fetcher: try GuardedFetcher(settings: settings.links),
             blobs: blobs, catalog: catalog, maxNameBytes: settings.limits.maxNameBytes)
-        LinkRoutes(importer: importer, catalog: catalog, limits: settings.limits).register(on: v1)
+        LinkRoutes(importer: importer, catalog: catalog, limits: settings.limits, thumbnails: thumbnails).register(on: v1)
         let maxBody = settings.limits.maxUploadBytes
         return Application(
             router: router,

@@ -34,12 +34,18 @@ public protocol Catalog: Sendable {
     func attachment(_ id: AttachmentID) async throws -> Attachment?
     /// A room's attachments, newest first.
     func attachments(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Attachment>
-    /// Deletes an attachment (and its place in messages) and counts one reference less; nil when there was none.
+    /// Deletes an attachment (and its place in messages) and counts one reference less; when that was the last
+    /// reference to its bytes, their thumbnails are dropped too. Nil when there was no such attachment.
     func deleteAttachment(_ id: AttachmentID) async throws -> Attachment?
     /// Notes that a linked attachment was fetched again and found unchanged.
     func recordRefetch(_ id: AttachmentID, source: LinkSource) async throws
     /// The newest of a linked attachment's versions (the attachment itself when it was never refreshed with change).
     func latestVersion(of root: AttachmentID) async throws -> Attachment?
+    /// Records what decoding an image found (size, or why it failed), once per source blob.
+    func recordImage(_ hash: ContentHash, info: ImageInfo) async throws
+    func thumbnail(of source: ContentHash, size: Int, method: String) async throws -> StoredThumbnail?
+    /// Records a thumbnail and counts a reference to its blob, releasing `pin`; recording one twice changes nothing.
+    func insertThumbnail(_ thumbnail: StoredThumbnail, releasing pin: String?) async throws
     /// How many attachments use `hash`.
     func references(to hash: ContentHash) async throws -> Int
     /// Referenced or pinned at `now`, read in one snapshot: garbage collection must never see the pin already

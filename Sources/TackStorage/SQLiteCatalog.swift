@@ -235,9 +235,14 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
+    /// Every attachment query selects these `FROM attachments a` and joins what thumbnailing learned.
     private static let attachmentColumns = """
         a.seq, a.id, a.room_id, a.name, a.size, a.content_type, a.sha256, a.uploader, a.created_at,
-        a.source_provider, a.source_url, a.fetched_at, a.etag, a.last_modified, a.version_of
+        a.source_provider, a.source_url, a.fetched_at, a.etag, a.last_modified, a.version_of,
+        (SELECT count(*) FROM images i WHERE i.sha256 = a.sha256) AS has_image,
+        (SELECT i.width FROM images i WHERE i.sha256 = a.sha256) AS image_width,
+        (SELECT i.height FROM images i WHERE i.sha256 = a.sha256) AS image_height,
+        (SELECT i.failure FROM images i WHERE i.sha256 = a.sha256) AS image_failure
         """
 
     public func attachment(_ id: AttachmentID) async throws -> Attachment? {
@@ -265,6 +270,50 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
+    public func recordImage(_ hash: ContentHash, info: ImageInfo) async throws {
+        try await transaction { db in
+            try await db.raw("""
+                INSERT INTO images (sha256, width, height, failure) VALUES
+                  (\(bind: hash.hex), \(bind: info.width), \(bind: info.height), \(bind: info.failure))
+                ON CONFLICT(sha256) DO UPDATE SET width = excluded.width, height = excluded.height, failure = excluded.failure
+                """).run()
+        }
+    }
+
+    public func thumbnail(of source: ContentHash, size: Int, method: String) async throws -> StoredThumbnail? {
+        guard let row = try await read.raw("""
+            SELECT blob_sha256, content_type, width, height FROM thumbnails
+            WHERE source_sha256 = \(bind: source.hex) AND size = \(bind: size) AND method = \(bind: method)
+            """).first(),
+              let blob = ContentHash(hex: try row.decode(column: "blob_sha256", as: String.self))
+        else { return nil }
+        return StoredThumbnail(source: source, size: size, method: method, blob: blob,
+                               contentType: try row.decode(column: "content_type", as: String.self),
+                               width: try row.decode(column: "width", as: Int.self),
+                               height: try row.decode(column: "height", as: Int.self))
+    }
+
+    public func insertThumbnail(_ t: StoredThumbnail, releasing pin: String?) async throws {
+        try await transaction { db in
+            let existing = try await db.raw("""
+                SELECT blob_sha256 FROM thumbnails
+                WHERE source_sha256 = \(bind: t.source.hex) AND size = \(bind: t.size) AND method = \(bind: t.method)
+                """).first()
+            if existing == nil {
+                try await db.raw("""
+                    INSERT INTO thumbnails (source_sha256, size, method, blob_sha256, content_type, width, height)
+                    VALUES (\(bind: t.source.hex), \(bind: t.size), \(bind: t.method), \(bind: t.blob.hex),
+                            \(bind: t.contentType), \(bind: t.width), \(bind: t.height))
+                    """).run()
+                try await db.raw("""
+                    INSERT INTO blobs (sha256, size, refs) VALUES (\(bind: t.blob.hex), 0, 1)
+                    ON CONFLICT(sha256) DO UPDATE SET refs = refs + 1
+                    """).run()
+            }
+            if let pin { try await db.raw("DELETE FROM pins WHERE token = \(bind: pin)").run() }
+        }
+    }
+
     public func latestVersion(of root: AttachmentID) async throws -> Attachment? {
         try await read.raw("""
             SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a
@@ -281,6 +330,17 @@ public final class SQLiteCatalog: Catalog {
             try await db.raw("DELETE FROM message_attachments WHERE attachment_id = \(bind: id.rawValue)").run()
             try await db.raw("DELETE FROM attachments WHERE id = \(bind: id.rawValue)").run()
             try await db.raw("UPDATE blobs SET refs = refs - 1 WHERE sha256 = \(bind: attachment.sha256.hex)").run()
+            let left = try await db.raw("SELECT refs FROM blobs WHERE sha256 = \(bind: attachment.sha256.hex)").first()?
+                .decode(column: "refs", as: Int.self) ?? 0
+            if left <= 0 {
+                // The last use of these bytes is gone: so are their thumbnails, for the collector to reclaim.
+                try await db.raw("""
+                    UPDATE blobs SET refs = refs - 1 WHERE sha256 IN
+                      (SELECT blob_sha256 FROM thumbnails WHERE source_sha256 = \(bind: attachment.sha256.hex))
+                    """).run()
+                try await db.raw("DELETE FROM thumbnails WHERE source_sha256 = \(bind: attachment.sha256.hex)").run()
+                try await db.raw("DELETE FROM images WHERE sha256 = \(bind: attachment.sha256.hex)").run()
+            }
             return attachment
         }
     }
@@ -305,7 +365,11 @@ public final class SQLiteCatalog: Catalog {
                            etag: try row.decode(column: "etag", as: String?.self),
                            lastModified: try row.decode(column: "last_modified", as: String?.self))
             },
-            versionOf: try row.decode(column: "version_of", as: String?.self).map { AttachmentID(rawValue: $0) })
+            versionOf: try row.decode(column: "version_of", as: String?.self).map { AttachmentID(rawValue: $0) },
+            image: try row.decode(column: "has_image", as: Int.self) == 0 ? nil : ImageInfo(
+                width: try row.decode(column: "image_width", as: Int?.self),
+                height: try row.decode(column: "image_height", as: Int?.self),
+                failure: try row.decode(column: "image_failure", as: String?.self)))
     }
 
     private static func page<T>(_ rows: [any SQLRow], limit: Int, _ make: (any SQLRow) throws -> T) throws -> Page<T> {

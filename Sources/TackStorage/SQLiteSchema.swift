@@ -39,6 +39,15 @@ enum SQLiteSchema {
             "ALTER TABLE attachments ADD COLUMN last_modified TEXT",
             "ALTER TABLE attachments ADD COLUMN version_of TEXT",
         ],
+        [
+            // Thumbnails: per source blob, so identical images are decoded once however often they are shared.
+            "CREATE TABLE images (sha256 TEXT PRIMARY KEY, width INTEGER, height INTEGER, failure TEXT)",
+            """
+            CREATE TABLE thumbnails (source_sha256 TEXT NOT NULL, size INTEGER NOT NULL, method TEXT NOT NULL,
+              blob_sha256 TEXT NOT NULL, content_type TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
+              PRIMARY KEY (source_sha256, size, method))
+            """,
+        ],
     ]
 
     static func migrate(_ db: any SQLDatabase) async throws {

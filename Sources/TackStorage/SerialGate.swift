@@ -2,11 +2,13 @@
 ///
 /// SQLite transactions on a shared connection must not interleave with other tasks' statements; an actor
 /// alone would not do, because actors are reentrant at every `await`.
-actor SerialGate {
+public actor SerialGate {
     private var busy = false
+
+    public init() {}
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    func enter() async {
+    public func enter() async {
         if !busy {
             busy = true
             return
@@ -14,7 +16,7 @@ actor SerialGate {
         await withCheckedContinuation { waiters.append($0) }
     }
 
-    func leave() {
+    public func leave() {
         if waiters.isEmpty {
             busy = false
         } else {
@@ -22,7 +24,7 @@ actor SerialGate {
         }
     }
 
-    nonisolated func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    public nonisolated func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         await enter()
         do {
             let result = try await body()

@@ -1,0 +1,112 @@
+import Dispatch
+import Foundation
+import NIOCore
+import TackCore
+import TackImage
+import TackStorage
+
+/// Makes, stores and finds thumbnails: in the background after an image upload, or on the first request,
+/// and only once per (source bytes, size, method) however many requests ask at the same time.
+actor ThumbnailService {
+    struct Key: Hashable {
+        let source: ContentHash
+        let size: Int
+        let method: ThumbnailMethod
+    }
+
+    let blobs: any BlobStore
+    let catalog: any Catalog
+    let thumbnailer: Thumbnailer
+    /// The sizes clients may ask for; the first is made in the background after each upload.
+    let sizes: [Int]
+    private var inFlight: [Key: Task<StoredThumbnail, any Error>] = [:]
+    /// Decoding is CPU-bound: at most this many at once, off the cooperative pool.
+    private let workers = SerialGate()
+
+    init(blobs: any BlobStore, catalog: any Catalog, thumbnailer: Thumbnailer, sizes: [Int]) {
+        self.blobs = blobs
+        self.catalog = catalog
+        self.thumbnailer = thumbnailer
+        self.sizes = sizes
+    }
+
+    /// Starts making the default thumbnails of a new upload; failures are recorded, never thrown.
+    nonisolated func prepare(_ attachment: Attachment) {
+        guard attachment.isThumbnailable else { return }
+        Task { [sizes] in
+            for size in sizes.prefix(1) {
+                _ = try? await self.thumbnail(of: attachment, size: size, method: .scale)
+            }
+        }
+    }
+
+    /// The stored thumbnail, made now if it does not exist yet.
+    func thumbnail(of attachment: Attachment, size: Int, method: ThumbnailMethod) async throws -> StoredThumbnail {
+        guard attachment.isThumbnailable else {
+            throw TackError(.unsupportedMediaType, code: "not_an_image", "only PNG and JPEG attachments have thumbnails")
+        }
+        guard sizes.contains(size) else {
+            throw TackError.invalid("invalid_size", "thumbnail sizes are \(sizes.map(String.init).joined(separator: ", "))")
+        }
+        if let failure = try await catalog.attachment(attachment.id)?.image?.failure {
+            throw TackError(.unsupportedMediaType, code: "thumbnail_failed", "this image cannot be thumbnailed: \(failure)")
+        }
+        if let stored = try await catalog.thumbnail(of: attachment.sha256, size: size, method: method.rawValue) {
+            return stored
+        }
+        let key = Key(source: attachment.sha256, size: size, method: method)
+        if let running = inFlight[key] { return try await running.value }
+        let task = Task { try await self.make(key, sourceSize: attachment.size) }
+        inFlight[key] = task
+        defer { inFlight[key] = nil }
+        return try await task.value
+    }
+
+    private func make(_ key: Key, sourceSize: Int64) async throws -> StoredThumbnail {
+        var source: [UInt8] = []
+        source.reserveCapacity(Int(sourceSize))
+        try await blobs.read(key.source, range: nil) { source += $0.readableBytesView }
+        let thumbnailer = self.thumbnailer
+        let bytes = source
+        let result: Result<Thumbnail, TackError> = try await workers.run {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    do throws(TackError) {
+                        continuation.resume(returning: .success(try thumbnailer.thumbnail(of: bytes, size: key.size, method: key.method)))
+                    } catch {
+                        continuation.resume(returning: .failure(error))
+                    }
+                }
+            }
+        }
+        let thumbnail: Thumbnail
+        switch result {
+        case .success(let made):
+            thumbnail = made
+        case .failure(let error):
+            try await catalog.recordImage(key.source, info: ImageInfo(width: nil, height: nil, failure: error.message))
+            throw TackError(.unsupportedMediaType, code: "thumbnail_failed", "this image cannot be thumbnailed: \(error.message)")
+        }
+        try await catalog.recordImage(key.source, info: ImageInfo(width: thumbnail.sourceWidth, height: thumbnail.sourceHeight,
+                                                                  failure: nil))
+        let staged = try await blobs.stage(
+            [ByteBuffer(bytes: thumbnail.bytes)].async, limit: Int64(thumbnail.bytes.count), expected: nil)
+        let pin = try await catalog.pin(staged.hash, until: Date().addingTimeInterval(3600))
+        _ = try await blobs.publish(staged)
+        let stored = StoredThumbnail(
+            source: key.source, size: key.size, method: key.method.rawValue, blob: staged.hash,
+            contentType: thumbnail.format == .png ? "image/png" : "image/jpeg", width: thumbnail.width, height: thumbnail.height)
+        try await catalog.insertThumbnail(stored, releasing: pin)
+        return try await catalog.thumbnail(of: key.source, size: key.size, method: key.method.rawValue) ?? stored
+    }
+}
+
+extension Array where Element: Sendable {
+    /// The elements as an async sequence, for APIs that stream.
+    var async: AsyncStream<Element> {
+        AsyncStream { continuation in
+            for element in self { continuation.yield(element) }
+            continuation.finish()
+        }
+    }
+}
