@@ -52,6 +52,8 @@ public struct Attachment: Sendable, Hashable, Codable {
     public var versionOf: AttachmentID?
     /// What thumbnailing learned about the image; nil until it has run (or for non-images).
     public var image: ImageInfo?
+    /// True when tackd removed metadata (EXIF, GPS, XMP, comments) from the stored bytes; `sha256` is of those.
+    public var metadataStripped = false
 
     public init(
         id: AttachmentID, room: RoomID, name: String, size: Int64, contentType: String,

@@ -6,6 +6,8 @@ public struct Settings: Sendable, Equatable {
     public var limits = Limits()
     /// Thumbnail sizes clients may ask for; the first is made in the background after each image upload.
     public var thumbnailSizes = [320, 64, 800]
+    /// Remove EXIF (GPS included), XMP and comments from stored JPEGs, keeping their orientation.
+    public var stripMetadata = true
     /// Images with more pixels are not decoded.
     public var maxImagePixels = 100_000_000
     /// How tackd fetches linked files.
@@ -20,7 +22,7 @@ public struct Settings: Sendable, Equatable {
         "host", "port", "storage", "max_upload_bytes", "max_name_bytes", "default_page_size", "max_page_size",
         "max_json_bytes", "idle_timeout_seconds",
         "link_allow", "link_allow_hosts", "link_allow_http", "link_resolve", "link_max_bytes", "link_timeout_seconds",
-        "link_stall_seconds", "link_max_redirects", "thumbnail_sizes", "max_image_pixels",
+        "link_stall_seconds", "link_max_redirects", "thumbnail_sizes", "max_image_pixels", "strip_metadata",
     ] + LinkSettings.endpointKeys
 
     /// Layers the sources, first wins: `flags` (already named by key), `environment`, then `file`.
@@ -75,12 +77,15 @@ public struct Settings: Sendable, Equatable {
         settings.links.allow = list("link_allow")
         settings.links.allowHosts = list("link_allow_hosts")
         settings.links.resolve = list("link_resolve")
-        if let (text, source) = value("link_allow_http") {
+        func flag(_ key: String) throws(TackError) -> Bool? {
+            guard let (text, source) = value(key) else { return nil }
             guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][text.lowercased()] else {
                 throw .invalid("invalid_setting", "\(source): '\(text)' must be true or false")
             }
-            settings.links.allowHTTP = flag
+            return flag
         }
+        if let allow = try flag("link_allow_http") { settings.links.allowHTTP = allow }
+        if let strip = try flag("strip_metadata") { settings.stripMetadata = strip }
         for key in LinkSettings.endpointKeys {
             if let (url, _) = value(key) { settings.links.endpoints[key] = url }
         }

@@ -11,6 +11,7 @@ struct AttachmentRoutes: Sendable {
     let blobs: any BlobStore
     let limits: Limits
     let thumbnails: ThumbnailService
+    let stripMetadata: Bool
     var access: RoomAccess { RoomAccess(catalog: catalog) }
 
     func register(on router: RouterGroup<TackRequestContext>) {
@@ -38,7 +39,15 @@ struct AttachmentRoutes: Sendable {
 
         var ingestRequest = IngestRequest(
             room: room.id, uploader: user.name, name: nil, declaredType: boundary == nil ? contentType : nil,
-            expectedDigest: expected, limit: limits.maxUploadBytes)
+            expectedDigest: nil, limit: limits.maxUploadBytes)
+        // The client's digest is of what it sent; the store may keep fewer bytes (metadata removed).
+        let facts = BodyFacts()
+        ingestRequest.metadataStripped = { facts.metadataStripped }
+        ingestRequest.verify = {
+            if let expected, facts.receivedDigest != expected {
+                throw BlobStoreError.digestMismatch(expected: expected, actual: facts.receivedDigest)
+            }
+        }
         let ingest = AttachmentIngest(blobs: blobs, catalog: catalog)
         let attachment: Attachment
         if let boundary {
@@ -46,12 +55,14 @@ struct AttachmentRoutes: Sendable {
             let fileName = MultipartFileSequence<RequestBody>.FileNameBox()
             let file = MultipartFileSequence(base: request.body, boundary: boundary,
                                              maxRawBytes: limits.maxUploadBytes + allowance, fileName: fileName)
-            attachment = try await ingest.ingest(file, request: ingestRequest) {
+            let body = UploadBody(base: file, stripMetadata: stripMetadata, facts: facts)
+            attachment = try await ingest.ingest(body, request: ingestRequest) {
                 try fileName.value.withLock { $0 }.map { try AttachmentName.validate($0, maxBytes: limits.maxNameBytes) }
             }
         } else {
             ingestRequest.name = try headerName(request) ?? queryName(request)
-            attachment = try await ingest.ingest(request.body, request: ingestRequest)
+            let body = UploadBody(base: request.body, stripMetadata: stripMetadata, facts: facts)
+            attachment = try await ingest.ingest(body, request: ingestRequest)
         }
         thumbnails.prepare(attachment)
         context.logger.info("stored attachment", metadata: [

@@ -18,6 +18,8 @@ struct AttachmentJSON: Codable {
     let width: Int?
     let height: Int?
     let thumbnail: ThumbnailState
+    /// True when metadata was removed from the stored bytes (their `sha256` is of what is stored).
+    let metadataStripped: Bool
 
     /// `none` for files that are not images, then `pending`, `ready` or `failed` with the reason.
     struct ThumbnailState: Codable {
@@ -34,6 +36,7 @@ struct AttachmentJSON: Codable {
     }
 
     init(_ a: Attachment) {
+        metadataStripped = a.metadataStripped
         width = a.image?.width
         height = a.image?.height
         thumbnail = switch (a.isThumbnailable, a.image) {

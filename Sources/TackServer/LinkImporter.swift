@@ -12,6 +12,7 @@ struct LinkImporter: Sendable {
     let blobs: any BlobStore
     let catalog: any Catalog
     let maxNameBytes: Int
+    let stripMetadata: Bool
 
     enum Outcome: Sendable {
         case created(Attachment)
@@ -67,7 +68,10 @@ struct LinkImporter: Sendable {
                                         expectedDigest: nil, limit: fetcher.limits.maxBytes)
             request.source = source
             request.versionOf = previous.map { $0.versionOf ?? $0.id }
-            let attachment = try await AttachmentIngest(blobs: blobs, catalog: catalog).ingest(body, request: request)
+            let facts = BodyFacts()
+            request.metadataStripped = { facts.metadataStripped }
+            let attachment = try await AttachmentIngest(blobs: blobs, catalog: catalog)
+                .ingest(UploadBody(base: body, stripMetadata: stripMetadata, facts: facts), request: request)
             if let previous, attachment.sha256 == previous.sha256 {
                 // Same bytes under a new validator: keep one version.
                 _ = try await catalog.deleteAttachment(attachment.id)

@@ -20,11 +20,12 @@ public enum TackApplication {
         let thumbnails = ThumbnailService(
             blobs: blobs, catalog: catalog, thumbnailer: Thumbnailer(limits: ImageLimits(maxPixels: settings.maxImagePixels)),
             sizes: settings.thumbnailSizes)
-        AttachmentRoutes(catalog: catalog, blobs: blobs, limits: settings.limits, thumbnails: thumbnails).register(on: v1)
+        AttachmentRoutes(catalog: catalog, blobs: blobs, limits: settings.limits, thumbnails: thumbnails,
+                         stripMetadata: settings.stripMetadata).register(on: v1)
         MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
         let importer = LinkImporter(
             rules: ProviderRules(settings: settings.links), fetcher: try GuardedFetcher(settings: settings.links),
-            blobs: blobs, catalog: catalog, maxNameBytes: settings.limits.maxNameBytes)
+            blobs: blobs, catalog: catalog, maxNameBytes: settings.limits.maxNameBytes, stripMetadata: settings.stripMetadata)
         LinkRoutes(importer: importer, catalog: catalog, limits: settings.limits, thumbnails: thumbnails).register(on: v1)
         let maxBody = settings.limits.maxUploadBytes
         return Application(

@@ -12,6 +12,10 @@ public struct IngestRequest: Sendable {
     public var declaredType: String?
     public var expectedDigest: ContentHash?
     public var limit: Int64
+    /// True when the body was transformed on its way in (JPEG metadata removed).
+    public var metadataStripped: @Sendable () -> Bool = { false }
+    /// Checks the body as received once it has streamed in (a client's digest of the original bytes).
+    public var verify: @Sendable () throws -> Void = {}
     /// For linked files: where the bytes came from.
     public var source: LinkSource?
     public var versionOf: AttachmentID?
@@ -52,16 +56,18 @@ public struct AttachmentIngest: Sendable {
         let staged = try await blobs.stage(
             sniffed.wrap(body), limit: request.limit, expected: request.expectedDigest)
         do {
+            try request.verify()
             let name = try request.name ?? nameFromBody()
             let pin = try await catalog.pin(staged.hash, until: Date().addingTimeInterval(pinLifetime.seconds))
             do {
                 _ = try await blobs.publish(staged)
                 Failpoint.hit("after-publish")
                 let contentType = ContentSniffer.sniff(prefix: sniffed.bytes, declared: request.declaredType, name: name)
-                let attachment = Attachment(
+                var attachment = Attachment(
                     id: .make(), room: request.room, name: name ?? Self.defaultName(for: contentType),
                     size: staged.size, contentType: contentType, sha256: staged.hash,
                     uploader: request.uploader, createdAt: Date(), source: request.source, versionOf: request.versionOf)
+                attachment.metadataStripped = request.metadataStripped()
                 try await catalog.insertAttachment(attachment, releasing: pin)
                 return attachment
             } catch {

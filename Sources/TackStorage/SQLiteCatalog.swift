@@ -223,11 +223,13 @@ public final class SQLiteCatalog: Catalog {
                 """).run()
             try await db.raw("""
                 INSERT INTO attachments (id, room_id, name, size, content_type, sha256, uploader, created_at,
-                                         source_provider, source_url, fetched_at, etag, last_modified, version_of)
+                                         source_provider, source_url, fetched_at, etag, last_modified, version_of,
+                                         metadata_stripped)
                 VALUES (\(bind: a.id.rawValue), \(bind: a.room.rawValue), \(bind: a.name), \(bind: a.size),
                         \(bind: a.contentType), \(bind: a.sha256.hex), \(bind: a.uploader), \(bind: a.createdAt.millis),
                         \(bind: a.source?.provider), \(bind: a.source?.url), \(bind: a.source?.fetchedAt.millis),
-                        \(bind: a.source?.etag), \(bind: a.source?.lastModified), \(bind: a.versionOf?.rawValue))
+                        \(bind: a.source?.etag), \(bind: a.source?.lastModified), \(bind: a.versionOf?.rawValue),
+                        \(bind: a.metadataStripped ? 1 : 0))
                 """).run()
             if let pin {
                 try await db.raw("DELETE FROM pins WHERE token = \(bind: pin)").run()
@@ -238,7 +240,7 @@ public final class SQLiteCatalog: Catalog {
     /// Every attachment query selects these `FROM attachments a` and joins what thumbnailing learned.
     private static let attachmentColumns = """
         a.seq, a.id, a.room_id, a.name, a.size, a.content_type, a.sha256, a.uploader, a.created_at,
-        a.source_provider, a.source_url, a.fetched_at, a.etag, a.last_modified, a.version_of,
+        a.source_provider, a.source_url, a.fetched_at, a.etag, a.last_modified, a.version_of, a.metadata_stripped,
         (SELECT count(*) FROM images i WHERE i.sha256 = a.sha256) AS has_image,
         (SELECT i.width FROM images i WHERE i.sha256 = a.sha256) AS image_width,
         (SELECT i.height FROM images i WHERE i.sha256 = a.sha256) AS image_height,
@@ -350,7 +352,7 @@ public final class SQLiteCatalog: Catalog {
         guard let hash = ContentHash(hex: hex) else {
             throw TackError(.internalFailure, code: "corrupt_catalog", "attachment row has a malformed sha256 '\(hex)'")
         }
-        return Attachment(
+        var attachment = Attachment(
             id: AttachmentID(rawValue: try row.decode(column: "id", as: String.self)),
             room: RoomID(rawValue: try row.decode(column: "room_id", as: String.self)),
             name: try row.decode(column: "name", as: String.self),
@@ -370,6 +372,8 @@ public final class SQLiteCatalog: Catalog {
                 width: try row.decode(column: "image_width", as: Int?.self),
                 height: try row.decode(column: "image_height", as: Int?.self),
                 failure: try row.decode(column: "image_failure", as: String?.self)))
+        attachment.metadataStripped = try row.decode(column: "metadata_stripped", as: Int.self) != 0
+        return attachment
     }
 
     private static func page<T>(_ rows: [any SQLRow], limit: Int, _ make: (any SQLRow) throws -> T) throws -> Page<T> {

@@ -48,6 +48,9 @@ enum SQLiteSchema {
               PRIMARY KEY (source_sha256, size, method))
             """,
         ],
+        [
+            "ALTER TABLE attachments ADD COLUMN metadata_stripped INTEGER NOT NULL DEFAULT 0",
+        ],
     ]
 
     static func migrate(_ db: any SQLDatabase) async throws {

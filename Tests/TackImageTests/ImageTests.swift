@@ -33,17 +33,7 @@ func colourName(_ p: [UInt8]) -> String {
     }
 }
 
-/// Inserts an EXIF APP1 segment with the given orientation right after SOI, as a camera writes it.
-func withOrientation(_ jpeg: [UInt8], _ value: UInt16) -> [UInt8] {
-    var tiff: [UInt8] = [0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00] // little endian, IFD0 at 8
-    tiff += [0x01, 0x00]                                                   // one entry
-    tiff += [0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00]               // 0x0112 SHORT count 1
-    tiff += [UInt8(value & 0xff), UInt8(value >> 8), 0x00, 0x00]
-    tiff += [0x00, 0x00, 0x00, 0x00]                                       // no next IFD
-    let payload = Array("Exif".utf8) + [0, 0] + tiff
-    let length = payload.count + 2
-    return [0xFF, 0xD8, 0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xff)] + payload + jpeg.dropFirst(2)
-}
+func withOrientation(_ jpeg: [UInt8], _ value: UInt16) -> [UInt8] { JPEGFixtures.withOrientation(jpeg, value) }
 
 func psnr(_ a: RGBAImage, _ b: RGBAImage) -> Double {
     var sum = 0.0

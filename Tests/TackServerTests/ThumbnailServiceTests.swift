@@ -116,3 +116,42 @@ enum RealPhotos {
         #expect(world.tackd.storedBlobCount() == 0)
     }
 }
+
+@Suite struct MetadataStrippingTests {
+    func photo() throws -> [UInt8] {
+        let plain = try JPEGCodec.encode(RGBAImage(width: 120, height: 60, fill: (200, 100, 50, 255)), quality: 90)
+        return JPEGFixtures.withPrivateMetadata(JPEGFixtures.withOrientation(plain, 6), secret: "GPS 52.5200N 13.4050E")
+    }
+
+    @Test func storedJPEGsLoseTheirMetadataButNotTheirOrientation() async throws {
+        let world = try await World.make()
+        let original = try photo()
+        let reply = try await world.carol.upload(original, room: world.room, name: "home.jpg",
+                                                 headers: [("Content-Digest", "sha-256=:\(sha256(original).base64):")])
+        #expect(reply.status == 201, "the client's digest is checked against what it sent: \(reply.text)")
+        #expect(reply.json["metadataStripped"] as? Bool == true)
+        let id = try #require(reply.json["id"] as? String)
+        let stored = try await world.carol.request(.GET, "/v1/attachments/\(id)/content").body
+        #expect(!String(decoding: stored, as: UTF8.self).contains("GPS 52.5200N"))
+        #expect(reply.json["sha256"] as? String == sha256(stored).hex, "the hash is of the stored bytes")
+        #expect(reply.json["size"] as? Int == stored.count)
+        let thumb = try await world.carol.request(.GET, "/v1/attachments/\(id)/thumbnail?size=64")
+        let decoded = try JPEGCodec.decode(thumb.body, limits: ImageLimits())
+        #expect((decoded.width, decoded.height) == (32, 64), "still rotated upright")
+        let wrong = try await world.carol.upload(original, room: world.room, headers: [("Content-Digest", "sha-256=:\(sha256(stored).base64):")])
+        #expect(wrong.errorCode == "digest_mismatch")
+
+        let png = try PNGCodec.encode(RGBAImage(width: 4, height: 4, fill: (1, 2, 3, 255)))
+        let kept = try await world.carol.upload(png, room: world.room, name: "a.png")
+        #expect(kept.json["metadataStripped"] as? Bool == false)
+        #expect(kept.json["sha256"] as? String == sha256(png).hex)
+    }
+
+    @Test func operatorsCanKeepOriginalsByteForByte() async throws {
+        let world = try await World.make(config: ["strip_metadata": "false"])
+        let original = try photo()
+        let reply = try await world.carol.upload(original, room: world.room, name: "home.jpg")
+        #expect(reply.json["metadataStripped"] as? Bool == false)
+        #expect(reply.json["sha256"] as? String == sha256(original).hex)
+    }
+}
