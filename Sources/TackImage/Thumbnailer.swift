@@ -40,8 +40,8 @@ public struct Thumbnailer: Sendable {
             let stored = try JPEGCodec.size(of: data)
             let (w, h) = orientation >= 5 ? (stored.height, stored.width) : (stored.width, stored.height)
             let box = Self.box(width: w, height: h, size: size, method: method)
-            // Twice the target keeps Lanczos in charge of the final, visible reduction.
-            let minimum = orientation >= 5 ? (box.height * 2, box.width * 2) : (box.width * 2, box.height * 2)
+            // Shrink while decoding as far as the target allows (the DCT scaling is itself a clean reduction).
+            let minimum = orientation >= 5 ? (box.height, box.width) : (box.width, box.height)
             let decoded = try JPEGCodec.decode(data, limits: limits, minimum: minimum)
             upright = ExifOrientation.apply(orientation, to: decoded)
         case nil:
@@ -50,7 +50,7 @@ public struct Thumbnailer: Sendable {
         // A JPEG may have been shrunk while decoding: report the size it has, upright, not the decoded one.
         let sourceSize = try Self.uprightSize(of: data, decoded: upright)
         let box = Self.box(width: upright.width, height: upright.height, size: size, method: method)
-        var resized = Resampler.lanczos3(upright, width: box.width, height: box.height)
+        var resized = Resampler.resize(upright, width: box.width, height: box.height)
         if method == .crop { resized = Self.centreCrop(resized, width: min(size, resized.width), height: min(size, resized.height)) }
         if resized.hasTransparency {
             return Thumbnail(bytes: try PNGCodec.encode(resized), format: .png, width: resized.width, height: resized.height,

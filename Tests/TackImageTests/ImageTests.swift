@@ -235,3 +235,23 @@ func pngClaiming(width: UInt32, height: UInt32) -> [UInt8] {
         #expect(psnr(reduced, pattern(320, 240, scale: 4)) > 35)
     }
 }
+
+@Suite struct ResizeTests {
+    @Test func boxShrinkAveragesBlocksWithoutDarkeningTransparentEdges() {
+        var image = RGBAImage(width: 4, height: 2, fill: (200, 100, 0, 255))
+        for x in 0..<2 { image.pixels[x * 4 + 3] = 0; image.pixels[x * 4] = 0 } // two transparent black pixels
+        let shrunk = Resampler.boxShrink(image, by: 2)
+        #expect((shrunk.width, shrunk.height) == (2, 1))
+        #expect(shrunk.pixel(0, 0) == [200, 100, 0, 128], "colour from the visible pixels only, alpha averaged")
+        #expect(shrunk.pixel(1, 0) == [200, 100, 0, 255])
+    }
+
+    @Test func largeReductionsStayClose() {
+        var pixels = [UInt8]()
+        for y in 0..<2400 { for x in 0..<3200 { pixels += [UInt8(127.5 + 127 * sin(Double(x) / 40)), UInt8(y / 10), 90, 255] } }
+        let large = RGBAImage(width: 3200, height: 2400, pixels: pixels)
+        let direct = Resampler.lanczos3(large, width: 320, height: 240)
+        let staged = Resampler.resize(large, width: 320, height: 240)
+        #expect(psnr(direct, staged) > 40)
+    }
+}
