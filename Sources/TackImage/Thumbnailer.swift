@@ -32,13 +32,17 @@ public struct Thumbnailer: Sendable {
     public func thumbnail(of data: [UInt8], size: Int, method: ThumbnailMethod) throws(TackError) -> Thumbnail {
         guard size > 0, size <= 4096 else { throw .invalid("invalid_size", "a thumbnail is 1 to 4096 pixels") }
         let upright: RGBAImage
+        // A JPEG may be shrunk while decoding: the size reported is the image's own, upright.
+        let sourceSize: (width: Int, height: Int)
         switch ImageFormat.detect(data) {
         case .png:
             upright = try PNGCodec.decode(data, limits: limits)
+            sourceSize = (upright.width, upright.height)
         case .jpeg:
             let orientation = ExifOrientation.read(jpeg: data)
             let stored = try JPEGCodec.size(of: data)
             let (w, h) = orientation >= 5 ? (stored.height, stored.width) : (stored.width, stored.height)
+            sourceSize = (w, h)
             let box = Self.box(width: w, height: h, size: size, method: method)
             // Shrink while decoding as far as the target allows (the DCT scaling is itself a clean reduction).
             let minimum = orientation >= 5 ? (box.height, box.width) : (box.width, box.height)
@@ -47,24 +51,14 @@ public struct Thumbnailer: Sendable {
         case nil:
             throw TackError(.unsupportedMediaType, code: "unsupported_image", "only PNG and JPEG images are thumbnailed")
         }
-        // A JPEG may have been shrunk while decoding: report the size it has, upright, not the decoded one.
-        let sourceSize = try Self.uprightSize(of: data, decoded: upright)
         let box = Self.box(width: upright.width, height: upright.height, size: size, method: method)
         var resized = Resampler.resize(upright, width: box.width, height: box.height)
         if method == .crop { resized = Self.centreCrop(resized, width: min(size, resized.width), height: min(size, resized.height)) }
-        if resized.hasTransparency {
-            return Thumbnail(bytes: try PNGCodec.encode(resized), format: .png, width: resized.width, height: resized.height,
-                             sourceWidth: sourceSize.width, sourceHeight: sourceSize.height)
-        }
-        return Thumbnail(bytes: try JPEGCodec.encode(resized, quality: jpegQuality), format: .jpeg,
-                         width: resized.width, height: resized.height,
-                         sourceWidth: sourceSize.width, sourceHeight: sourceSize.height)
-    }
-
-    static func uprightSize(of data: [UInt8], decoded: RGBAImage) throws(TackError) -> (width: Int, height: Int) {
-        guard ImageFormat.detect(data) == .jpeg else { return (decoded.width, decoded.height) }
-        let stored = try JPEGCodec.size(of: data)
-        return ExifOrientation.read(jpeg: data) >= 5 ? (stored.height, stored.width) : (stored.width, stored.height)
+        let transparent = resized.hasTransparency
+        return Thumbnail(
+            bytes: transparent ? try PNGCodec.encode(resized) : try JPEGCodec.encode(resized, quality: jpegQuality),
+            format: transparent ? .png : .jpeg, width: resized.width, height: resized.height,
+            sourceWidth: sourceSize.width, sourceHeight: sourceSize.height)
     }
 
     /// The size to resample to: inside the box for `scale`, covering it for `crop`; never larger than the image.

@@ -48,7 +48,8 @@ actor ThumbnailService {
         guard sizes.contains(size) else {
             throw TackError.invalid("invalid_size", "thumbnail sizes are \(sizes.map(String.init).joined(separator: ", "))")
         }
-        if let failure = try await catalog.attachment(attachment.id)?.image?.failure {
+        // The attachment was read with what thumbnailing learned; a known failure is not retried.
+        if let failure = attachment.image?.failure {
             throw TackError(.unsupportedMediaType, code: "thumbnail_failed", "this image cannot be thumbnailed: \(failure)")
         }
         if let stored = try await catalog.thumbnail(of: attachment.sha256, size: size, method: method.rawValue) {
