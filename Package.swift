@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "tackd", targets: ["tackd"]),
+        .executable(name: "tack", targets: ["tack"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -44,8 +45,28 @@ let package = Package(
         // Image codecs: libpng through a module map, libjpeg-turbo through a small C shim that keeps setjmp in C.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(name: "CJPEGShim", linkerSettings: [.linkedLibrary("jpeg")]),
+        // libpng's full write API (filters, zlib level and strategy) behind a C function, for the same setjmp reason.
+        .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]),
         // Decoding, orienting, resizing and encoding images; thumbnails.
-        .target(name: "TackImage", dependencies: ["TackCore", "CPNG", "CJPEGShim"]),
+        .target(name: "TackImage", dependencies: ["TackCore", "CPNG", "CJPEGShim", "CPNGShim"]),
+        // X11 (Xlib, XRandR, MIT-SHM, XFixes) and libcurl, through module maps; the Swift wrappers live at the edge.
+        .systemLibrary(name: "CX11", pkgConfig: "x11",
+                       providers: [.apt(["libx11-dev", "libxext-dev", "libxrandr-dev", "libxfixes-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Screen capture: geometry and monitor choice (pure), pixels from the X server.
+        .target(name: "TackCapture", dependencies: ["CX11"]),
+        // The helper's client side: HTTP through libcurl, the offline outbox, progress and retries.
+        .target(
+            name: "TackClient",
+            dependencies: ["CCurl", "TackCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .executableTarget(
+            name: "tack",
+            dependencies: [
+                "TackCapture", "TackClient", "TackImage", "TackCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // External-storage links: provider rules and the address policy every outbound fetch obeys.
         .target(
             name: "TackLinks",
@@ -85,6 +106,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TackCoreTests", dependencies: ["TackCore"]),
+        .testTarget(name: "TackCaptureTests", dependencies: ["TackCapture", "CX11", "TackImage", "TackTestSupport"]),
+        .testTarget(name: "TackClientTests", dependencies: ["TackClient", "TackCore", "TackTestSupport"]),
         .testTarget(name: "TackImageTests", dependencies: ["TackCore", "TackImage", "TackTestSupport"]),
         // Servers and data the test targets share: local HTTP servers, raw listeners, reproducible bytes.
         .target(

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jpeglib.h>
 
 struct tack_error {
@@ -141,6 +142,47 @@ int tack_jpeg_encode(const unsigned char *rgba, int width, int height, int quali
     jpeg_finish_compress(&info);
     jpeg_destroy_compress(&info);
     return 0;
+}
+
+int tack_jpeg_write_fd(const unsigned char *pixels, int width, int height, size_t stride, int layout, int quality,
+                       int fd, char *message, size_t message_size) {
+    struct jpeg_compress_struct info;
+    struct tack_error error;
+    tack_errors(&error, message, message_size);
+    int copy = dup(fd);
+    FILE *volatile file = copy >= 0 ? fdopen(copy, "wb") : NULL;
+    if (!file) {
+        if (copy >= 0) close(copy);
+        if (message && message_size) snprintf(message, message_size, "cannot open the output");
+        return -1;
+    }
+    info.err = &error.base;
+    if (setjmp(error.jump)) {
+        jpeg_destroy_compress(&info);
+        fclose(file);
+        return -1;
+    }
+    jpeg_create_compress(&info);
+    jpeg_stdio_dest(&info, file);
+    info.image_width = (JDIMENSION)width;
+    info.image_height = (JDIMENSION)height;
+    info.input_components = 4;
+    info.in_color_space = layout == 1 ? JCS_EXT_BGRX : JCS_EXT_RGBA;
+    jpeg_set_defaults(&info);
+    jpeg_set_quality(&info, quality, TRUE);
+    jpeg_start_compress(&info, TRUE);
+    while (info.next_scanline < info.image_height) {
+        JSAMPROW rows[1] = { (JSAMPROW)(pixels + stride * info.next_scanline) };
+        jpeg_write_scanlines(&info, rows, 1);
+    }
+    jpeg_finish_compress(&info);
+    jpeg_destroy_compress(&info);
+    if (fflush(file) != 0 || ferror(file)) {
+        fclose(file);
+        if (message && message_size) snprintf(message, message_size, "writing the JPEG failed");
+        return -1;
+    }
+    return fclose(file) == 0 ? 0 : -1;
 }
 
 void tack_jpeg_free(unsigned char *buffer) { free(buffer); }

@@ -36,6 +36,10 @@ struct AttachmentRoutes: Sendable {
                             "the file is \(declared) bytes; the limit is \(limits.maxUploadBytes) bytes")
         }
         let expected = try ContentDigest.sha256(fromHeader: request.headers[.contentDigest])
+        let key = try IdempotencyKey.parse(request.headers[.idempotencyKey])
+        if let key, let earlier = try await catalog.idempotentUpload(user: user.name, key: key) {
+            return try await repeatUpload(earlier, room: room.id, request: request)
+        }
 
         var ingestRequest = IngestRequest(
             room: room.id, uploader: user.name, name: nil, declaredType: boundary == nil ? contentType : nil,
@@ -64,12 +68,33 @@ struct AttachmentRoutes: Sendable {
             let body = UploadBody(base: request.body, stripMetadata: stripMetadata, facts: facts)
             attachment = try await ingest.ingest(body, request: ingestRequest)
         }
+        if let key {
+            try await catalog.recordIdempotentUpload(
+                user: user.name, key: key, upload: IdempotentUpload(attachment: attachment.id, received: facts.receivedDigest), at: Date())
+        }
         thumbnails.prepare(attachment)
         context.logger.info("stored attachment", metadata: [
             "attachment": "\(attachment.id)", "room": "\(room.id)", "size": "\(attachment.size)",
             "sha256": "\(attachment.sha256.hex)",
         ])
-        var response = try JSONBody.response(AttachmentJSON(attachment), status: .created)
+        var json = AttachmentJSON(attachment)
+        json.receivedSha256 = facts.receivedDigest.hex
+        var response = try JSONBody.response(json, status: .created)
+        response.headers[.location] = "/v1/attachments/\(attachment.id)"
+        return response
+    }
+
+    /// A retried upload (its first try's answer was lost): the body is read and dropped, and the first result
+    /// returned, so the room does not get the file twice.
+    private func repeatUpload(_ earlier: IdempotentUpload, room: RoomID, request: Request) async throws -> Response {
+        guard let attachment = try await catalog.attachment(earlier.attachment), attachment.room == room else {
+            throw TackError(.conflict, code: "idempotency_key_reused",
+                            "this Idempotency-Key was used for an upload that is gone or in another room; send a new key")
+        }
+        for try await _ in request.body {}
+        var json = AttachmentJSON(attachment)
+        json.receivedSha256 = earlier.received.hex
+        var response = try JSONBody.response(json, status: .ok)
         response.headers[.location] = "/v1/attachments/\(attachment.id)"
         return response
     }
@@ -177,4 +202,5 @@ struct AttachmentRoutes: Sendable {
 extension HTTPField.Name {
     /// RFC 9530; not among swift-http-types' predefined names.
     static let contentDigest = HTTPField.Name("Content-Digest")!
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 }

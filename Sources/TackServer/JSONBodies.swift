@@ -20,6 +20,8 @@ struct AttachmentJSON: Codable {
     let thumbnail: ThumbnailState
     /// True when metadata was removed from the stored bytes (their `sha256` is of what is stored).
     let metadataStripped: Bool
+    /// Only on an upload's answer: the SHA-256 of the bytes received, which the client compares with what it sent.
+    var receivedSha256: String?
 
     /// `none` for files that are not images, then `pending`, `ready` or `failed` with the reason.
     struct ThumbnailState: Codable {

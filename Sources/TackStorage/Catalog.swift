@@ -59,4 +59,20 @@ public protocol Catalog: Sendable {
                        attachments: [AttachmentID], at: Date) async throws -> Message
     /// A room's messages with their attachments, newest first.
     func messages(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Message>
+
+    /// What an earlier upload with this client-chosen key made, so a retried upload returns it instead of adding
+    /// the file again.
+    func idempotentUpload(user: String, key: String) async throws -> IdempotentUpload?
+    /// Remembers an upload's key; the first record for a (user, key) wins.
+    func recordIdempotentUpload(user: String, key: String, upload: IdempotentUpload, at: Date) async throws
+}
+
+/// An upload an idempotency key points at: the attachment, and the SHA-256 of the bytes that were received.
+public struct IdempotentUpload: Sendable, Equatable {
+    public var attachment: AttachmentID
+    public var received: ContentHash
+
+    public init(attachment: AttachmentID, received: ContentHash) {
+        self.attachment = attachment; self.received = received
+    }
 }

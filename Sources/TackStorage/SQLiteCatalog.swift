@@ -188,6 +188,25 @@ public final class SQLiteCatalog: Catalog {
         try await transaction { db in try await db.raw("DELETE FROM pins WHERE token = \(bind: token)").run() }
     }
 
+    public func idempotentUpload(user: String, key: String) async throws -> IdempotentUpload? {
+        guard let row = try await read.raw("""
+            SELECT attachment_id, received_sha256 FROM upload_keys WHERE user_name = \(bind: user) AND key = \(bind: key)
+            """).first() else { return nil }
+        let id = try row.decode(column: "attachment_id", as: String.self)
+        guard let received = ContentHash(hex: try row.decode(column: "received_sha256", as: String.self)) else { return nil }
+        return IdempotentUpload(attachment: AttachmentID(rawValue: id), received: received)
+    }
+
+    public func recordIdempotentUpload(user: String, key: String, upload: IdempotentUpload, at: Date) async throws {
+        try await transaction { db in
+            try await db.raw("""
+                INSERT INTO upload_keys (user_name, key, attachment_id, received_sha256, created_at)
+                VALUES (\(bind: user), \(bind: key), \(bind: upload.attachment.rawValue), \(bind: upload.received.hex), \(bind: at.millis))
+                ON CONFLICT(user_name, key) DO NOTHING
+                """).run()
+        }
+    }
+
     public func isPinned(_ hash: ContentHash, at now: Date) async throws -> Bool {
         try await read.raw("SELECT token FROM pins WHERE sha256 = \(bind: hash.hex) AND until > \(bind: now.millis) LIMIT 1").first() != nil
     }

@@ -51,6 +51,13 @@ enum SQLiteSchema {
         [
             "ALTER TABLE attachments ADD COLUMN metadata_stripped INTEGER NOT NULL DEFAULT 0",
         ],
+        [
+            // Uploads a client may retry after a crash: the key it chose, per user, and what the first try made.
+            """
+            CREATE TABLE upload_keys (user_name TEXT NOT NULL, key TEXT NOT NULL, attachment_id TEXT NOT NULL,
+              received_sha256 TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (user_name, key))
+            """,
+        ],
     ]
 
     static func migrate(_ db: any SQLDatabase) async throws {

@@ -19,6 +19,11 @@ int tack_jpeg_decode(const unsigned char *data, size_t size, int denom, unsigned
 int tack_jpeg_encode(const unsigned char *rgba, int width, int height, int quality,
                      unsigned char **out, unsigned long *out_size, char *error, size_t error_size);
 
+/* Encodes to the open file descriptor fd (which stays open). layout 0: RGBA bytes; 1: BGRX bytes (X11's 32-bit
+   little-endian TrueColor). Rows are stride bytes apart. */
+int tack_jpeg_write_fd(const unsigned char *pixels, int width, int height, size_t stride, int layout, int quality,
+                       int fd, char *error, size_t error_size);
+
 void tack_jpeg_free(unsigned char *buffer);
 
 #endif

@@ -1,0 +1,110 @@
+import Foundation
+
+/// Where tack finds its server and token: `$XDG_CONFIG_HOME/tack/config`, overridden by `TACK_SERVER`/`TACK_TOKEN`.
+public struct ClientConfig: Codable, Sendable, Equatable {
+    public var server: String
+    public var token: String
+
+    public init(server: String, token: String) {
+        self.server = server; self.token = token
+    }
+
+    /// XDG base directories, with their documented fallbacks under `$HOME`.
+    public struct Paths: Sendable {
+        public var configFile: String
+        public var outboxDirectory: String
+
+        public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+            let home = environment["HOME"] ?? NSHomeDirectory()
+            let config = environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "\(home)/.config"
+            let data = environment["XDG_DATA_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "\(home)/.local/share"
+            configFile = "\(config)/tack/config"
+            outboxDirectory = "\(data)/tack/outbox"
+        }
+    }
+
+    /// The saved settings with the environment's overrides applied.
+    public static func load(paths: Paths, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ClientError) -> ClientConfig {
+        var saved: ClientConfig?
+        if let data = FileManager.default.contents(atPath: paths.configFile) {
+            do {
+                saved = try JSONDecoder().decode(ClientConfig.self, from: data)
+            } catch {
+                throw .local("\(paths.configFile) is not a tack config; run tack login --server URL --token TOKEN again")
+            }
+        }
+        let server = environment["TACK_SERVER"].flatMap { $0.isEmpty ? nil : $0 } ?? saved?.server
+        let token = environment["TACK_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? saved?.token
+        guard let server, let token else {
+            throw .local("no server configured; run tack login --server URL --token TOKEN (or set TACK_SERVER and TACK_TOKEN)")
+        }
+        return ClientConfig(server: try normalized(server), token: token)
+    }
+
+    /// Validates a server URL and drops a trailing slash.
+    public static func normalized(_ server: String) throws(ClientError) -> String {
+        guard let url = URL(string: server), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
+              url.host != nil else {
+            throw .local("'\(server)' is not a server URL; write it like https://tack.example.com")
+        }
+        return server.hasSuffix("/") ? String(server.dropLast()) : server
+    }
+
+    /// Writes the config with mode 0600 (it holds a token), atomically: a crash leaves the old file or the new one.
+    public func save(paths: Paths) throws(ClientError) {
+        let directory = (paths.configFile as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(encoder.encode(self), to: paths.configFile, mode: 0o600)
+        } catch {
+            throw .local("cannot write \(paths.configFile): \(error)")
+        }
+    }
+}
+
+/// Whole-file writes that are never seen half done: a temporary file in the same folder, fsynced, renamed.
+enum AtomicFile {
+    static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
+        let temporary = "\(path).tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw POSIXFailure("open \(temporary)") }
+        do {
+            try data.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { throw POSIXFailure("write \(temporary)") }
+                    offset += written
+                }
+            }
+            guard fchmod(fd, mode) == 0, fsync(fd) == 0 else { throw POSIXFailure("sync \(temporary)") }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw POSIXFailure("rename \(temporary)")
+        }
+        syncDirectory(of: path)
+    }
+
+    static func syncDirectory(of path: String) {
+        let fd = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+}
+
+/// A failed system call, with errno's text.
+struct POSIXFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ what: String) { description = "\(what): \(String(cString: strerror(errno)))" }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import TackCore
+
+/// Delivers outbox entries: uploads each file not yet confirmed, posts the message, then removes the entry.
+/// Progress is recorded after every confirmed file, and every request carries an idempotency key derived from the
+/// entry, so an interrupted delivery resumes where it stopped and never adds a file or message twice.
+public struct Courier: Sendable {
+    public let api: TackAPI
+    public let outbox: Outbox
+    /// Gives each file's progress callback, or nil for silence.
+    public var progress: @Sendable (OutboxRecord.Item) -> (@Sendable (Int64, Int64) -> Void)? = { _ in nil }
+
+    public init(api: TackAPI, outbox: Outbox) {
+        self.api = api; self.outbox = outbox
+    }
+
+    /// The ids of the entry's attachments, in order.
+    public func deliver(_ original: OutboxEntry) throws(ClientError) -> [String] {
+        guard let lock = outbox.lock(original) else {
+            throw .local("the outbox entry \(original.record.id) is being sent by another tack")
+        }
+        defer { lock.release() }
+        // Re-read under the lock: another process may have finished part of it.
+        guard var entry = outbox.entry(id: original.record.id) else { return original.record.items.compactMap(\.attachment) }
+        do throws(ClientError) {
+            for index in entry.record.items.indices where entry.record.items[index].attachment == nil {
+                let item = entry.record.items[index]
+                guard let hash = ContentHash(hex: item.sha256) else { throw ClientError.local("the outbox record \(entry.record.id) is damaged") }
+                let summary = try api.upload(entry.path(of: item), size: item.size, name: item.name, contentType: item.contentType,
+                                             sha256: hash, room: entry.record.room,
+                                             idempotencyKey: "tack-\(entry.record.id)-\(index)", progress: progress(item))
+                guard (summary.receivedSha256 ?? summary.sha256) == item.sha256 else {
+                    throw ClientError.unreachable("the server confirmed different bytes for \(item.name); it stays queued")
+                }
+                Failpoint.hit("after-upload")
+                entry.record.items[index].attachment = summary.id
+                try outbox.save(entry)
+            }
+            if let message = entry.record.message, !entry.record.messagePosted {
+                try api.postMessage(room: entry.record.room, text: message, attachments: entry.record.items.compactMap(\.attachment))
+                entry.record.messagePosted = true
+                try outbox.save(entry)
+            }
+        } catch {
+            entry.record.lastError = error.description
+            try? outbox.save(entry)
+            throw error
+        }
+        outbox.remove(entry)
+        return entry.record.items.compactMap(\.attachment)
+    }
+}
+
+/// Crash points for tests: `TACK_FAILPOINT=NAME` makes the process die at that point as abruptly as `kill -9`.
+enum Failpoint {
+    static func hit(_ name: String) {
+        if ProcessInfo.processInfo.environment["TACK_FAILPOINT"] == name { kill(getpid(), SIGKILL) }
+    }
+}

@@ -1,0 +1,235 @@
+import Crypto
+import Foundation
+
+/// One queued upload: files for a room, and the message to post with them. Saved as `record.json` beside the files.
+public struct OutboxRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var room: String
+    public var message: String?
+    public var createdAt: Date
+    public var items: [Item]
+    public var messagePosted = false
+    /// The last failure, shown by `tack outbox`.
+    public var lastError: String?
+
+    /// A file of the entry; `attachment` is set once the server has confirmed the same SHA-256.
+    public struct Item: Codable, Sendable, Equatable {
+        public var name: String
+        public var file: String
+        public var sha256: String
+        public var size: Int64
+        public var contentType: String
+        public var attachment: String?
+    }
+
+    public var isDelivered: Bool {
+        items.allSatisfy { $0.attachment != nil } && (message == nil || messagePosted)
+    }
+}
+
+/// An entry as it lies in the outbox folder.
+public struct OutboxEntry: Sendable {
+    public let directory: String
+    public var record: OutboxRecord
+
+    public func path(of item: OutboxRecord.Item) -> String { "\(directory)/\(item.file)" }
+}
+
+/// The offline outbox under `$XDG_DATA_HOME/tack/outbox`: every capture and every queued file is written here
+/// (fsynced) before any upload starts, and an entry goes away only once the server has confirmed each file's SHA-256.
+/// Entries appear whole or not at all: they are built in a `.draft-*` folder and renamed into place.
+public struct Outbox: Sendable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    public func draft(room: String, message: String?) throws(ClientError) -> OutboxDraft {
+        let id = Self.newID()
+        let path = "\(directory)/.draft-\(id)"
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .local("cannot create the outbox entry \(path): \(error.localizedDescription)")
+        }
+        return OutboxDraft(outbox: self, directory: path,
+                           record: OutboxRecord(id: id, room: room, message: message, createdAt: Date(), items: []))
+    }
+
+    /// Complete entries, oldest first. Drafts a killed process left behind are not entries: they never finished.
+    public func entries() -> [OutboxEntry] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted().compactMap { name in
+            let path = "\(directory)/\(name)"
+            guard let data = FileManager.default.contents(atPath: "\(path)/record.json"),
+                  let record = try? Self.decoder.decode(OutboxRecord.self, from: data) else { return nil }
+            return OutboxEntry(directory: path, record: record)
+        }
+    }
+
+    public func entry(id: String) -> OutboxEntry? { entries().first { $0.record.id == id } }
+
+    /// Records progress (an item confirmed, an error) so a later flush resumes instead of repeating.
+    public func save(_ entry: OutboxEntry) throws(ClientError) {
+        do {
+            try AtomicFile.write(Self.encoder.encode(entry.record), to: "\(entry.directory)/record.json", mode: 0o600)
+        } catch {
+            throw .local("cannot update the outbox entry \(entry.directory): \(error)")
+        }
+    }
+
+    /// Deletes a delivered entry: the record first, so a crash half-way leaves files that no longer form an entry.
+    public func remove(_ entry: OutboxEntry) {
+        unlink("\(entry.directory)/record.json")
+        try? FileManager.default.removeItem(atPath: entry.directory)
+        AtomicFile.syncDirectory(of: entry.directory)
+    }
+
+    /// An exclusive lock on an entry while it is delivered, so two flushes never upload the same entry at once.
+    /// It is released when the returned lock is closed or the process ends, however it ends.
+    public func lock(_ entry: OutboxEntry) -> EntryLock? {
+        let fd = open(entry.directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            return nil
+        }
+        return EntryLock(descriptor: fd)
+    }
+
+    static func newID() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss.SSS'Z'"
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(formatter.string(from: Date()))-\(String(repeating: "0", count: 8 - suffix.count))\(suffix)"
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
+/// Holds an entry's flock until closed.
+public final class EntryLock {
+    private var descriptor: Int32
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    public func release() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+    }
+
+    deinit { release() }
+}
+
+/// An entry being built; nothing of it is visible in the outbox until `commit`.
+public final class OutboxDraft {
+    let outbox: Outbox
+    public let directory: String
+    public private(set) var record: OutboxRecord
+
+    init(outbox: Outbox, directory: String, record: OutboxRecord) {
+        self.outbox = outbox; self.directory = directory; self.record = record
+    }
+
+    /// Adds a file that `write` produces into the descriptor it is given (a capture being encoded, say).
+    @discardableResult
+    public func add(name: String, contentType: String, write: (Int32) throws -> Void) throws(ClientError) -> OutboxRecord.Item {
+        let file = "\(record.items.count)-data"
+        let path = "\(directory)/\(file)"
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .local("cannot write \(path): \(String(cString: strerror(errno)))") }
+        do {
+            try write(fd)
+            guard fsync(fd) == 0 else { throw POSIXFailure("fsync \(path)") }
+        } catch let error as ClientError {
+            close(fd)
+            throw error
+        } catch {
+            close(fd)
+            throw .local("cannot write \(path): \(error)")
+        }
+        close(fd)
+        let (hash, size) = try Self.digest(of: path)
+        let item = OutboxRecord.Item(name: name, file: file, sha256: hash, size: size, contentType: contentType)
+        record.items.append(item)
+        return item
+    }
+
+    /// Copies a file in; the copy is what gets uploaded (and what is hashed), so later edits to the original cannot
+    /// change what was queued.
+    @discardableResult
+    public func add(copying source: String, name: String, contentType: String) throws(ClientError) -> OutboxRecord.Item {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw .local("cannot read \(source): \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        var info = stat()
+        guard fstat(input, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .local("\(source) is not a regular file")
+        }
+        return try add(name: name, contentType: contentType) { output in
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count >= 0 else { throw ClientError.local("cannot read \(source): \(String(cString: strerror(errno)))") }
+                if count == 0 { break }
+                try buffer.withUnsafeBytes { bytes in
+                    var offset = 0
+                    while offset < count {
+                        let written = Foundation.write(output, bytes.baseAddress! + offset, count - offset)
+                        if written < 0 && errno == EINTR { continue }
+                        guard written > 0 else { throw POSIXFailure("write to the outbox") }
+                        offset += written
+                    }
+                }
+            }
+        }
+    }
+
+    /// Makes the entry visible: record written and synced, then the folder renamed into place.
+    public func commit() throws(ClientError) -> OutboxEntry {
+        let final = "\(outbox.directory)/\(record.id)"
+        do {
+            try AtomicFile.write(Outbox.encoder.encode(record), to: "\(directory)/record.json", mode: 0o600)
+        } catch {
+            throw .local("cannot write the outbox record: \(error)")
+        }
+        guard rename(directory, final) == 0 else {
+            throw .local("cannot commit the outbox entry \(final): \(String(cString: strerror(errno)))")
+        }
+        AtomicFile.syncDirectory(of: final)
+        return OutboxEntry(directory: final, record: record)
+    }
+
+    public func discard() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    static func digest(of path: String) throws(ClientError) -> (String, Int64) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw .local("cannot read back \(path)") }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        while true {
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch { throw .local("cannot read back \(path): \(error)") }
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+            size += Int64(chunk.count)
+        }
+        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import TackCore
+
+/// A room as `GET /v1/rooms` lists it.
+public struct RoomSummary: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var creator: String
+    public var members: [String]
+}
+
+/// An attachment as the API describes it.
+public struct AttachmentSummary: Codable, Sendable, Equatable {
+    public var id: String
+    public var room: String
+    public var name: String
+    public var size: Int64
+    public var contentType: String
+    public var sha256: String
+    public var uploader: String
+    public var createdAt: String
+    /// On an upload's answer: the SHA-256 of the bytes the server received (the stored bytes may differ when it
+    /// removed metadata).
+    public var receivedSha256: String?
+}
+
+/// tackd's API over libcurl, with retries for network failures and 5xx answers.
+public struct TackAPI: Sendable {
+    public let config: ClientConfig
+    public var session: HTTPSession
+    public var retry: RetryPolicy
+    /// Says what is happening between attempts (on stderr, in the CLI).
+    public var log: @Sendable (String) -> Void = { _ in }
+
+    public init(config: ClientConfig, session: HTTPSession = HTTPSession(), retry: RetryPolicy = RetryPolicy()) {
+        self.config = config; self.session = session; self.retry = retry
+    }
+
+    public func rooms() throws(ClientError) -> [RoomSummary] {
+        try decode([RoomSummary].self, from: send(HTTPRequest(url: url("/v1/rooms"))), keyPath: "items")
+    }
+
+    /// Every attachment of a room, newest first, following the cursor.
+    public func attachments(room: String) throws(ClientError) -> [AttachmentSummary] {
+        var items: [AttachmentSummary] = []
+        var cursor: String?
+        repeat {
+            var path = "/v1/rooms/\(escape(room))/attachments?limit=200"
+            if let cursor { path += "&cursor=\(escape(cursor))" }
+            let page = try decode(Page.self, from: send(HTTPRequest(url: url(path))))
+            items += page.items
+            cursor = page.next
+        } while cursor != nil
+        return items
+    }
+
+    public func attachment(_ id: String) throws(ClientError) -> AttachmentSummary {
+        try decode(AttachmentSummary.self, from: send(HTTPRequest(url: url("/v1/attachments/\(escape(id))"))))
+    }
+
+    /// Streams a file into a room. The idempotency key makes a repeat (after a crash, say) return the first upload
+    /// instead of adding the file twice.
+    public func upload(_ path: String, size: Int64, name: String, contentType: String, sha256: ContentHash, room: String,
+                       idempotencyKey: String, progress: ((Int64, Int64) -> Void)? = nil) throws(ClientError) -> AttachmentSummary {
+        let request = HTTPRequest(
+            method: "POST", url: url("/v1/rooms/\(escape(room))/attachments"),
+            headers: [
+                ("Content-Type", contentType),
+                ("Content-Disposition", ContentDisposition.header(inline: false, fileName: name)),
+                ("Content-Digest", ContentDigest.header(for: sha256)),
+                ("Idempotency-Key", idempotencyKey),
+            ],
+            body: .file(path: path, size: size))
+        return try decode(AttachmentSummary.self, from: send(request, progress: progress))
+    }
+
+    public func postMessage(room: String, text: String, attachments: [String]) throws(ClientError) {
+        let body: [String: Any] = ["text": text, "attachments": attachments]
+        let json = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
+        _ = try send(HTTPRequest(method: "POST", url: url("/v1/rooms/\(escape(room))/messages"),
+                                 headers: [("Content-Type", "application/json")],
+                                 body: .bytes(Array(json))))
+    }
+
+    /// Sends a request, retrying per the policy; a 2xx answer is returned, a 4xx is `.refused`, and network failures
+    /// or 5xx answers that outlast the retries are `.unreachable`.
+    public func send(_ base: HTTPRequest, progress: ((Int64, Int64) -> Void)? = nil) throws(ClientError) -> HTTPResponse {
+        var request = base
+        request.headers.append(("Authorization", "Bearer \(config.token)"))
+        var attempt = 1
+        while true {
+            let outcome: RetryPolicy.Outcome
+            let failure: String
+            do {
+                let response = try session.perform(request, progress: progress)
+                if (200..<400).contains(response.status) { return response }
+                let (code, message) = Self.errorBody(response)
+                guard retry.shouldRetry(.status(response.status)) else {
+                    throw ClientError.refused(status: response.status, code: code, message: message)
+                }
+                outcome = .status(response.status)
+                failure = "the server failed (\(response.status) \(code)): \(message)"
+            } catch let error as ClientError {
+                throw error
+            } catch TransferError.network(let text) {
+                outcome = .networkFailure
+                failure = "cannot reach \(config.server): \(text)"
+            } catch {
+                throw .local("\(error)")
+            }
+            guard attempt < retry.attempts, retry.shouldRetry(outcome) else { throw .unreachable(failure) }
+            let wait = retry.delay(after: attempt, random: Double.random(in: 0..<1))
+            log("\(failure); trying again in \(String(format: "%.1f", wait)) s (attempt \(attempt + 1) of \(retry.attempts))")
+            Thread.sleep(forTimeInterval: wait)
+            attempt += 1
+        }
+    }
+
+    func url(_ path: String) -> String { config.server + path }
+
+    private func escape(_ segment: String) -> String {
+        segment.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? segment
+    }
+
+    private struct Page: Codable {
+        var items: [AttachmentSummary]
+        var next: String?
+    }
+
+    /// Decodes a JSON body; `keyPath` unwraps `{"key": value}` envelopes.
+    func decode<T: Decodable>(_ type: T.Type, from response: HTTPResponse, keyPath: String? = nil) throws(ClientError) -> T {
+        do {
+            if let keyPath {
+                let object = try JSONSerialization.jsonObject(with: Data(response.body))
+                if let dictionary = object as? [String: Any], let inner = dictionary[keyPath] {
+                    return try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: inner))
+                }
+            }
+            return try JSONDecoder().decode(T.self, from: Data(response.body))
+        } catch {
+            throw .unreachable("the server's answer is not what tack expects (\(error)); is \(config.server) a tackd?")
+        }
+    }
+
+    static func errorBody(_ response: HTTPResponse) -> (String, String) {
+        if let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+           let error = object["error"] as? [String: Any] {
+            return (error["code"] as? String ?? "error", error["message"] as? String ?? "")
+        }
+        return ("http_\(response.status)", String(decoding: response.body.prefix(200), as: UTF8.self))
+    }
+}

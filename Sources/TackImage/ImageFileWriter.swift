@@ -1,0 +1,87 @@
+import CJPEGShim
+import CPNGShim
+import TackCore
+
+/// How pixels lie in memory, so encoders can read a capture without converting it first.
+public enum PixelLayout: Sendable {
+    /// R, G, B, A bytes.
+    case rgba
+    /// B, G, R and an unused byte: X11's 32-bit TrueColor on a little-endian machine.
+    case bgrx
+}
+
+/// The formats images are written in.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    case png
+    case jpeg
+
+    /// The format a file name asks for, from its extension.
+    public init?(fileName: String) {
+        guard let dot = fileName.lastIndex(of: "."), !fileName[dot...].contains("/") else { return nil }
+        switch fileName[fileName.index(after: dot)...].lowercased() {
+        case "png": self = .png
+        case "jpg", "jpeg": self = .jpeg
+        default: return nil
+        }
+    }
+
+    public var fileExtension: String { self == .png ? "png" : "jpg" }
+    public var contentType: String { self == .png ? "image/png" : "image/jpeg" }
+}
+
+/// Encoder settings. The PNG defaults are tuned for screen content: flat areas and repeated rows compress well
+/// with the Up filter and run-length matching, at a fraction of zlib's default cost.
+public struct EncodeOptions: Sendable, Equatable {
+    public var jpegQuality = 90
+    public var pngLevel = 1
+    public var pngFilters = PNGFilters.up
+    public var pngStrategy = PNGStrategy.rle
+
+    public init(jpegQuality: Int = 90) { self.jpegQuality = jpegQuality }
+
+    /// PNG row filters (libpng's PNG_FILTER_* bits).
+    public struct PNGFilters: OptionSet, Sendable, Equatable {
+        public let rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+        public static let none = PNGFilters(rawValue: 0x08)
+        public static let sub = PNGFilters(rawValue: 0x10)
+        public static let up = PNGFilters(rawValue: 0x20)
+        public static let average = PNGFilters(rawValue: 0x40)
+        public static let paeth = PNGFilters(rawValue: 0x80)
+        public static let all: PNGFilters = [.none, .sub, .up, .average, .paeth]
+    }
+
+    /// zlib's compression strategies.
+    public enum PNGStrategy: Int32, Sendable {
+        case `default` = 0, filtered = 1, huffmanOnly = 2, rle = 3
+    }
+}
+
+/// Writes pixels as PNG or JPEG straight to a file descriptor.
+public enum ImageFileWriter {
+    public static func write(_ pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int, layout: PixelLayout,
+                             format: OutputFormat, options: EncodeOptions = EncodeOptions(),
+                             to descriptor: Int32) throws(TackError) {
+        guard width > 0, height > 0, stride >= width * 4, pixels.count >= stride * (height - 1) + width * 4 else {
+            throw TackError(.internalFailure, code: "encode_failed", "the pixel buffer does not match \(width)x\(height)")
+        }
+        var message = [CChar](repeating: 0, count: 256)
+        let base = pixels.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let layoutCode: Int32 = layout == .rgba ? 0 : 1
+        let status: Int32
+        switch format {
+        case .png:
+            status = tack_png_write_fd(base, Int32(width), Int32(height), stride, layoutCode, Int32(options.pngLevel),
+                                       options.pngFilters.rawValue, options.pngStrategy.rawValue, descriptor,
+                                       &message, message.count)
+        case .jpeg:
+            status = tack_jpeg_write_fd(base, Int32(width), Int32(height), stride, layoutCode,
+                                        Int32(max(1, min(100, options.jpegQuality))), descriptor, &message, message.count)
+        }
+        guard status == 0 else {
+            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw TackError(.internalFailure, code: "encode_failed",
+                            "writing the \(format.rawValue.uppercased()) failed: \(text.isEmpty ? "an I/O error" : text)")
+        }
+    }
+}

@@ -1,0 +1,241 @@
+import ArgumentParser
+import Foundation
+import TackCapture
+import TackClient
+import TackCore
+
+/// `tack login`: saves the server and token after checking them.
+struct Login: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Save the server URL and token ($XDG_CONFIG_HOME/tack/config, mode 0600).")
+
+    @Option(name: .long, help: "The tackd URL, e.g. https://tack.example.com.")
+    var server: String
+
+    @Option(name: .long, help: "A token from tackd token new.")
+    var token: String
+
+    func run() throws {
+        let config: ClientConfig
+        do { config = ClientConfig(server: try ClientConfig.normalized(server), token: token) } catch { throw Failure(error) }
+        let api = TackAPI(config: config, retry: RetryPolicy(attempts: 1))
+        do {
+            let rooms = try api.rooms()
+            try config.save(paths: ClientConfig.Paths())
+            print("logged in to \(config.server); \(rooms.count) room\(rooms.count == 1 ? "" : "s")")
+        } catch .unreachable(let text) {
+            do { try config.save(paths: ClientConfig.Paths()) } catch { throw Failure(error) }
+            Console.log("saved, but could not check the token: \(text)")
+        } catch {
+            throw Failure(error)
+        }
+    }
+}
+
+/// `tack put`: queue files and send them into a room.
+struct Put: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send files into a room; they wait in the outbox until the server confirms them.")
+
+    @Argument(help: "Files to send.")
+    var files: [String]
+
+    @OptionGroup var upload: UploadOptions
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("name at least one file") }
+        guard upload.room != nil else { throw ValidationError("--room is required") }
+        guard upload.retries >= 1 else { throw ValidationError("--retries is at least 1") }
+    }
+
+    func run() throws {
+        // Every file is checked before anything is queued: a typo must not leave half a batch behind.
+        for file in files {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
+                throw Failure(.badInput, "\(file): no such file")
+            }
+            guard !isDirectory.boolValue else { throw Failure(.badInput, "\(file) is a folder; name files") }
+            guard FileManager.default.isReadableFile(atPath: file) else { throw Failure(.badInput, "\(file): permission denied") }
+        }
+        let context = ClientContext()
+        let courier = try context.courier(retries: upload.retries)
+        let entry: OutboxEntry
+        do throws(ClientError) {
+            let draft = try context.outbox.draft(room: upload.room!, message: upload.message)
+            do throws(ClientError) {
+                for file in files {
+                    try draft.add(copying: file, name: (file as NSString).lastPathComponent, contentType: ContentTypes.guess(file))
+                }
+                entry = try draft.commit()
+            } catch {
+                draft.discard()
+                throw error
+            }
+        } catch {
+            throw Failure(error)
+        }
+        _ = try Dispatch.send(entry, courier: courier, json: upload.json)
+    }
+}
+
+/// Content types the server is told; it sniffs the bytes anyway, so this is only a hint.
+enum ContentTypes {
+    static func guess(_ path: String) -> String {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "png": return "image/png"
+        case "jpg", "jpeg": return "image/jpeg"
+        case "gif": return "image/gif"
+        case "webp": return "image/webp"
+        case "pdf": return "application/pdf"
+        case "txt", "log", "md": return "text/plain"
+        default: return "application/octet-stream"
+        }
+    }
+}
+
+/// `tack rooms`.
+struct Rooms: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List your rooms.")
+
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() throws {
+        let api = try ClientContext().api(retries: 2)
+        let rooms: [RoomSummary]
+        do { rooms = try api.rooms() } catch { throw Failure(error) }
+        if json {
+            Console.json(rooms.map { ["id": $0.id, "name": $0.name, "creator": $0.creator, "members": $0.members] })
+        } else {
+            for room in rooms { print("\(room.id)\t\(room.name)") }
+        }
+    }
+}
+
+/// `tack ls ROOM`.
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List a room's attachments, newest first.")
+
+    @Argument(help: "The room's id.") var room: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() throws {
+        let api = try ClientContext().api(retries: 2)
+        let items: [AttachmentSummary]
+        do { items = try api.attachments(room: room) } catch { throw Failure(error) }
+        if json {
+            Console.json(items.map {
+                ["id": $0.id, "name": $0.name, "size": $0.size, "contentType": $0.contentType, "sha256": $0.sha256,
+                 "uploader": $0.uploader, "createdAt": $0.createdAt] as [String: Any]
+            })
+        } else {
+            for item in items { print("\(item.id)\t\(item.size)\t\(item.createdAt)\t\(item.uploader)\t\(item.name)") }
+        }
+    }
+}
+
+/// `tack get ATTACHMENT`: downloads, resuming a partial `.part` file with Range, and checks the SHA-256.
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Download an attachment (a partial download resumes).")
+
+    @Argument(help: "The attachment's id.") var attachment: String
+    @Option(name: [.short, .customLong("output")], help: "Where to save it (default: its name, here).") var output: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() throws {
+        let api = try ClientContext().api(retries: 4)
+        do {
+            let meta = try api.attachment(attachment)
+            let target = output ?? Downloader.safeName(meta.name)
+            let path = try Downloader(api: api).download(meta, to: target,
+                                                        progress: Console.stderrIsTerminal ? ProgressReporter(label: meta.name).update : nil)
+            if json { Console.json(["file": path, "id": meta.id, "size": meta.size, "sha256": meta.sha256]) } else { print(path) }
+        } catch {
+            throw Failure(error)
+        }
+    }
+}
+
+/// `tack monitors`.
+struct Monitors: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the monitors XRandR reports.")
+
+    @Option(name: .long, help: "The X display (default: $DISPLAY).") var display: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() throws {
+        let monitors: [Monitor]
+        do { monitors = try XConnection(name: display).monitors() } catch { throw Failure(error) }
+        if json {
+            Console.json(monitors.enumerated().map {
+                ["index": $0.offset, "name": $0.element.name, "geometry": $0.element.rect.description,
+                 "primary": $0.element.isPrimary] as [String: Any]
+            })
+        } else {
+            for (index, monitor) in monitors.enumerated() {
+                print("\(index)\t\(monitor.name)\t\(monitor.rect)\(monitor.isPrimary ? "\tprimary" : "")")
+            }
+        }
+    }
+}
+
+/// `tack outbox`: what is waiting, and sending it.
+struct OutboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbox", abstract: "List queued captures and files, or send them.",
+        subcommands: [Show.self, Flush.self, Drop.self], defaultSubcommand: Show.self)
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List queued entries.")
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() throws {
+            let entries = ClientContext().outbox.entries()
+            if json {
+                Console.json(entries.map { entry -> [String: Any] in
+                    ["id": entry.record.id, "room": entry.record.room, "files": entry.record.items.map(\.name),
+                     "sent": entry.record.items.filter { $0.attachment != nil }.count, "error": entry.record.lastError ?? NSNull()]
+                })
+            } else {
+                for entry in entries {
+                    let files = entry.record.items.map(\.name).joined(separator: ", ")
+                    print("\(entry.record.id)\t\(entry.record.room)\t\(files)\(entry.record.lastError.map { "\t\($0)" } ?? "")")
+                }
+            }
+        }
+    }
+
+    struct Flush: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send every queued entry.")
+        @Option(name: .long, help: "Attempts per request.") var retries = 4
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() throws {
+            let context = ClientContext()
+            let courier = try context.courier(retries: retries)
+            var worst: Failure?
+            for entry in context.outbox.entries() {
+                do {
+                    _ = try Dispatch.send(entry, courier: courier, json: json)
+                } catch let failure {
+                    Console.log(failure.message)
+                    // Unreachable is reported over a refusal: it means everything else will fail too.
+                    if failure.status == .queued { throw Failure(.queued, "the server is unreachable; entries stay queued") }
+                    worst = failure
+                }
+            }
+            if let worst { throw Failure(worst.status, "some entries were refused and stay queued (tack outbox lists them)") }
+        }
+    }
+
+    struct Drop: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a queued entry without sending it.")
+        @Argument(help: "The entry's id (tack outbox lists them).") var id: String
+
+        func run() throws {
+            let outbox = ClientContext().outbox
+            guard let entry = outbox.entry(id: id) else { throw Failure(.badInput, "no outbox entry \(id)") }
+            outbox.remove(entry)
+        }
+    }
+}
