@@ -112,7 +112,7 @@ let package = Package(
         // Servers and data the test targets share: local HTTP servers, raw listeners, reproducible bytes.
         .target(
             name: "TackTestSupport",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["CX11", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/TackTestSupport"
         ),
         .testTarget(

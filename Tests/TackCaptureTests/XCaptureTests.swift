@@ -1,0 +1,138 @@
+import CX11
+import Foundation
+import TackTestSupport
+import Testing
+@testable import TackCapture
+
+/// Captures checked pixel by pixel against what our own X client painted, on real Xvfb servers.
+@Suite struct XCaptureTests {
+    /// A background, and three rectangles whose edges the checks probe from both sides.
+    static func paintPattern(_ painter: XPainter, width: Int, height: Int) {
+        painter.fill(0, 0, width, height, 0, 0, 255)
+        painter.fill(10, 20, 100, 50, 255, 0, 0)
+        painter.fill(300, 200, 40, 40, 0, 255, 0)
+        painter.fill(width - 30, height - 70, 30, 70, 255, 255, 255)
+        painter.show()
+    }
+
+    static func expectPattern(_ shot: Screenshot, offset: Point = Point(x: 0, y: 0), sourceLocation: SourceLocation = #_sourceLocation) {
+        func at(_ x: Int, _ y: Int) -> RGB { shot.rgb(x - offset.x, y - offset.y) }
+        let red = RGB(255, 0, 0), green = RGB(0, 255, 0), blue = RGB(0, 0, 255), white = RGB(255, 255, 255)
+        #expect(at(10, 20) == red, sourceLocation: sourceLocation)
+        #expect(at(109, 69) == red, sourceLocation: sourceLocation)
+        #expect(at(110, 69) == blue, sourceLocation: sourceLocation)
+        #expect(at(109, 70) == blue, sourceLocation: sourceLocation)
+        #expect(at(9, 20) == blue, sourceLocation: sourceLocation)
+        #expect(at(300, 200) == green, sourceLocation: sourceLocation)
+        #expect(at(339, 239) == green, sourceLocation: sourceLocation)
+        #expect(at(340, 239) == blue, sourceLocation: sourceLocation)
+        #expect(at(shot.width + offset.x - 1, shot.height + offset.y - 1) == white, sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [24, 16, 30])
+    func wholeScreenAtEveryDepth(depth: Int) throws {
+        let screen = try VirtualScreen(width: 640, height: 480, depth: depth)
+        let painter = try XPainter(screen.display)
+        Self.paintPattern(painter, width: 640, height: 480)
+        let connection = try XConnection(name: screen.display)
+        #expect(connection.rootDepth == depth)
+        let capture = try ScreenCapturer(connection: connection).capture(.screen)
+        #expect(capture.shot.width == 640 && capture.shot.height == 480)
+        #expect(capture.area == Rect(x: 0, y: 0, width: 640, height: 480))
+        Self.expectPattern(capture.shot)
+    }
+
+    @Test func regionsAreExactAndClamped() throws {
+        let screen = try VirtualScreen()
+        Self.paintPattern(try XPainter(screen.display), width: 640, height: 480)
+        let capturer = ScreenCapturer(connection: try XConnection(name: screen.display))
+        let region = try capturer.capture(.region(GeometryParser.parse("50x50+295+195")))
+        #expect(region.shot.width == 50 && region.shot.height == 50)
+        #expect(region.shot.rgb(5, 5) == RGB(0, 255, 0))
+        #expect(region.shot.rgb(4, 4) == RGB(0, 0, 255))
+        #expect(region.shot.rgb(44, 44) == RGB(0, 255, 0))
+        #expect(region.shot.rgb(45, 44) == RGB(0, 0, 255))
+        // Hanging over the bottom-right corner: clamped to what is on screen.
+        let corner = try capturer.capture(.region(Rect(x: 620, y: 460, width: 100, height: 100)))
+        #expect(corner.area == Rect(x: 620, y: 460, width: 20, height: 20))
+        #expect(corner.shot.rgb(19, 19) == RGB(255, 255, 255))
+        #expect(throws: CaptureError.self) { try capturer.capture(.region(Rect(x: 640, y: 0, width: 10, height: 10))) }
+    }
+
+    @Test func windowsByIdIncludingA32BitARGBWindow() throws {
+        let screen = try VirtualScreen()
+        let painter = try XPainter(screen.display)
+        Self.paintPattern(painter, width: 640, height: 480)
+        let plain = try painter.window(x: 50, y: 300, width: 80, height: 60, argb: 0xFFFFFF00)
+        let argb = try painter.window(x: 400, y: 50, width: 64, height: 32, argb: 0xFF00FFFF, depth: 32)
+        let capturer = ScreenCapturer(connection: try XConnection(name: screen.display))
+
+        let yellow = try capturer.capture(.window(String(plain)))
+        #expect(yellow.area == Rect(x: 50, y: 300, width: 80, height: 60))
+        #expect(yellow.shot.rgb(0, 0) == RGB(255, 255, 0) && yellow.shot.rgb(79, 59) == RGB(255, 255, 0))
+
+        let cyan = try capturer.capture(.window(String(format: "0x%lx", argb)))
+        #expect(cyan.shot.width == 64 && cyan.shot.height == 32)
+        #expect(cyan.shot.rgb(10, 10) == RGB(0, 255, 255))
+
+        #expect(throws: CaptureError.self) { try capturer.capture(.window("0x7fffff")) }
+        #expect(throws: CaptureError.self) { try capturer.capture(.window("active")) }
+        #expect(throws: CaptureError.self) { try capturer.capture(.window("twelve")) }
+    }
+
+    /// Recipe A of the multi-monitor notes: one 3200x1080 framebuffer, two RandR monitors of different sizes.
+    @Test func monitorsOfDifferentSizesHaveTheirOffsetsAndDeadAreasAreBlack() throws {
+        let screen = try VirtualScreen(width: 3200, height: 1080)
+        #expect(try screen.run("xrandr", ["--setmonitor", "*LEFT", "1920/508x1080/286+0+0", "screen"]).status == 0)
+        #expect(try screen.run("xrandr", ["--setmonitor", "RIGHT", "1280/338x1024/270+1920+0", "none"]).status == 0)
+        let painter = try XPainter(screen.display)
+        painter.fill(0, 0, 3200, 1080, 255, 255, 255)
+        painter.fill(1920, 0, 10, 10, 255, 0, 0)
+        painter.fill(1919, 0, 1, 10, 0, 255, 0)
+        painter.show()
+        let connection = try XConnection(name: screen.display)
+        let monitors = connection.monitors()
+        #expect(monitors == [
+            Monitor(name: "LEFT", rect: Rect(x: 0, y: 0, width: 1920, height: 1080), isPrimary: true),
+            Monitor(name: "RIGHT", rect: Rect(x: 1920, y: 0, width: 1280, height: 1024), isPrimary: false),
+        ])
+        let capturer = ScreenCapturer(connection: connection)
+        for selector in ["RIGHT", "1"] {
+            let right = try capturer.capture(.monitor(selector))
+            #expect(right.area == Rect(x: 1920, y: 0, width: 1280, height: 1024))
+            #expect(right.shot.rgb(0, 0) == RGB(255, 0, 0) && right.shot.rgb(10, 0) == RGB(255, 255, 255))
+        }
+        let left = try capturer.capture(.monitor("primary"))
+        #expect(left.shot.width == 1920 && left.shot.rgb(1919, 0) == RGB(0, 255, 0))
+        // The whole screen: the strip under RIGHT that no monitor shows is black, not the white painted there.
+        let whole = try capturer.capture(.screen)
+        #expect(whole.shot.rgb(1920, 1023) == RGB(255, 255, 255))
+        #expect(whole.shot.rgb(1920, 1024) == RGB(0, 0, 0))
+        #expect(whole.shot.rgb(3199, 1079) == RGB(0, 0, 0))
+        #expect(whole.shot.rgb(1919, 1079) == RGB(255, 255, 255))
+        #expect(throws: CaptureError.self) { try capturer.capture(.monitor("HDMI-9")) }
+    }
+
+    @Test func cursorIsCompositedWhereThePointerIs() throws {
+        let screen = try VirtualScreen()
+        let painter = try XPainter(screen.display)
+        painter.fill(0, 0, 640, 480, 0, 0, 255)
+        painter.show()
+        painter.warpPointer(to: 200, 150)
+        let capturer = ScreenCapturer(connection: try XConnection(name: screen.display))
+        let area = Rect(x: 170, y: 120, width: 60, height: 60)
+        let plain = try capturer.capture(.region(area))
+        let withCursor = try capturer.capture(.region(area), cursor: true)
+        #expect(plain.shot.pixels.enumerated().allSatisfy { $0.offset % 4 == 3 || $0.element == ($0.offset % 4 == 0 ? 255 : 0) })
+        let changed = (0..<60).flatMap { y in (0..<60).map { (x: $0, y: y) } }
+            .filter { withCursor.shot.rgb($0.x, $0.y) != plain.shot.rgb($0.x, $0.y) }
+        #expect(!changed.isEmpty)
+        // Every changed pixel is near the pointer: the cursor is drawn at its place, not anywhere.
+        #expect(changed.allSatisfy { abs($0.x - 30) <= 32 && abs($0.y - 30) <= 32 })
+    }
+
+    @Test func noDisplayIsAClearError() {
+        #expect(throws: CaptureError.self) { try XConnection(name: ":987") }
+        #expect(throws: CaptureError.self) { try XConnection(name: "") }
+    }
+}
