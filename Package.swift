@@ -48,13 +48,16 @@ let package = Package(
         // libpng's full write API (filters, zlib level and strategy) behind a C function, for the same setjmp reason.
         .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]),
         // Decoding, orienting, resizing and encoding images; thumbnails.
-        .target(name: "TackImage", dependencies: ["TackCore", "CPNG", "CJPEGShim", "CPNGShim"]),
+        // Pixel loops are 20-50x slower unoptimised; tests thumbnail real photos and screenshots, so these two
+        // modules are optimised in debug builds too.
+        .target(name: "TackImage", dependencies: ["TackCore", "CPNG", "CJPEGShim", "CPNGShim"],
+                swiftSettings: [.unsafeFlags(["-O"])]),
         // X11 (Xlib, XRandR, MIT-SHM, XFixes) and libcurl, through module maps; the Swift wrappers live at the edge.
         .systemLibrary(name: "CX11", pkgConfig: "x11",
                        providers: [.apt(["libx11-dev", "libxext-dev", "libxrandr-dev", "libxfixes-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Screen capture: geometry and monitor choice (pure), pixels from the X server.
-        .target(name: "TackCapture", dependencies: ["CX11"]),
+        .target(name: "TackCapture", dependencies: ["CX11"], swiftSettings: [.unsafeFlags(["-O"])]),
         // The helper's client side: HTTP through libcurl, the offline outbox, progress and retries.
         .target(
             name: "TackClient",
@@ -112,7 +115,7 @@ let package = Package(
         // Servers and data the test targets share: local HTTP servers, raw listeners, reproducible bytes.
         .target(
             name: "TackTestSupport",
-            dependencies: ["CX11", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["CX11", "TackImage", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/TackTestSupport"
         ),
         .testTarget(

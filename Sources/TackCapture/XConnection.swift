@@ -138,7 +138,7 @@ public final class XConnection {
             throw .server("the X server refused to hand out the pixels of \(rect) (error \(lastXError))")
         }
         defer { _ = tack_x_destroy_image(image) }
-        return convert(image)
+        return convert(image, visual: visual)
     }
 
     private func readShared(_ drawable: UInt, rect: Rect, visual: UnsafeMutablePointer<Visual>, depth: Int32) -> Screenshot? {
@@ -174,16 +174,18 @@ public final class XConnection {
         guard XShmGetImage(display, drawable, image, Int32(rect.x), Int32(rect.y), UInt.max) != 0 else { return nil }
         XSync(display, 0)
         guard lastXError == 0 else { return nil }
-        return convert(image)
+        return convert(image, visual: visual)
     }
 
-    private func convert(_ image: UnsafeMutablePointer<XImage>) -> Screenshot {
+    /// The channel masks come from the visual: an image of a pixmap has none of its own (GetImage answers a pixmap
+    /// with visual None, and Xlib leaves the masks zero).
+    private func convert(_ image: UnsafeMutablePointer<XImage>, visual: UnsafeMutablePointer<Visual>) -> Screenshot {
         let header = image.pointee
         let format = XPixelFormat(bitsPerPixel: Int(header.bits_per_pixel), bytesPerLine: Int(header.bytes_per_line),
                                   leastSignificantByteFirst: header.byte_order == LSBFirst,
-                                  redMask: UInt32(truncatingIfNeeded: header.red_mask),
-                                  greenMask: UInt32(truncatingIfNeeded: header.green_mask),
-                                  blueMask: UInt32(truncatingIfNeeded: header.blue_mask))
+                                  redMask: UInt32(truncatingIfNeeded: visual.pointee.red_mask),
+                                  greenMask: UInt32(truncatingIfNeeded: visual.pointee.green_mask),
+                                  blueMask: UInt32(truncatingIfNeeded: visual.pointee.blue_mask))
         let bytes = UnsafeRawBufferPointer(start: header.data, count: Int(header.bytes_per_line) * Int(header.height))
         return PixelConverter.bgrx(from: bytes, width: Int(header.width), height: Int(header.height), format: format)
     }

@@ -35,15 +35,6 @@ func colourName(_ p: [UInt8]) -> String {
 
 func withOrientation(_ jpeg: [UInt8], _ value: UInt16) -> [UInt8] { JPEGFixtures.withOrientation(jpeg, value) }
 
-func psnr(_ a: RGBAImage, _ b: RGBAImage) -> Double {
-    var sum = 0.0
-    for i in 0..<a.pixels.count where i % 4 != 3 {
-        let d = Double(a.pixels[i]) - Double(b.pixels[i])
-        sum += d * d
-    }
-    let mse = sum / Double(a.width * a.height * 3)
-    return mse == 0 ? 99 : 10 * log10(255 * 255 / mse)
-}
 
 /// Writes a PNG through libpng's simplified writer in any of its formats (16-bit linear, palette, grey).
 func libpngWrite(width: Int, height: Int, format: UInt32, pixels: [UInt8], colormap: [UInt8]? = nil, entries: Int = 0) -> [UInt8] {

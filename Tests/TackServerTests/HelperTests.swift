@@ -1,0 +1,328 @@
+import Foundation
+import TackCore
+import TackImage
+import Testing
+
+/// The `tack` binary run as a user runs it, with its own HOME and XDG folders, against a real tackd.
+struct Helper {
+    let home: String
+    var environment: [String: String]
+
+    init(server: String? = nil, token: String? = nil, display: String? = nil) throws {
+        home = NSTemporaryDirectory() + "tack-home-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["DISPLAY", "TACK_SERVER", "TACK_TOKEN", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "TACK_FAILPOINT",
+                    "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"] {
+            environment[key] = nil
+        }
+        environment["HOME"] = home
+        environment["XDG_CONFIG_HOME"] = "\(home)/config"
+        environment["XDG_DATA_HOME"] = "\(home)/data"
+        if let server { environment["TACK_SERVER"] = server }
+        if let token { environment["TACK_TOKEN"] = token }
+        if let display { environment["DISPLAY"] = display }
+        self.environment = environment
+    }
+
+    var outbox: String { "\(home)/data/tack/outbox" }
+
+    func outboxEntries() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: outbox)) ?? []).filter { !$0.hasPrefix(".") }
+    }
+
+    func start(_ arguments: [String], extra: [String: String] = [:], in directory: String? = nil) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("tack"))
+        process.arguments = arguments
+        process.environment = environment.merging(extra) { $1 }
+        process.currentDirectoryURL = URL(fileURLWithPath: directory ?? home)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        try process.run()
+        return (process, out, err)
+    }
+
+    /// Runs tack to the end off the cooperative pool (waiting for a process blocks a thread).
+    func run(_ arguments: [String], extra: [String: String] = [:], in directory: String? = nil) async throws -> Outcome {
+        let (process, out, err) = try start(arguments, extra: extra, in: directory)
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let stdout = out.fileHandleForReading.readDataToEndOfFile()
+                let stderr = err.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: Outcome(status: process.terminationStatus,
+                                                       reason: process.terminationReason,
+                                                       stdout: String(decoding: stdout, as: UTF8.self),
+                                                       stderr: String(decoding: stderr, as: UTF8.self)))
+            }
+        }
+    }
+
+    struct Outcome: CustomStringConvertible {
+        let status: Int32
+        let reason: Process.TerminationReason
+        let stdout: String
+        let stderr: String
+        var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+        var description: String { "exit \(status): stdout=\(stdout.debugDescription) stderr=\(stderr.debugDescription)" }
+    }
+}
+
+/// A port on 127.0.0.1 where nothing listens: the server is down.
+func closedPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw HarnessError("could not pick a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+@Suite struct HelperUploadTests {
+    @Test func putListsAndDownloadsTheSameBytes() async throws {
+        let world = try await World.make()
+        let helper = try Helper(server: world.tackd.base, token: world.carol.token)
+        let bytes = pseudoRandomBytes(3 << 20 + 17, seed: 4)
+        let file = "\(helper.home)/report final.bin"
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+
+        let put = try await helper.run(["put", file, "--room", world.room, "--message", "the report", "--json"])
+        #expect(put.status == 0, "\(put)")
+        let result = try JSONSerialization.jsonObject(with: Data(put.stdout.utf8)) as? [String: Any]
+        let id = try #require((result?["attachments"] as? [[String: Any]])?.first?["id"] as? String)
+        #expect(helper.outboxEntries().isEmpty)
+
+        let listing = try await helper.run(["ls", world.room])
+        #expect(listing.status == 0)
+        #expect(listing.lines.count == 1 && listing.stdout.contains(id) && listing.stdout.contains("report final.bin"))
+        let messages = try await world.fred.request(.GET, "/v1/rooms/\(world.room)/messages")
+        #expect(messages.text.contains("the report") && messages.text.contains(id))
+
+        // Fred downloads it; a partial file left by an interrupted download is resumed, not restarted.
+        let fredHelper = try Helper(server: world.tackd.base, token: world.fred.token)
+        let target = "\(fredHelper.home)/copy.bin"
+        try Data(bytes.prefix(1 << 20)).write(to: URL(fileURLWithPath: target + ".part"))
+        let get = try await fredHelper.run(["get", id, "-o", target])
+        #expect(get.status == 0, "\(get)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == Data(bytes))
+        #expect(!FileManager.default.fileExists(atPath: target + ".part"))
+
+        // Mallory is no member: the room and the attachment do not exist for her.
+        let mallory = try Helper(server: world.tackd.base, token: world.mallory.token)
+        let refused = try await mallory.run(["get", id, "-o", "\(mallory.home)/x"])
+        #expect(refused.status == 4 && refused.stderr.contains("not_found"), "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: "\(mallory.home)/x"))
+    }
+
+    @Test func loginWritesAPrivateConfigThatLaterCommandsUse() async throws {
+        let world = try await World.make()
+        var helper = try Helper()
+        let login = try await helper.run(["login", "--server", world.tackd.base + "/", "--token", world.carol.token!])
+        #expect(login.status == 0, "\(login)")
+        let config = "\(helper.home)/config/tack/config"
+        let mode = try FileManager.default.attributesOfItem(atPath: config)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let rooms = try await helper.run(["rooms"])
+        #expect(rooms.status == 0 && rooms.stdout.contains(world.room) && rooms.stdout.contains("Room for Project A"))
+        // The environment overrides the file: a bad token from it is refused.
+        helper.environment["TACK_TOKEN"] = "not-a-token"
+        let bad = try await helper.run(["rooms"])
+        #expect(bad.status == 4 && bad.stderr.contains("unauthenticated"), "\(bad)")
+        let badLogin = try await helper.run(["login", "--server", world.tackd.base, "--token", "wrong"])
+        #expect(badLogin.status == 4)
+    }
+
+    @Test func badInputGetsOneLineAndItsExitCode() async throws {
+        let world = try await World.make()
+        let helper = try Helper(server: world.tackd.base, token: world.carol.token)
+        let missing = try await helper.run(["put", "\(helper.home)/nope.txt", "--room", world.room])
+        #expect(missing.status == 5 && missing.stderr.split(separator: "\n").count == 1, "\(missing)")
+        let unknownRoom = try await helper.run(["put", "/etc/hostname", "--room", "room_nope"])
+        #expect(unknownRoom.status == 4 && unknownRoom.stderr.contains("not_found"), "\(unknownRoom)")
+        let usage = try await helper.run(["put", "/etc/hostname"])
+        #expect(usage.status == 2, "\(usage)")
+        let noDisplay = try await helper.run(["shot", "-o", "\(helper.home)/x.png"])
+        #expect(noDisplay.status == 6 && noDisplay.stderr.contains("DISPLAY"), "\(noDisplay)")
+        let geometry = try await helper.run(["shot", "--region", "12x+3", "-o", "\(helper.home)/x.png"])
+        #expect(geometry.status == 2 && geometry.stderr.contains("WxH+X+Y"), "\(geometry)")
+        let format = try await helper.run(["shot", "-o", "\(helper.home)/x.gif"])
+        #expect(format.status == 2)
+        let unconfigured = try await Helper().run(["rooms"])
+        #expect(unconfigured.status == 5 && unconfigured.stderr.contains("tack login"), "\(unconfigured)")
+    }
+}
+
+@Suite struct HelperOutboxTests {
+    @Test func serverDownQueuesAndFlushSendsEverythingOnce() async throws {
+        let world = try await World.make()
+        var helper = try Helper(server: "http://127.0.0.1:\(try closedPort())", token: world.carol.token)
+        let file = "\(helper.home)/notes.txt"
+        try Data("meeting notes\n".utf8).write(to: URL(fileURLWithPath: file))
+
+        let queued = try await helper.run(["put", file, "--room", world.room, "--retries", "2"])
+        #expect(queued.status == 3, "\(queued)")
+        #expect(queued.stderr.contains("queued"))
+        let second = try await helper.run(["put", file, "--room", world.room, "--retries", "1"])
+        #expect(second.status == 3)
+        #expect(helper.outboxEntries().count == 2)
+        let listing = try await helper.run(["outbox"])
+        #expect(listing.lines.count == 2 && listing.stdout.contains("notes.txt"))
+
+        helper.environment["TACK_SERVER"] = world.tackd.base
+        let flush = try await helper.run(["outbox", "flush"])
+        #expect(flush.status == 0, "\(flush)")
+        #expect(helper.outboxEntries().isEmpty)
+        let again = try await helper.run(["outbox", "flush"])
+        #expect(again.status == 0 && again.stdout.isEmpty)
+        let items = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
+        #expect(items?.count == 2)
+        #expect(items?.allSatisfy { $0["sha256"] as? String == sha256(Array("meeting notes\n".utf8)).hex } == true)
+    }
+
+    @Test func killedMidUploadLosesNothing() async throws {
+        let world = try await World.make()
+        let helper = try Helper(server: world.tackd.base, token: world.carol.token)
+        let bytes = pseudoRandomBytes(4 << 20, seed: 9)
+        let file = "\(helper.home)/big.bin"
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        // A slow link, so the upload is surely under way when tack is killed.
+        let (process, _, _) = try helper.start(["put", file, "--room", world.room], extra: ["TACK_MAX_SEND_RATE": "262144"])
+        for _ in 0..<100 where helper.outboxEntries().isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(800))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(helper.outboxEntries().count == 1)
+        let before = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
+        #expect(before?.isEmpty == true)
+
+        let flush = try await helper.run(["outbox", "flush"])
+        #expect(flush.status == 0, "\(flush)")
+        let after = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
+        #expect(after?.count == 1)
+        #expect(after?.first?["sha256"] as? String == sha256(bytes).hex)
+    }
+
+    /// Killed after the server stored the file but before the outbox noted it: the retry carries the same
+    /// Idempotency-Key, so the room still gets the file once.
+    @Test func killedAfterTheServerConfirmedDoesNotUploadTwice() async throws {
+        let world = try await World.make()
+        let helper = try Helper(server: world.tackd.base, token: world.carol.token)
+        let file = "\(helper.home)/once.txt"
+        try Data("exactly once\n".utf8).write(to: URL(fileURLWithPath: file))
+        let crashed = try await helper.run(["put", file, "--room", world.room], extra: ["TACK_FAILPOINT": "after-upload"])
+        #expect(crashed.reason == .uncaughtSignal, "\(crashed)")
+        #expect(helper.outboxEntries().count == 1)
+        let flush = try await helper.run(["outbox", "flush"])
+        #expect(flush.status == 0, "\(flush)")
+        #expect(helper.outboxEntries().isEmpty)
+        let items = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
+        #expect(items?.count == 1)
+    }
+
+    @Test func refusedEntriesStayQueuedWithTheReason() async throws {
+        let world = try await World.make(["--max-upload-bytes", "1000"])
+        let helper = try Helper(server: world.tackd.base, token: world.carol.token)
+        let file = "\(helper.home)/large.bin"
+        try Data(pseudoRandomBytes(5000, seed: 2)).write(to: URL(fileURLWithPath: file))
+        let refused = try await helper.run(["put", file, "--room", world.room])
+        #expect(refused.status == 4 && refused.stderr.contains("too_large"), "\(refused)")
+        let listing = try await helper.run(["outbox"])
+        #expect(listing.stdout.contains("too_large"))
+        let id = try #require(helper.outboxEntries().first)
+        #expect(try await helper.run(["outbox", "drop", id]).status == 0)
+        #expect(helper.outboxEntries().isEmpty)
+    }
+}
+
+@Suite struct HelperShotTests {
+    @Test func shotIntoARoomMatchesThePaintedPixels() async throws {
+        let world = try await World.make()
+        let screen = try VirtualScreen(width: 800, height: 600)
+        let painter = try XPainter(screen.display)
+        painter.fill(0, 0, 800, 600, 30, 30, 30)
+        painter.fill(100, 100, 200, 150, 255, 0, 0)
+        painter.show()
+        let helper = try Helper(server: world.tackd.base, token: world.carol.token, display: screen.display)
+        let shot = try await helper.run(["shot", "--region", "300x200+50+50", "--room", world.room, "--message", "look", "--json"])
+        #expect(shot.status == 0, "\(shot)")
+        let items = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
+        let item = try #require(items?.first)
+        #expect(item["contentType"] as? String == "image/png")
+        let content = try await world.fred.request(.GET, "/v1/attachments/\(item["id"] as! String)/content")
+        let image = try PNGCodec.decode(content.body, limits: ImageLimits())
+        #expect(image.width == 300 && image.height == 200)
+        #expect(image.pixel(50, 50) == [255, 0, 0, 255])
+        #expect(image.pixel(49, 50) == [30, 30, 30, 255])
+        #expect(image.pixel(249, 199) == [255, 0, 0, 255])
+        #expect(image.pixel(250, 199) == [30, 30, 30, 255])
+
+        // JPEG to a file, no room: written whole, decodable, the right size.
+        let jpeg = try await helper.run(["shot", "--monitor", "0", "-o", "\(helper.home)/screen.jpg", "--quality", "80"])
+        #expect(jpeg.status == 0, "\(jpeg)")
+        let decoded = try JPEGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: "\(helper.home)/screen.jpg"))), limits: ImageLimits())
+        #expect(decoded.width == 800 && decoded.height == 600)
+        #expect(decoded.pixel(200, 175)[0] > 230 && decoded.pixel(200, 175)[1] < 30)
+    }
+
+    @Test func serverDownKeepsTheCaptureAndFlushDeliversIt() async throws {
+        let world = try await World.make()
+        let screen = try VirtualScreen()
+        var helper = try Helper(server: "http://127.0.0.1:\(try closedPort())", token: world.carol.token, display: screen.display)
+        let shot = try await helper.run(["shot", "--room", world.room, "--retries", "1"])
+        #expect(shot.status == 3, "\(shot)")
+        #expect(helper.outboxEntries().count == 1)
+        helper.environment["TACK_SERVER"] = world.tackd.base
+        #expect(try await helper.run(["outbox", "flush"]).status == 0)
+        let items = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
+        #expect(items?.count == 1 && (items?.first?["name"] as? String)?.hasPrefix("screenshot-") == true)
+    }
+
+    /// The selection is driven like a person would, with xdotool; the rubber band must not be in the picture.
+    @Test func selectionByDraggingAndCancelling() async throws {
+        let screen = try VirtualScreen()
+        let painter = try XPainter(screen.display)
+        painter.fill(0, 0, 640, 480, 0, 0, 255)
+        painter.fill(60, 70, 30, 30, 0, 255, 0)
+        painter.show()
+        let helper = try Helper(display: screen.display)
+        let output = "\(helper.home)/selected.png"
+        let (process, _, err) = try helper.start(["shot", "--select", "-o", output])
+        try await waitForPrompt(err)
+        try screen.run("xdotool", ["mousemove", "50", "60", "mousedown", "1", "mousemove", "100", "90", "mousemove", "150", "110",
+                                   "mouseup", "1"])
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let image = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: output))), limits: ImageLimits())
+        #expect(image.width == 100 && image.height == 50)
+        #expect(image.pixel(10, 10) == [0, 255, 0, 255])
+        // The band ran along these edges while dragging: they show the screen, not the band.
+        #expect((0..<100).allSatisfy { image.pixel($0, 0) == [0, 0, 255, 255] })
+        #expect((0..<50).allSatisfy { image.pixel(99, $0) == [0, 0, 255, 255] })
+
+        let (cancelled, _, cancelErr) = try helper.start(["shot", "--select", "-o", "\(helper.home)/never.png"])
+        try await waitForPrompt(cancelErr)
+        try screen.run("xdotool", ["key", "Escape"])
+        cancelled.waitUntilExit()
+        #expect(cancelled.terminationStatus == 1)
+        #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/never.png"))
+    }
+
+    private func waitForPrompt(_ pipe: Pipe) async throws {
+        var seen = ""
+        let handle = pipe.fileHandleForReading
+        while !seen.contains("select an area") {
+            let chunk = handle.availableData
+            guard !chunk.isEmpty else { throw HarnessError("tack exited before the selection started: \(seen)") }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+    }
+}
