@@ -52,16 +52,17 @@ let package = Package(
         // modules are optimised in debug builds too.
         .target(name: "TackImage", dependencies: ["TackCore", "CPNG", "CJPEGShim", "CPNGShim"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
-        // X11 (Xlib, XRandR, MIT-SHM, XFixes) and libcurl, through module maps; the Swift wrappers live at the edge.
+        // X11 (Xlib, XRandR, MIT-SHM, XFixes) through a module map; the Swift wrappers live at the edge.
         .systemLibrary(name: "CX11", pkgConfig: "x11",
                        providers: [.apt(["libx11-dev", "libxext-dev", "libxrandr-dev", "libxfixes-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl is opened on first use (see the header for why); its headers come from libcurl4-openssl-dev.
+        .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("dl")]),
         // Screen capture: geometry and monitor choice (pure), pixels from the X server.
         .target(name: "TackCapture", dependencies: ["CX11"], swiftSettings: [.unsafeFlags(["-O"])]),
         // The helper's client side: HTTP through libcurl, the offline outbox, progress and retries.
         .target(
             name: "TackClient",
-            dependencies: ["CCurl", "TackCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CCurlShim", "TackCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "tack",

@@ -155,7 +155,8 @@ public final class XConnection {
             _ = tack_x_destroy_image(image)
             if let address { shmdt(address) }
         }
-        let id = shmget(IPC_PRIVATE, Int(image.pointee.bytes_per_line) * Int(image.pointee.height), IPC_CREAT | 0o600)
+        let size = Int(image.pointee.bytes_per_line) * Int(image.pointee.height)
+        let id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0o600)
         guard id >= 0 else { return nil }
         segment.pointee.shmid = id
         let mapped = shmat(id, nil, 0)
@@ -174,18 +175,32 @@ public final class XConnection {
         guard XShmGetImage(display, drawable, image, Int32(rect.x), Int32(rect.y), UInt.max) != 0 else { return nil }
         XSync(display, 0)
         guard lastXError == 0 else { return nil }
-        return convert(image, visual: visual)
+        let format = pixelFormat(image, visual: visual)
+        guard format.isNativeBGRX else { return convert(image, visual: visual) }
+        // The common case: the segment already holds BGRX rows. It becomes the screenshot's memory, detached from
+        // the server now and from this process when the screenshot goes.
+        XShmDetach(display, segment)
+        XSync(display, 0)
+        attached = false
+        address = nil
+        return Screenshot(width: rect.width, height: rect.height, bytesPerRow: format.bytesPerLine,
+                          memory: PixelMemory(adopting: mapped, count: size, release: { shmdt($0) }))
     }
 
     /// The channel masks come from the visual: an image of a pixmap has none of its own (GetImage answers a pixmap
     /// with visual None, and Xlib leaves the masks zero).
+    private func pixelFormat(_ image: UnsafeMutablePointer<XImage>, visual: UnsafeMutablePointer<Visual>) -> XPixelFormat {
+        let header = image.pointee
+        return XPixelFormat(bitsPerPixel: Int(header.bits_per_pixel), bytesPerLine: Int(header.bytes_per_line),
+                            leastSignificantByteFirst: header.byte_order == LSBFirst,
+                            redMask: UInt32(truncatingIfNeeded: visual.pointee.red_mask),
+                            greenMask: UInt32(truncatingIfNeeded: visual.pointee.green_mask),
+                            blueMask: UInt32(truncatingIfNeeded: visual.pointee.blue_mask))
+    }
+
     private func convert(_ image: UnsafeMutablePointer<XImage>, visual: UnsafeMutablePointer<Visual>) -> Screenshot {
         let header = image.pointee
-        let format = XPixelFormat(bitsPerPixel: Int(header.bits_per_pixel), bytesPerLine: Int(header.bytes_per_line),
-                                  leastSignificantByteFirst: header.byte_order == LSBFirst,
-                                  redMask: UInt32(truncatingIfNeeded: visual.pointee.red_mask),
-                                  greenMask: UInt32(truncatingIfNeeded: visual.pointee.green_mask),
-                                  blueMask: UInt32(truncatingIfNeeded: visual.pointee.blue_mask))
+        let format = pixelFormat(image, visual: visual)
         let bytes = UnsafeRawBufferPointer(start: header.data, count: Int(header.bytes_per_line) * Int(header.height))
         return PixelConverter.bgrx(from: bytes, width: Int(header.width), height: Int(header.height), format: format)
     }

@@ -1,4 +1,4 @@
-import CCurl
+import CCurlShim
 import Foundation
 
 /// One HTTP request for libcurl to carry out.
@@ -62,30 +62,31 @@ public struct TransferLimits: Sendable, Equatable {
     public init() {}
 }
 
-private let curlGlobalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }()
-
 /// Carries out requests with libcurl: TLS verification on, the usual `*_proxy` variables honoured (libcurl reads them),
 /// redirects not followed (the API never redirects, so one would be a misconfiguration worth seeing).
 public struct HTTPSession: Sendable {
     public var limits: TransferLimits
 
     public init(limits: TransferLimits = TransferLimits()) {
-        _ = curlGlobalInit
         self.limits = limits
     }
 
     /// Blocks until the transfer ends. `progress` gets (bytes done, bytes expected) for the upload, or the download
     /// when there is no upload body.
     public func perform(_ request: HTTPRequest, progress: ((Int64, Int64) -> Void)? = nil) throws(TransferError) -> HTTPResponse {
-        guard let handle = curl_easy_init() else { throw .local("libcurl could not start a transfer") }
-        defer { curl_easy_cleanup(handle) }
+        var loadError = [CChar](repeating: 0, count: 256)
+        guard tack_curl_load(&loadError, loadError.count) == 0 else {
+            throw .local(String(decoding: loadError.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        guard let handle = tack_curl_easy_init() else { throw .local("libcurl could not start a transfer") }
+        defer { tack_curl_easy_cleanup(handle) }
         let context = TransferContext(handle: handle, sink: request.sink, progress: progress)
         let opaque = Unmanaged.passUnretained(context).toOpaque()
         let errors = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errors.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         defer { errors.deallocate() }
         var list: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(list) }
+        defer { tack_curl_slist_free_all(list) }
         var file: UnsafeMutablePointer<FILE>?
         defer { if let file { fclose(file) } }
 
@@ -103,7 +104,7 @@ public struct HTTPSession: Sendable {
         }
         // Hummingbird never answers 100 Continue; waiting for it would stall every upload by a second.
         for header in request.headers.map({ "\($0.0): \($0.1)" }) + ["Expect:"] {
-            list = curl_slist_append(list, header)
+            list = tack_curl_slist_append(list, header)
         }
         _ = tack_curl_setopt_ptr(handle, CURLOPT_HTTPHEADER, list)
 
@@ -153,11 +154,11 @@ public struct HTTPSession: Sendable {
             _ = tack_curl_setopt_ptr(handle, CURLOPT_XFERINFODATA, opaque)
         }
 
-        let code = curl_easy_perform(handle)
+        let code = tack_curl_easy_perform(handle)
         if let failure = context.sinkFailure { throw .local(failure) }
         guard code == CURLE_OK else {
             let detail = String(cString: errors)
-            let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            let text = detail.isEmpty ? String(cString: tack_curl_easy_strerror(code)) : detail
             switch code {
             case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_READ_ERROR:
                 throw .local("\(request.url): \(text)")

@@ -1,5 +1,6 @@
 import CJPEGShim
 import CPNGShim
+import Foundation
 import TackCore
 
 /// How pixels lie in memory, so encoders can read a capture without converting it first.
@@ -29,27 +30,15 @@ public enum OutputFormat: String, Sendable, CaseIterable {
     public var contentType: String { self == .png ? "image/png" : "image/jpeg" }
 }
 
-/// Encoder settings. The PNG defaults are tuned for screen content: flat areas and repeated rows compress well
-/// with the Up filter and run-length matching, at a fraction of zlib's default cost.
+/// Encoder settings. The PNG defaults are tuned for screen content: the Up filter turns repeated rows into zeros,
+/// run-length matching at zlib level 1 takes them for almost nothing, and the bands compress on every core.
 public struct EncodeOptions: Sendable, Equatable {
     public var jpegQuality = 90
     public var pngLevel = 1
-    public var pngFilters = PNGFilters.up
     public var pngStrategy = PNGStrategy.rle
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
 
     public init(jpegQuality: Int = 90) { self.jpegQuality = jpegQuality }
-
-    /// PNG row filters (libpng's PNG_FILTER_* bits).
-    public struct PNGFilters: OptionSet, Sendable, Equatable {
-        public let rawValue: Int32
-        public init(rawValue: Int32) { self.rawValue = rawValue }
-        public static let none = PNGFilters(rawValue: 0x08)
-        public static let sub = PNGFilters(rawValue: 0x10)
-        public static let up = PNGFilters(rawValue: 0x20)
-        public static let average = PNGFilters(rawValue: 0x40)
-        public static let paeth = PNGFilters(rawValue: 0x80)
-        public static let all: PNGFilters = [.none, .sub, .up, .average, .paeth]
-    }
 
     /// zlib's compression strategies.
     public enum PNGStrategy: Int32, Sendable {
@@ -71,9 +60,9 @@ public enum ImageFileWriter {
         let status: Int32
         switch format {
         case .png:
-            status = tack_png_write_fd(base, Int32(width), Int32(height), stride, layoutCode, Int32(options.pngLevel),
-                                       options.pngFilters.rawValue, options.pngStrategy.rawValue, descriptor,
-                                       &message, message.count)
+            status = tack_png_write_fd_parallel(base, Int32(width), Int32(height), stride, layoutCode, Int32(options.pngLevel),
+                                                options.pngStrategy.rawValue, Int32(max(1, options.threads)), descriptor,
+                                                &message, message.count)
         case .jpeg:
             status = tack_jpeg_write_fd(base, Int32(width), Int32(height), stride, layoutCode,
                                         Int32(max(1, min(100, options.jpegQuality))), descriptor, &message, message.count)

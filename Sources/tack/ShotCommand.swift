@@ -76,9 +76,9 @@ struct Shot: ParsableCommand {
         let name = Self.defaultName(format: format)
         let options = EncodeOptions(jpegQuality: quality)
         let encode: (Int32) throws -> Void = { fd in
-            try capture.shot.pixels.withUnsafeBytes { pixels in
+            try capture.shot.withUnsafeBytes { pixels in
                 try ImageFileWriter.write(pixels, width: capture.shot.width, height: capture.shot.height,
-                                          stride: capture.shot.width * 4, layout: .bgrx, format: format, options: options, to: fd)
+                                          stride: capture.shot.bytesPerRow, layout: .bgrx, format: format, options: options, to: fd)
             }
         }
         var written: String?
@@ -161,7 +161,7 @@ struct Shot: ParsableCommand {
     }
 }
 
-/// Writes a file so it is never seen half written: a temporary name beside it, fsynced, renamed. `-` is stdout.
+/// Writes a file so it is never seen half written: a temporary name beside it, renamed. `-` is stdout.
 enum OutputFile {
     static func write(to path: String, encode: (Int32) throws -> Void) throws(Failure) -> String {
         if path == "-" {
@@ -172,9 +172,10 @@ enum OutputFile {
         let temporary = (directory.isEmpty ? "" : directory + "/") + ".\((path as NSString).lastPathComponent).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(.badInput, "cannot write \(path): \(String(cString: strerror(errno)))") }
+        // No fsync: like cp, a written file is as durable as the file system makes it; the rename only makes sure a
+        // reader never sees half an image. (Captures sent to a room are fsynced in the outbox.)
         do {
             try encode(fd)
-            guard fsync(fd) == 0 else { throw Failure(.badInput, "cannot write \(path): \(String(cString: strerror(errno)))") }
         } catch {
             close(fd)
             unlink(temporary)

@@ -50,8 +50,8 @@ import Testing
         for (path, format) in [(png, OutputFormat.png), (jpeg, .jpeg)] {
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             defer { close(fd) }
-            try shot.pixels.withUnsafeBytes {
-                try ImageFileWriter.write($0, width: shot.width, height: shot.height, stride: shot.width * 4, layout: .bgrx,
+            try shot.withUnsafeBytes {
+                try ImageFileWriter.write($0, width: shot.width, height: shot.height, stride: shot.bytesPerRow, layout: .bgrx,
                                           format: format, to: fd)
             }
         }

@@ -9,9 +9,12 @@ enum tack_png_layout {
     TACK_PNG_BGRX = 1  /* B, G, R, unused bytes (X11's 32-bit little-endian TrueColor): written as RGB */
 };
 
-/* Writes a PNG to the open file descriptor fd (which stays open). level is zlib's 0-9, filters a PNG_FILTER_* mask,
-   strategy zlib's Z_* strategy. Returns 0, or -1 with a message in error. */
-int tack_png_write_fd(const unsigned char *pixels, int width, int height, size_t stride, int layout,
-                      int level, int filters, int strategy, int fd, char *error, size_t error_size);
+/* Writes a PNG to the open file descriptor fd (which stays open), level and strategy being zlib's, with the pixel
+   data compressed on `threads` threads: the rows are cut into bands, each band is
+   filtered (Up) and deflated on its own thread into a raw deflate run that ends on a byte boundary, and the runs
+   are joined into one zlib stream (adler32_combine for the checksum), as pigz does. libpng writes IHDR; the IDAT
+   chunks carry the joined stream. The output is an ordinary PNG any decoder reads. */
+int tack_png_write_fd_parallel(const unsigned char *pixels, int width, int height, size_t stride, int layout,
+                               int level, int strategy, int threads, int fd, char *error, size_t error_size);
 
 #endif
