@@ -58,6 +58,16 @@ int tack_jpeg_probe(const unsigned char *data, size_t size, int denom,
     return 0;
 }
 
+/* Every component's DC coefficients have arrived to within one bit (an error of at most one quantisation step
+   of the DC, about one grey level at 1/8 scale). */
+static int tack_dc_known(j_decompress_ptr info) {
+    if (!info->coef_bits) return 0;
+    for (int c = 0; c < info->num_components; c++) {
+        if (info->coef_bits[c][0] < 0 || info->coef_bits[c][0] > 1) return 0;
+    }
+    return 1;
+}
+
 int tack_jpeg_decode(const unsigned char *data, size_t size, int denom, unsigned char *rgba, size_t capacity,
                      int *width, int *height, char *message, size_t message_size) {
     struct jpeg_decompress_struct info;
@@ -78,7 +88,22 @@ int tack_jpeg_decode(const unsigned char *data, size_t size, int denom, unsigned
     info.scale_num = 1;
     info.scale_denom = (unsigned int)denom;
     info.dct_method = JDCT_ISLOW;
+    /* At 1/8 each output pixel is one block's DC coefficient alone, and a progressive JPEG sends every block's DC
+       in its first scan(s): stop reading there and skip the AC scans, which are most of the file. */
+    int dc_only = denom == 8 && jpeg_has_multiple_scans(&info);
+    if (dc_only) {
+        info.buffered_image = TRUE;
+        info.do_block_smoothing = FALSE;
+    }
     jpeg_start_decompress(&info);
+    if (dc_only) {
+        for (;;) {
+            int status = jpeg_consume_input(&info);
+            if (status == JPEG_REACHED_EOI || status == JPEG_SUSPENDED) break;
+            if (status == JPEG_SCAN_COMPLETED && tack_dc_known(&info)) break;
+        }
+        jpeg_start_output(&info, info.input_scan_number);
+    }
     size_t stride = (size_t)info.output_width * 4;
     if (stride * info.output_height > capacity) {
         if (message && message_size) snprintf(message, message_size, "output buffer too small");
@@ -105,7 +130,11 @@ int tack_jpeg_decode(const unsigned char *data, size_t size, int denom, unsigned
     }
     *width = (int)info.output_width;
     *height = (int)info.output_height;
-    jpeg_finish_decompress(&info);
+    if (dc_only) {
+        jpeg_finish_output(&info);   /* the AC scans are never read: no jpeg_finish_decompress */
+    } else {
+        jpeg_finish_decompress(&info);
+    }
     jpeg_destroy_decompress(&info);
     return 0;
 }

@@ -80,16 +80,23 @@ public enum JPEGCodec {
     /// Decodes at the largest DCT scale that still leaves at least `minimum` pixels each way (nil: full size).
     public static func decode(_ data: [UInt8], limits: ImageLimits,
                               minimum: (width: Int, height: Int)? = nil) throws(TackError) -> RGBAImage {
+        try decode(data, limits: limits) { width, height, _ in
+            guard let minimum else { return false }
+            return width >= minimum.width && height >= minimum.height
+        }
+    }
+
+    /// Decodes at the largest DCT scale (1/8, 1/4, 1/2) that `acceptable(width, height, denominator)` allows.
+    public static func decode(_ data: [UInt8], limits: ImageLimits,
+                              acceptable: (Int, Int, Int) -> Bool) throws(TackError) -> RGBAImage {
         let full = try probe(data, denominator: 1)
         try limits.check(width: full.width, height: full.height)
         var denominator = 1
-        if let minimum {
-            for candidate in [8, 4, 2] {
-                let scaled = try probe(data, denominator: candidate)
-                if scaled.scaledWidth >= minimum.width && scaled.scaledHeight >= minimum.height {
-                    denominator = candidate
-                    break
-                }
+        for candidate in [8, 4, 2] {
+            let scaled = try probe(data, denominator: candidate)
+            if acceptable(scaled.scaledWidth, scaled.scaledHeight, candidate) {
+                denominator = candidate
+                break
             }
         }
         let target = try probe(data, denominator: denominator)

@@ -94,62 +94,82 @@ public enum Resampler {
         let horizontal = contributions(source: image.width, target: width)
         let vertical = contributions(source: image.height, target: height)
         let srcW = image.width, srcH = image.height
-        // Pass 1: rows to the new width, premultiplied floats.
-        var middle = [Float](repeating: 0, count: width * srcH * 4)
-        image.pixels.withUnsafeBufferPointer { src in
-            middle.withUnsafeMutableBufferPointer { mid in
-                horizontal.weights.withUnsafeBufferPointer { weights in
-                    for y in 0..<srcH {
-                        let row = y * srcW * 4
-                        for x in 0..<width {
-                            let start = Int(horizontal.start[x]), count = Int(horizontal.count[x])
-                            var r: Float = 0, g: Float = 0, b: Float = 0, a: Float = 0
-                            for k in 0..<count {
-                                let w = weights[x * horizontal.stride + k]
-                                let p = row + (start + k) * 4
-                                let alpha = Float(src[p + 3])
-                                let wa = w * alpha * (1 / 255)
-                                r += Float(src[p]) * wa
-                                g += Float(src[p + 1]) * wa
-                                b += Float(src[p + 2]) * wa
-                                a += w * alpha
+        var middle = [SIMD4<Float>](repeating: .zero, count: width * srcH)
+        var out = [UInt8](repeating: 0, count: width * height * 4)
+        image.pixels.withUnsafeBufferPointer { srcBuffer in
+            middle.withUnsafeMutableBufferPointer { midBuffer in
+                out.withUnsafeMutableBufferPointer { dstBuffer in
+                    // nonisolated(unsafe): each parallel band below writes only its own rows of these buffers,
+                    // and the buffers outlive the concurrentPerform calls that use them.
+                    nonisolated(unsafe) let src = srcBuffer.baseAddress!
+                    nonisolated(unsafe) let mid = midBuffer.baseAddress!
+                    nonisolated(unsafe) let dst = dstBuffer.baseAddress!
+                    // Pass 1: rows to the new width, premultiplied, four channels at a time.
+                    inBands(of: srcH) { rows in
+                        var line = [SIMD4<Float>](repeating: .zero, count: srcW)
+                        line.withUnsafeMutableBufferPointer { line in
+                            for y in rows {
+                                let row = src + y * srcW * 4
+                                for x in 0..<srcW {
+                                    let alpha = Float(row[x * 4 + 3])
+                                    let scale = alpha * (1 / 255)
+                                    line[x] = SIMD4(Float(row[x * 4]) * scale, Float(row[x * 4 + 1]) * scale,
+                                                    Float(row[x * 4 + 2]) * scale, alpha)
+                                }
+                                for x in 0..<width {
+                                    let start = Int(horizontal.start[x]), count = Int(horizontal.count[x])
+                                    let weights = x * horizontal.stride
+                                    var sum = SIMD4<Float>.zero
+                                    for k in 0..<count { sum += line[start + k] * horizontal.weights[weights + k] }
+                                    mid[y * width + x] = sum
+                                }
                             }
-                            let o = (y * width + x) * 4
-                            mid[o] = r; mid[o + 1] = g; mid[o + 2] = b; mid[o + 3] = a
                         }
                     }
-                }
-            }
-        }
-        // Pass 2: columns to the new height, back to straight alpha.
-        var out = [UInt8](repeating: 0, count: width * height * 4)
-        middle.withUnsafeBufferPointer { mid in
-            out.withUnsafeMutableBufferPointer { dst in
-                vertical.weights.withUnsafeBufferPointer { weights in
-                    for y in 0..<height {
-                        let start = Int(vertical.start[y]), count = Int(vertical.count[y])
-                        for x in 0..<width {
-                            var r: Float = 0, g: Float = 0, b: Float = 0, a: Float = 0
-                            for k in 0..<count {
-                                let w = weights[y * vertical.stride + k]
-                                let p = ((start + k) * width + x) * 4
-                                r += mid[p] * w; g += mid[p + 1] * w; b += mid[p + 2] * w; a += mid[p + 3] * w
+                    // Pass 2: columns to the new height, a whole row at a time (contiguous reads), then back to
+                    // straight alpha.
+                    inBands(of: height) { rows in
+                        var sums = [SIMD4<Float>](repeating: .zero, count: width)
+                        sums.withUnsafeMutableBufferPointer { sums in
+                            for y in rows {
+                                for x in 0..<width { sums[x] = .zero }
+                                let start = Int(vertical.start[y]), count = Int(vertical.count[y])
+                                for k in 0..<count {
+                                    let weight = vertical.weights[y * vertical.stride + k]
+                                    let source = mid + (start + k) * width
+                                    for x in 0..<width { sums[x] += source[x] * weight }
+                                }
+                                let row = dst + y * width * 4
+                                for x in 0..<width {
+                                    let sum = sums[x]
+                                    let alpha = min(255, max(0, sum[3]))
+                                    if alpha > 0.5 {
+                                        let unpremultiply = 255 / alpha
+                                        row[x * 4] = clamp(sum[0] * unpremultiply)
+                                        row[x * 4 + 1] = clamp(sum[1] * unpremultiply)
+                                        row[x * 4 + 2] = clamp(sum[2] * unpremultiply)
+                                    }
+                                    row[x * 4 + 3] = clamp(alpha)
+                                }
                             }
-                            let o = (y * width + x) * 4
-                            let alpha = min(255, max(0, a))
-                            if alpha > 0.5 {
-                                let unpremultiply = 255 / alpha
-                                dst[o] = clamp(r * unpremultiply)
-                                dst[o + 1] = clamp(g * unpremultiply)
-                                dst[o + 2] = clamp(b * unpremultiply)
-                            }
-                            dst[o + 3] = clamp(alpha)
                         }
                     }
                 }
             }
         }
         return RGBAImage(width: width, height: height, pixels: out)
+    }
+
+    /// Runs `body` over `count` rows split into one band per core (one band when the work is small).
+    static func inBands(of count: Int, _ body: (Range<Int>) -> Void) {
+        let bands = count < 64 ? 1 : min(count / 32, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        guard bands > 1 else { return body(0..<count) }
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let work = body
+            DispatchQueue.concurrentPerform(iterations: bands) { band in
+                work((count * band / bands)..<(count * (band + 1) / bands))
+            }
+        }
     }
 
     @inline(__always) static func clamp(_ value: Float) -> UInt8 {

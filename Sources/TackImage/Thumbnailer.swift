@@ -54,10 +54,14 @@ public struct Thumbnailer: Sendable {
             let (w, h) = orientation >= 5 ? (stored.height, stored.width) : (stored.width, stored.height)
             sourceSize = (w, h)
             let box = Self.box(width: w, height: h, size: size, method: method)
-            // Shrink while decoding, but only to twice the target: libjpeg's 1/8 scale is a plain block average,
-            // and leaving the last halving to Lanczos keeps fine texture (grass, hair) as a good resize shows it.
-            let minimum = orientation >= 5 ? (2 * box.height, 2 * box.width) : (2 * box.width, 2 * box.height)
-            let decoded = try JPEGCodec.decode(data, limits: limits, minimum: minimum)
+            // Shrink while decoding. libjpeg's 1/2 scale drops the high frequencies, a clean low-pass, so it may go
+            // down to the target itself; 1/4 and 1/8 are close to block averages, so they stop at twice the target
+            // and leave the last halving to Lanczos, which keeps fine texture (grass, hair) as a good resize shows it.
+            let target = orientation >= 5 ? (box.height, box.width) : (box.width, box.height)
+            let decoded = try JPEGCodec.decode(data, limits: limits) { width, height, denominator in
+                let margin = denominator == 2 ? 1 : 2
+                return width >= margin * target.0 && height >= margin * target.1
+            }
             upright = ExifOrientation.apply(orientation, to: decoded)
         case nil:
             throw TackError(.unsupportedMediaType, code: "unsupported_image", "only PNG and JPEG images are thumbnailed")

@@ -33,6 +33,31 @@ import Testing
         }
     }
 
+    /// A big progressive JPEG thumbnailed small reads only its DC scan: the same file cut off right after that
+    /// scan gives the very same thumbnail, and the thumbnail still matches Pillow's LANCZOS of the whole file.
+    @Test func largeProgressiveJPEGsStopAfterTheirDCScan() throws {
+        let path = NSTemporaryDirectory() + "progressive-\(UUID().uuidString).jpg"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Pillow.progressiveJPEG("\(RealPhotos.folder)/Dune.jpg", width: 5120, height: 3200, to: path)
+        let whole = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        // Start-of-scan markers: the first scan carries the DC coefficients of every component.
+        let scans = (0..<(whole.count - 1)).filter { whole[$0] == 0xFF && whole[$0 + 1] == 0xDA }
+        try #require(scans.count >= 5)
+        let dcOnly = Array(whole[..<scans[1]]) + [0xFF, 0xD9]
+        #expect(dcOnly.count * 4 < whole.count)
+
+        let thumbnailer = Thumbnailer()
+        let (full, _) = try thumbnailer.pixels(of: whole, size: 320, method: .scale)
+        let (cut, _) = try thumbnailer.pixels(of: dcOnly, size: 320, method: .scale)
+        #expect(full == cut)
+        let reference = try Pillow.lanczos(path, width: full.width, height: full.height)
+        #expect(psnr(full, reference) >= 35, "\(psnr(full, reference)) dB")
+        // At 800 px the AC coefficients matter, so the whole file is read: the cut file differs.
+        let (fullLarge, _) = try thumbnailer.pixels(of: whole, size: 800, method: .scale)
+        let (cutLarge, _) = try thumbnailer.pixels(of: dcOnly, size: 800, method: .scale)
+        #expect(fullLarge != cutLarge)
+    }
+
     @Test func cmykJPEGsDecodeToTheirColours() throws {
         let source = "\(RealPhotos.folder)/Dune.jpg"
         let cmyk = NSTemporaryDirectory() + "cmyk-\(UUID().uuidString).jpg"

@@ -46,6 +46,17 @@ public enum Pillow {
         return psnr(image, try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: output))), limits: ImageLimits()))
     }
 
+    /// Writes `source` enlarged to width x height as a progressive JPEG (libjpeg's standard scan script: the DC
+    /// coefficients first, then the AC bands).
+    public static func progressiveJPEG(_ source: String, width: Int, height: Int, to output: String) throws {
+        try run("""
+            import sys
+            from PIL import Image
+            image = Image.open(sys.argv[1]).convert("RGB").resize((int(sys.argv[2]), int(sys.argv[3])), Image.LANCZOS)
+            image.save(sys.argv[4], "JPEG", quality=90, progressive=True)
+            """, [source, String(width), String(height), output])
+    }
+
     /// Writes `source` as a CMYK JPEG (Pillow stores Adobe-style inverted CMYK).
     public static func cmykJPEG(_ source: String, to output: String) throws {
         try run("""
