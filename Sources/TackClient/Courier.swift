@@ -37,7 +37,9 @@ public struct Courier: Sendable {
                 try outbox.save(entry)
             }
             if let message = entry.record.message, !entry.record.messagePosted {
-                try api.postMessage(room: entry.record.room, text: message, attachments: entry.record.items.compactMap(\.attachment))
+                try api.postMessage(room: entry.record.room, text: message, attachments: entry.record.items.compactMap(\.attachment),
+                                    idempotencyKey: "tack-\(entry.record.id)-message")
+                Failpoint.hit("after-message")
                 entry.record.messagePosted = true
                 try outbox.save(entry)
             }

@@ -53,17 +53,33 @@ public struct Outbox: Sendable {
             throw .local("cannot create the outbox entry \(path): \(error.localizedDescription)")
         }
         return OutboxDraft(outbox: self, directory: path,
-                           record: OutboxRecord(id: id, room: room, message: message, createdAt: Date(), items: []))
+                           // Whole seconds: what the ISO 8601 record keeps, so a record reads back equal.
+                           record: OutboxRecord(id: id, room: room, message: message,
+                                                createdAt: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)),
+                                                items: []))
     }
 
-    /// Complete entries, oldest first. Drafts a killed process left behind are not entries: they never finished.
+    /// Complete entries, oldest first. Drafts a killed process left behind are not entries: they never finished,
+    /// and after a day they are deleted.
     public func entries() -> [OutboxEntry] {
+        sweepAbandonedDrafts(olderThan: 24 * 3600)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.filter { !$0.hasPrefix(".") }.sorted().compactMap { name in
             let path = "\(directory)/\(name)"
             guard let data = FileManager.default.contents(atPath: "\(path)/record.json"),
                   let record = try? Self.decoder.decode(OutboxRecord.self, from: data) else { return nil }
             return OutboxEntry(directory: path, record: record)
+        }
+    }
+
+    /// A draft is written in seconds; one untouched for `age` seconds belongs to a process that died mid-capture.
+    func sweepAbandonedDrafts(olderThan age: TimeInterval, now: Date = Date()) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix(".draft-") {
+            let path = "\(directory)/\(name)"
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                  now.timeIntervalSince(modified) > age else { continue }
+            try? FileManager.default.removeItem(atPath: path)
         }
     }
 

@@ -74,11 +74,11 @@ public struct TackAPI: Sendable {
         return try decode(AttachmentSummary.self, from: send(request, progress: progress))
     }
 
-    public func postMessage(room: String, text: String, attachments: [String]) throws(ClientError) {
+    public func postMessage(room: String, text: String, attachments: [String], idempotencyKey: String) throws(ClientError) {
         let body: [String: Any] = ["text": text, "attachments": attachments]
         let json = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
         _ = try send(HTTPRequest(method: "POST", url: url("/v1/rooms/\(escape(room))/messages"),
-                                 headers: [("Content-Type", "application/json")],
+                                 headers: [("Content-Type", "application/json"), ("Idempotency-Key", idempotencyKey)],
                                  body: .bytes(Array(json))))
     }
 

@@ -22,6 +22,15 @@ struct MessageRoutes: Sendable {
     @Sendable func post(_ request: Request, context: TackRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let room = try await access.room(context.parameters.require("room"), visibleTo: user)
+        let key = try IdempotencyKey.parse(request.headers[.idempotencyKey])
+        if let key, let earlier = try await catalog.idempotentMessage(user: user.name, key: key) {
+            // A retry whose first answer was lost: the first message, not a second copy.
+            guard earlier.room == room.id else {
+                throw TackError(.conflict, code: "idempotency_key_reused",
+                                "this Idempotency-Key was used for a message in another room; send a new key")
+            }
+            return try JSONBody.response(MessageJSON(earlier), status: .ok)
+        }
         let body = try await JSONBody.decode(PostMessage.self, from: request, limit: limits.maxJSONBytes)
         let text = body.text ?? ""
         let rawIDs = body.attachments ?? []
@@ -40,6 +49,7 @@ struct MessageRoutes: Sendable {
         }
         let message = try await catalog.insertMessage(
             id: .make(), room: room.id, author: user.name, text: text, attachments: ids, at: Date())
+        if let key { try await catalog.recordIdempotentMessage(user: user.name, key: key, message: message.id, at: Date()) }
         return try JSONBody.response(MessageJSON(message), status: .created)
     }
 

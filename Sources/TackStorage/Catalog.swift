@@ -65,6 +65,10 @@ public protocol Catalog: Sendable {
     func idempotentUpload(user: String, key: String) async throws -> IdempotentUpload?
     /// Remembers an upload's key; the first record for a (user, key) wins.
     func recordIdempotentUpload(user: String, key: String, upload: IdempotentUpload, at: Date) async throws
+    /// The message an earlier post with this key made, with its attachments.
+    func idempotentMessage(user: String, key: String) async throws -> Message?
+    /// Remembers a message's key; the first record for a (user, key) wins.
+    func recordIdempotentMessage(user: String, key: String, message: MessageID, at: Date) async throws
 }
 
 /// An upload an idempotency key points at: the attachment, and the SHA-256 of the bytes that were received.

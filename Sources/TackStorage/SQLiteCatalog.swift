@@ -207,6 +207,33 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
+    public func idempotentMessage(user: String, key: String) async throws -> Message? {
+        guard let row = try await read.raw("""
+            SELECT m.id, m.room_id, m.author, m.text, m.created_at FROM message_keys k JOIN messages m ON m.id = k.message_id
+            WHERE k.user_name = \(bind: user) AND k.key = \(bind: key)
+            """).first() else { return nil }
+        let id = MessageID(rawValue: try row.decode(column: "id", as: String.self))
+        let attachments = try await read.raw("""
+            SELECT \(unsafeRaw: Self.attachmentColumns) FROM message_attachments ma
+            JOIN attachments a ON a.id = ma.attachment_id
+            WHERE ma.message_id = \(bind: id.rawValue) ORDER BY ma.position
+            """).all().map(Self.attachment)
+        return Message(id: id, room: RoomID(rawValue: try row.decode(column: "room_id", as: String.self)),
+                       author: try row.decode(column: "author", as: String.self),
+                       text: try row.decode(column: "text", as: String.self), attachments: attachments,
+                       createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+    }
+
+    public func recordIdempotentMessage(user: String, key: String, message: MessageID, at: Date) async throws {
+        try await transaction { db in
+            try await db.raw("""
+                INSERT INTO message_keys (user_name, key, message_id, created_at)
+                VALUES (\(bind: user), \(bind: key), \(bind: message.rawValue), \(bind: at.millis))
+                ON CONFLICT(user_name, key) DO NOTHING
+                """).run()
+        }
+    }
+
     public func isPinned(_ hash: ContentHash, at now: Date) async throws -> Bool {
         try await read.raw("SELECT token FROM pins WHERE sha256 = \(bind: hash.hex) AND until > \(bind: now.millis) LIMIT 1").first() != nil
     }

@@ -52,10 +52,15 @@ enum SQLiteSchema {
             "ALTER TABLE attachments ADD COLUMN metadata_stripped INTEGER NOT NULL DEFAULT 0",
         ],
         [
-            // Uploads a client may retry after a crash: the key it chose, per user, and what the first try made.
+            // Uploads and messages a client may retry after a crash: the key it chose, per user, and what the first
+            // try made.
             """
             CREATE TABLE upload_keys (user_name TEXT NOT NULL, key TEXT NOT NULL, attachment_id TEXT NOT NULL,
               received_sha256 TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (user_name, key))
+            """,
+            """
+            CREATE TABLE message_keys (user_name TEXT NOT NULL, key TEXT NOT NULL, message_id TEXT NOT NULL,
+              created_at INTEGER NOT NULL, PRIMARY KEY (user_name, key))
             """,
         ],
     ]

@@ -220,6 +220,10 @@ enum Clipboard {
             process.arguments = Array(command.dropFirst())
             let pipe = Pipe()
             process.standardInput = pipe
+            // xclip stays behind to own the selection: it must not hold tack's stdout open, or a script reading
+            // tack's output would wait for it.
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
             do {
                 try process.run()
                 pipe.fileHandleForWriting.write(input)

@@ -31,9 +31,10 @@ struct Helper {
         ((try? FileManager.default.contentsOfDirectory(atPath: outbox)) ?? []).filter { !$0.hasPrefix(".") }
     }
 
-    func start(_ arguments: [String], extra: [String: String] = [:], in directory: String? = nil) throws -> (Process, Pipe, Pipe) {
+    func start(_ arguments: [String], extra: [String: String] = [:], in directory: String? = nil,
+               executable: String = BuiltProducts.path("tack")) throws -> (Process, Pipe, Pipe) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("tack"))
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = environment.merging(extra) { $1 }
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? home)
@@ -47,7 +48,17 @@ struct Helper {
 
     /// Runs tack to the end off the cooperative pool (waiting for a process blocks a thread).
     func run(_ arguments: [String], extra: [String: String] = [:], in directory: String? = nil) async throws -> Outcome {
-        let (process, out, err) = try start(arguments, extra: extra, in: directory)
+        try await finish(try start(arguments, extra: extra, in: directory))
+    }
+
+    /// Runs tack inside a pseudo-terminal (util-linux `script`), as a person at a terminal runs it.
+    func runOnTerminal(_ arguments: [String], extra: [String: String] = [:]) async throws -> Outcome {
+        let command = ([BuiltProducts.path("tack")] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        return try await finish(try start(["-qec", command, "/dev/null"], extra: extra, executable: "/usr/bin/script"))
+    }
+
+    private func finish(_ started: (Process, Pipe, Pipe)) async throws -> Outcome {
+        let (process, out, err) = started
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 let stdout = out.fileHandleForReading.readDataToEndOfFile()
@@ -120,6 +131,22 @@ func closedPort() throws -> Int {
         let refused = try await mallory.run(["get", id, "-o", "\(mallory.home)/x"])
         #expect(refused.status == 4 && refused.stderr.contains("not_found"), "\(refused)")
         #expect(!FileManager.default.fileExists(atPath: "\(mallory.home)/x"))
+    }
+
+    /// A progress bar on a terminal (bytes, percentage, rate, time left); nothing of it when stderr is a pipe.
+    @Test func progressIsDrawnOnATerminalOnly() async throws {
+        let world = try await World.make()
+        let helper = try Helper(server: world.tackd.base, token: world.carol.token)
+        let file = "\(helper.home)/slow.bin"
+        try Data(pseudoRandomBytes(3 << 20, seed: 5)).write(to: URL(fileURLWithPath: file))
+        let slow = ["TACK_MAX_SEND_RATE": "1048576"]
+        let terminal = try await helper.runOnTerminal(["put", file, "--room", world.room], extra: slow)
+        #expect(terminal.status == 0, "\(terminal)")
+        #expect(terminal.stdout.contains("slow.bin [") && terminal.stdout.contains("%") && terminal.stdout.contains("ETA"),
+                "\(terminal)")
+        #expect(terminal.stdout.contains("3.0 MiB/3.0 MiB 100%"))
+        let piped = try await helper.run(["put", file, "--room", world.room], extra: slow)
+        #expect(piped.status == 0 && !piped.stderr.contains("ETA") && !piped.stderr.contains("%"), "\(piped)")
     }
 
     @Test func loginWritesAPrivateConfigThatLaterCommandsUse() async throws {
@@ -228,6 +255,23 @@ func closedPort() throws -> Int {
         #expect(items?.count == 1)
     }
 
+    /// Killed right after the server stored the message but before the outbox noted it: the message's own
+    /// Idempotency-Key keeps the room from seeing it twice.
+    @Test func killedAfterTheMessageWasPostedDoesNotPostItTwice() async throws {
+        let world = try await World.make()
+        let helper = try Helper(server: world.tackd.base, token: world.carol.token)
+        let file = "\(helper.home)/brief.txt"
+        try Data("the brief\n".utf8).write(to: URL(fileURLWithPath: file))
+        let crashed = try await helper.run(["put", file, "--room", world.room, "--message", "here is the brief"],
+                                           extra: ["TACK_FAILPOINT": "after-message"])
+        #expect(crashed.reason == .uncaughtSignal, "\(crashed)")
+        #expect(try await helper.run(["outbox", "flush"]).status == 0)
+        #expect(helper.outboxEntries().isEmpty)
+        let messages = try await world.fred.request(.GET, "/v1/rooms/\(world.room)/messages").json["items"] as? [[String: Any]]
+        #expect(messages?.count == 1)
+        #expect((messages?.first?["attachments"] as? [[String: Any]])?.count == 1)
+    }
+
     @Test func refusedEntriesStayQueuedWithTheReason() async throws {
         let world = try await World.make(["--max-upload-bytes", "1000"])
         let helper = try Helper(server: world.tackd.base, token: world.carol.token)
@@ -271,6 +315,38 @@ func closedPort() throws -> Int {
         let decoded = try JPEGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: "\(helper.home)/screen.jpg"))), limits: ImageLimits())
         #expect(decoded.width == 800 && decoded.height == 600)
         #expect(decoded.pixel(200, 175)[0] > 230 && decoded.pixel(200, 175)[1] < 30)
+    }
+
+    /// `--copy` hands the image (or, with a room, the link) to xclip, which keeps owning the clipboard after tack
+    /// has exited, as a person pasting a moment later needs.
+    @Test func copyPutsTheImageOrTheLinkOnTheClipboard() async throws {
+        let world = try await World.make()
+        let screen = try VirtualScreen()
+        let painter = try XPainter(screen.display)
+        painter.fill(0, 0, 640, 480, 0, 200, 0)
+        painter.show()
+        let helper = try Helper(server: world.tackd.base, token: world.carol.token, display: screen.display)
+        let file = "\(helper.home)/copied.png", pasted = "\(helper.home)/pasted.png"
+        let shot = try await helper.run(["shot", "--region", "20x10+5+5", "-o", file, "--copy"])
+        #expect(shot.status == 0, "\(shot)")
+        let image = try Data(contentsOf: URL(fileURLWithPath: file))
+        var clipboard = Data()
+        for _ in 0..<50 where clipboard != image {
+            try screen.run("sh", ["-c", "xclip -selection clipboard -o -t image/png > '\(pasted)' 2>/dev/null"])
+            clipboard = (try? Data(contentsOf: URL(fileURLWithPath: pasted))) ?? Data()
+            if clipboard != image { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(clipboard == image)
+
+        let sent = try await helper.run(["shot", "--region", "20x10+5+5", "--room", world.room, "--copy"])
+        let link = sent.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(sent.status == 0 && link.hasPrefix(world.tackd.base + "/v1/attachments/"), "\(sent)")
+        var text = ""
+        for _ in 0..<50 where text != link {
+            text = try screen.run("xclip", ["-selection", "clipboard", "-o"]).output
+            if text != link { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(text == link)
     }
 
     @Test func serverDownKeepsTheCaptureAndFlushDeliversIt() async throws {

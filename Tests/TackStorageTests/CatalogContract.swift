@@ -153,4 +153,29 @@ import TackCore
             #expect(try await catalog.messages(in: room.id, limit: 10, cursor: nil).items.first?.attachments.isEmpty == true)
         }
     }
+
+    @Test func idempotencyKeysArePerUserAndTheFirstRecordWins() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            let room = try await seed(catalog)
+            let first = attachment(room.id, hash: hash(3)), second = attachment(room.id, hash: hash(4))
+            try await catalog.insertAttachment(first, releasing: nil)
+            try await catalog.insertAttachment(second, releasing: nil)
+            #expect(try await catalog.idempotentUpload(user: "fred", key: "k1") == nil, "\(name)")
+            try await catalog.recordIdempotentUpload(user: "fred", key: "k1", upload: IdempotentUpload(attachment: first.id, received: hash(9)), at: Date())
+            try await catalog.recordIdempotentUpload(user: "fred", key: "k1", upload: IdempotentUpload(attachment: second.id, received: hash(8)), at: Date())
+            #expect(try await catalog.idempotentUpload(user: "fred", key: "k1") == IdempotentUpload(attachment: first.id, received: hash(9)))
+            #expect(try await catalog.idempotentUpload(user: "carol", key: "k1") == nil, "keys belong to one user")
+
+            let message = try await catalog.insertMessage(id: .make(), room: room.id, author: "fred", text: "hi",
+                                                          attachments: [first.id], at: Date())
+            #expect(try await catalog.idempotentMessage(user: "fred", key: "m1") == nil)
+            try await catalog.recordIdempotentMessage(user: "fred", key: "m1", message: message.id, at: Date())
+            try await catalog.recordIdempotentMessage(user: "fred", key: "m1", message: .make(), at: Date())
+            let found = try await catalog.idempotentMessage(user: "fred", key: "m1")
+            #expect(found?.id == message.id && found?.room == room.id && found?.attachments.map(\.id) == [first.id])
+            #expect(try await catalog.idempotentMessage(user: "mallory", key: "m1") == nil)
+        }
+        _ = folder
+    }
 }
