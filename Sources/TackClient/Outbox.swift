@@ -59,6 +59,19 @@ public struct Outbox: Sendable {
                                                 items: []))
     }
 
+    /// Builds an entry with `fill` and commits it; if `fill` fails, the draft is deleted and nothing is queued.
+    public func enqueue(room: String, message: String?,
+                        _ fill: (OutboxDraft) throws(ClientError) -> Void) throws(ClientError) -> OutboxEntry {
+        let draft = try draft(room: room, message: message)
+        do {
+            try fill(draft)
+            return try draft.commit()
+        } catch {
+            draft.discard()
+            throw error
+        }
+    }
+
     /// Complete entries, oldest first. Drafts a killed process left behind are not entries: they never finished,
     /// and after a day they are deleted.
     public func entries() -> [OutboxEntry] {

@@ -61,16 +61,11 @@ struct Put: ParsableCommand {
         let context = ClientContext()
         let courier = try context.courier(retries: upload.retries)
         let entry: OutboxEntry
-        do throws(ClientError) {
-            let draft = try context.outbox.draft(room: upload.room!, message: upload.message)
-            do throws(ClientError) {
+        do {
+            entry = try context.outbox.enqueue(room: upload.room!, message: upload.message) { draft throws(ClientError) in
                 for file in files {
                     try draft.add(copying: file, name: (file as NSString).lastPathComponent, contentType: ContentTypes.guess(file))
                 }
-                entry = try draft.commit()
-            } catch {
-                draft.discard()
-                throw error
             }
         } catch {
             throw Failure(error)

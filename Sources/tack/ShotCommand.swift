@@ -99,14 +99,9 @@ struct Shot: ParsableCommand {
         let context = ClientContext()
         let courier = try context.courier(retries: upload.retries)
         let entry: OutboxEntry
-        do throws(ClientError) {
-            let draft = try context.outbox.draft(room: room, message: upload.message)
-            do throws(ClientError) {
+        do {
+            entry = try context.outbox.enqueue(room: room, message: upload.message) { draft throws(ClientError) in
                 try draft.add(name: name, contentType: format.contentType, write: encode)
-                entry = try draft.commit()
-            } catch {
-                draft.discard()
-                throw error
             }
         } catch {
             throw Failure(error)
