@@ -28,7 +28,7 @@ public struct Downloader: Sendable {
             if offset > 0 {
                 headers = [("Range", "bytes=\(offset)-"), ("If-Range", "\"\(meta.sha256)\"")]
             }
-            let request = HTTPRequest(url: api.url("/v1/attachments/\(meta.id)/content"), headers: headers,
+            let request = HTTPRequest(url: api.contentURL(of: meta.id), headers: headers,
                                       sink: .descriptor(fd, resumingAt: offset))
             let base = offset
             do {
@@ -50,8 +50,8 @@ public struct Downloader: Sendable {
             guard attempt <= api.retry.attempts + 1 else { throw .unreachable("the download did not complete") }
         }
         guard fsync(fd) == 0 else { throw .local("cannot write \(part): \(String(cString: strerror(errno)))") }
-        let (hash, size) = try OutboxDraft.digest(of: part)
-        guard hash == meta.sha256, size == meta.size else {
+        let (hash, size) = try FileIO.digest(of: part)
+        guard hash.hex == meta.sha256, size == meta.size else {
             unlink(part)
             throw .unreachable("the download of \(meta.name) arrived damaged (SHA-256 differs); run tack get again")
         }

@@ -30,10 +30,9 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-/// A response: the status, headers (names lower-cased) and a body when it went to memory.
+/// A response: the status, and the body when it went to memory.
 public struct HTTPResponse: Sendable {
     public var status: Int
-    public var headers: [String: String]
     public var body: [UInt8]
 }
 
@@ -108,10 +107,13 @@ public struct HTTPSession: Sendable {
         }
         _ = tack_curl_setopt_ptr(handle, CURLOPT_HTTPHEADER, list)
 
+        // libcurl picks GET without a body and POST with one; any other method is named explicitly.
+        var implied = "GET"
         switch request.body {
         case .none:
             break
         case .bytes(let bytes):
+            implied = "POST"
             _ = tack_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, bytes.count)
             _ = bytes.withUnsafeBytes { tack_curl_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
         case .file(let path, let size):
@@ -119,27 +121,18 @@ public struct HTTPSession: Sendable {
                 throw .local("cannot read \(path): \(String(cString: strerror(errno)))")
             }
             file = opened
+            implied = "POST"
             _ = tack_curl_setopt_long(handle, CURLOPT_POST, 1)
             _ = tack_curl_setopt_ptr(handle, CURLOPT_READDATA, opened)
             _ = tack_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, Int(size))
         }
-        if request.method == "HEAD" {
-            _ = tack_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
-        } else if request.method != "GET" && request.method != "POST" || (request.method == "POST" && isNone(request.body)) {
-            _ = tack_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)
-        }
+        if request.method != implied { _ = tack_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method) }
 
         _ = tack_curl_setopt_write(handle) { data, size, count, user in
             let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
             return context.receive(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
         }
         _ = tack_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, opaque)
-        _ = tack_curl_setopt_header(handle) { data, size, count, user in
-            let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
-            context.header(UnsafeRawBufferPointer(start: data, count: size * count))
-            return size * count
-        }
-        _ = tack_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, opaque)
         if progress != nil {
             _ = tack_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
             _ = tack_curl_setopt_xferinfo(handle) { user, downloadTotal, downloadNow, uploadTotal, uploadNow in
@@ -168,12 +161,7 @@ public struct HTTPSession: Sendable {
         }
         var status = 0
         _ = tack_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, headers: context.headers, body: context.memory)
-    }
-
-    private func isNone(_ body: HTTPRequest.Body) -> Bool {
-        if case .none = body { return true }
-        return false
+        return HTTPResponse(status: status, body: context.memory)
     }
 }
 
@@ -182,8 +170,9 @@ private final class TransferContext {
     let handle: UnsafeMutableRawPointer
     let sink: HTTPRequest.Sink
     let progress: ((Int64, Int64) -> Void)?
-    var headers: [String: String] = [:]
     var memory: [UInt8] = []
+    /// The response's status, read once with its first body bytes (the body follows the final status line).
+    private var status: Int?
     var sinkFailure: String?
     var truncated = false
 
@@ -191,17 +180,13 @@ private final class TransferContext {
         self.handle = handle; self.sink = sink; self.progress = progress
     }
 
-    func header(_ line: UnsafeRawBufferPointer) {
-        let text = String(decoding: line, as: UTF8.self)
-        if text.hasPrefix("HTTP/") { headers = [:]; return }   // a new response (after a 100 Continue, say)
-        guard let colon = text.firstIndex(of: ":") else { return }
-        let name = text[..<colon].lowercased()
-        headers[name] = text[text.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     func receive(_ chunk: UnsafeRawBufferPointer) -> Bool {
-        var status = 0
-        _ = tack_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        let status = self.status ?? {
+            var code = 0
+            _ = tack_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+            self.status = code
+            return code
+        }()
         switch sink {
         case .descriptor(let fd, let resumingAt) where (200..<300).contains(status):
             if resumingAt > 0, status == 200, !truncated {
@@ -211,17 +196,13 @@ private final class TransferContext {
                     return false
                 }
             }
-            var offset = 0
-            while offset < chunk.count {
-                let written = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    sinkFailure = "cannot write the download: \(String(cString: strerror(errno)))"
-                    return false
-                }
-                offset += written
+            do {
+                try FileIO.writeAll(fd, chunk)
+                return true
+            } catch {
+                sinkFailure = "cannot write the download: \(error)"
+                return false
             }
-            return true
         case .memory(let limit) where memory.count + chunk.count > limit:
             sinkFailure = "the server's answer is larger than \(limit) bytes"
             return false

@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import TackCore
 
 /// One queued upload: files for a room, and the message to post with them. Saved as `record.json` beside the files.
 public struct OutboxRecord: Codable, Sendable, Equatable {
@@ -173,59 +173,46 @@ public final class OutboxDraft {
         self.outbox = outbox; self.directory = directory; self.record = record
     }
 
-    /// Adds a file that `write` produces into the descriptor it is given (a capture being encoded, say).
+    /// Adds a file that `write` produces into the descriptor it is given (a capture being encoded, say); it is
+    /// hashed from disk afterwards, since the writer's bytes pass through C code that tack does not see.
     @discardableResult
     public func add(name: String, contentType: String, write: (Int32) throws -> Void) throws(ClientError) -> OutboxRecord.Item {
+        let file = try create { fd in try write(fd) }
+        let (hash, size) = try FileIO.digest(of: "\(directory)/\(file)")
+        return append(name: name, file: file, sha256: hash, size: size, contentType: contentType)
+    }
+
+    /// Copies a file in, hashing it on the way; the copy is what gets uploaded, so later edits to the original
+    /// cannot change what was queued.
+    @discardableResult
+    public func add(copying source: String, name: String, contentType: String) throws(ClientError) -> OutboxRecord.Item {
+        var copied: (sha256: ContentHash, size: Int64)?
+        let file = try create { fd in copied = try FileIO.copy(source, to: fd) }
+        return append(name: name, file: file, sha256: copied!.sha256, size: copied!.size, contentType: contentType)
+    }
+
+    /// A new data file, filled by `fill` and fsynced; returns its name inside the draft.
+    private func create(_ fill: (Int32) throws -> Void) throws(ClientError) -> String {
         let file = "\(record.items.count)-data"
         let path = "\(directory)/\(file)"
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .local("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
         do {
-            try write(fd)
+            try fill(fd)
             guard fsync(fd) == 0 else { throw POSIXFailure("fsync \(path)") }
         } catch let error as ClientError {
-            close(fd)
             throw error
         } catch {
-            close(fd)
             throw .local("cannot write \(path): \(error)")
         }
-        close(fd)
-        let (hash, size) = try Self.digest(of: path)
-        let item = OutboxRecord.Item(name: name, file: file, sha256: hash, size: size, contentType: contentType)
-        record.items.append(item)
-        return item
+        return file
     }
 
-    /// Copies a file in; the copy is what gets uploaded (and what is hashed), so later edits to the original cannot
-    /// change what was queued.
-    @discardableResult
-    public func add(copying source: String, name: String, contentType: String) throws(ClientError) -> OutboxRecord.Item {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw .local("cannot read \(source): \(String(cString: strerror(errno)))") }
-        defer { close(input) }
-        var info = stat()
-        guard fstat(input, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw .local("\(source) is not a regular file")
-        }
-        return try add(name: name, contentType: contentType) { output in
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                guard count >= 0 else { throw ClientError.local("cannot read \(source): \(String(cString: strerror(errno)))") }
-                if count == 0 { break }
-                try buffer.withUnsafeBytes { bytes in
-                    var offset = 0
-                    while offset < count {
-                        let written = Foundation.write(output, bytes.baseAddress! + offset, count - offset)
-                        if written < 0 && errno == EINTR { continue }
-                        guard written > 0 else { throw POSIXFailure("write to the outbox") }
-                        offset += written
-                    }
-                }
-            }
-        }
+    private func append(name: String, file: String, sha256: ContentHash, size: Int64, contentType: String) -> OutboxRecord.Item {
+        let item = OutboxRecord.Item(name: name, file: file, sha256: sha256.hex, size: size, contentType: contentType)
+        record.items.append(item)
+        return item
     }
 
     /// Makes the entry visible: record written and synced, then the folder renamed into place.
@@ -245,20 +232,5 @@ public final class OutboxDraft {
 
     public func discard() {
         try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    static func digest(of path: String) throws(ClientError) -> (String, Int64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw .local("cannot read back \(path)") }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        var size: Int64 = 0
-        while true {
-            let chunk: Data
-            do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch { throw .local("cannot read back \(path): \(error)") }
-            if chunk.isEmpty { break }
-            hasher.update(data: chunk)
-            size += Int64(chunk.count)
-        }
-        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
     }
 }

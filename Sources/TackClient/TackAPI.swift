@@ -37,7 +37,7 @@ public struct TackAPI: Sendable {
     }
 
     public func rooms() throws(ClientError) -> [RoomSummary] {
-        try decode([RoomSummary].self, from: send(HTTPRequest(url: url("/v1/rooms"))), keyPath: "items")
+        try decode(Listing<RoomSummary>.self, from: send(HTTPRequest(url: url("/v1/rooms")))).items
     }
 
     /// Every attachment of a room, newest first, following the cursor.
@@ -47,7 +47,7 @@ public struct TackAPI: Sendable {
         repeat {
             var path = "/v1/rooms/\(escape(room))/attachments?limit=200"
             if let cursor { path += "&cursor=\(escape(cursor))" }
-            let page = try decode(Page.self, from: send(HTTPRequest(url: url(path))))
+            let page = try decode(Listing<AttachmentSummary>.self, from: send(HTTPRequest(url: url(path))))
             items += page.items
             cursor = page.next
         } while cursor != nil
@@ -118,24 +118,21 @@ public struct TackAPI: Sendable {
 
     func url(_ path: String) -> String { config.server + path }
 
+    /// Where an attachment's bytes are served: the link tack prints and copies.
+    public func contentURL(of attachment: String) -> String { url("/v1/attachments/\(escape(attachment))/content") }
+
     private func escape(_ segment: String) -> String {
         segment.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? segment
     }
 
-    private struct Page: Codable {
-        var items: [AttachmentSummary]
+    /// The API's listing envelope: `{"items": [...], "next": cursor}`.
+    private struct Listing<Item: Decodable>: Decodable {
+        var items: [Item]
         var next: String?
     }
 
-    /// Decodes a JSON body; `keyPath` unwraps `{"key": value}` envelopes.
-    func decode<T: Decodable>(_ type: T.Type, from response: HTTPResponse, keyPath: String? = nil) throws(ClientError) -> T {
+    func decode<T: Decodable>(_ type: T.Type, from response: HTTPResponse) throws(ClientError) -> T {
         do {
-            if let keyPath {
-                let object = try JSONSerialization.jsonObject(with: Data(response.body))
-                if let dictionary = object as? [String: Any], let inner = dictionary[keyPath] {
-                    return try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: inner))
-                }
-            }
             return try JSONDecoder().decode(T.self, from: Data(response.body))
         } catch {
             throw .unreachable("the server's answer is not what tack expects (\(error)); is \(config.server) a tackd?")

@@ -1,7 +1,6 @@
 import Foundation
 import TackCapture
 import TackClient
-import TackCore
 
 /// tack's exit codes: stable, so scripts and key bindings can tell what happened.
 enum ExitStatus: Int32 {
@@ -41,8 +40,6 @@ struct Failure: Error {
         case .local: self.init(.badInput, error.description)
         }
     }
-
-    init(_ error: TackError) { self.init(.badInput, error.message) }
 }
 
 /// Logs go to stderr, results to stdout.

@@ -22,13 +22,12 @@ enum Dispatch {
     static func send(_ entry: OutboxEntry, courier: Courier, json: Bool) throws(Failure) -> [String] {
         do {
             let ids = try courier.deliver(entry)
-            let server = courier.api.config.server
             if json {
                 Console.json(["entry": entry.record.id, "room": entry.record.room, "attachments": ids.map { id in
-                    ["id": id, "url": "\(server)/v1/attachments/\(id)/content"]
+                    ["id": id, "url": courier.api.contentURL(of: id)]
                 }])
             } else {
-                for id in ids { print("\(server)/v1/attachments/\(id)/content") }
+                for id in ids { print(courier.api.contentURL(of: id)) }
             }
             return ids
         } catch .unreachable(let text) {

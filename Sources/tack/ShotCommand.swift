@@ -81,21 +81,18 @@ struct Shot: ParsableCommand {
                                           stride: capture.shot.bytesPerRow, layout: .bgrx, format: format, options: options, to: fd)
             }
         }
-        var written: String?
-        if let output {
-            written = try OutputFile.write(to: output, encode: encode)
-        } else if upload.room == nil {
-            written = try OutputFile.write(to: OutputFile.unused(name), encode: encode)
-        }
-        if let written, written != "-", !upload.json { print(written) }
         guard let room = upload.room else {
+            let written = try OutputFile.write(to: output ?? OutputFile.unused(name), encode: encode)
             if upload.json {
-                Console.json(["file": written ?? "-", "width": capture.shot.width, "height": capture.shot.height,
+                Console.json(["file": written, "width": capture.shot.width, "height": capture.shot.height,
                               "format": format.rawValue, "area": capture.area.description])
+            } else if written != "-" {
+                print(written)
             }
-            if copy, let written, written != "-" { Clipboard.copy(file: written, type: format.contentType) }
+            if copy, written != "-" { Clipboard.copy(file: written, type: format.contentType) }
             return
         }
+        // Encoded once, into the outbox; `-o` gets a copy of those bytes.
         let context = ClientContext()
         let courier = try context.courier(retries: upload.retries)
         let entry: OutboxEntry
@@ -106,8 +103,13 @@ struct Shot: ParsableCommand {
         } catch {
             throw Failure(error)
         }
+        if let output {
+            let queued = entry.path(of: entry.record.items[0])
+            let written = try OutputFile.write(to: output) { fd in try FileIO.copy(queued, to: fd) }
+            if written != "-", !upload.json { print(written) }
+        }
         let ids = try Dispatch.send(entry, courier: courier, json: upload.json)
-        if copy, let id = ids.first { Clipboard.copy(text: "\(courier.api.config.server)/v1/attachments/\(id)/content") }
+        if copy, let id = ids.first { Clipboard.copy(text: courier.api.contentURL(of: id)) }
     }
 
     private func chooseFormat() throws(Failure) -> OutputFormat {
