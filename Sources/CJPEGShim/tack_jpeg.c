@@ -72,11 +72,9 @@ int tack_jpeg_decode(const unsigned char *data, size_t size, int denom, unsigned
                      int *width, int *height, char *message, size_t message_size) {
     struct jpeg_decompress_struct info;
     struct tack_error error;
-    unsigned char *volatile row = NULL;
     tack_errors(&error, message, message_size);
     info.err = &error.base;
     if (setjmp(error.jump)) {
-        free(row);
         jpeg_destroy_decompress(&info);
         return -1;
     }
@@ -149,7 +147,8 @@ int tack_jpeg_encode(const unsigned char *rgba, int width, int height, int quali
     *out_size = 0;
     if (setjmp(error.jump)) {
         jpeg_destroy_compress(&info);
-        free(*out);
+        /* Not freed: libjpeg's memory destination may already have freed and replaced this buffer when it grew,
+           and it only reports the new one at the end. A leak on this out-of-memory path beats a double free. */
         *out = NULL;
         return -1;
     }

@@ -85,7 +85,9 @@ static void *tack_deflate_band(void *argument) {
         z.avail_in = (uInt)row_size;
         int flush = y + 1 < band->last ? Z_NO_FLUSH : (band->is_final ? Z_FINISH : Z_SYNC_FLUSH);
         int status = deflate(&z, flush);
-        if (status == Z_STREAM_ERROR || z.avail_in != 0) { band->failed = 1; break; }
+        /* The output buffer is deflateBound-sized, so running out of it (or not finishing) is a failure. */
+        int ended = flush == Z_FINISH ? status == Z_STREAM_END : status == Z_OK && z.avail_out > 0;
+        if (!ended || z.avail_in != 0) { band->failed = 1; break; }
     }
     band->out_size = capacity - z.avail_out;
     band->adler = adler;

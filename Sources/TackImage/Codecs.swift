@@ -22,17 +22,18 @@ public enum PNGCodec {
     public static func decode(_ data: [UInt8], limits: ImageLimits) throws(TackError) -> RGBAImage {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
-        let began = data.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
-        guard began != 0 else { throw corrupt(&image) }
         defer { png_image_free(&image) }
-        try limits.check(width: Int(image.width), height: Int(image.height))
-        image.format = UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)
-        let width = Int(image.width), height = Int(image.height)
-        var pixels = [UInt8](repeating: 0, count: width * height * 4)
-        let finished = data.withUnsafeBytes { _ in
-            pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * 4), nil) }
+        // libpng keeps the input pointer from begin to finish: both happen inside one withUnsafeBytes.
+        let decoded = data.withUnsafeBytes { input -> Result<(Int, Int, [UInt8]), TackError> in
+            guard png_image_begin_read_from_memory(&image, input.baseAddress, input.count) != 0 else { return .failure(corrupt(&image)) }
+            let width = Int(image.width), height = Int(image.height)
+            do throws(TackError) { try limits.check(width: width, height: height) } catch { return .failure(error) }
+            image.format = UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)
+            var pixels = [UInt8](repeating: 0, count: width * height * 4)
+            let finished = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * 4), nil) }
+            return finished != 0 ? .success((width, height, pixels)) : .failure(corrupt(&image))
         }
-        guard finished != 0 else { throw corrupt(&image) }
+        let (width, height, pixels) = try decoded.get()
         return RGBAImage(width: width, height: height, pixels: pixels)
     }
 
@@ -91,16 +92,11 @@ public enum JPEGCodec {
                               acceptable: (Int, Int, Int) -> Bool) throws(TackError) -> RGBAImage {
         let full = try probe(data, denominator: 1)
         try limits.check(width: full.width, height: full.height)
-        var denominator = 1
-        for candidate in [8, 4, 2] {
-            let scaled = try probe(data, denominator: candidate)
-            if acceptable(scaled.scaledWidth, scaled.scaledHeight, candidate) {
-                denominator = candidate
-                break
-            }
-        }
-        let target = try probe(data, denominator: denominator)
-        var pixels = [UInt8](repeating: 0, count: target.scaledWidth * target.scaledHeight * 4)
+        // libjpeg-turbo's 1/d output size is the stored size divided by d, rounded up (jpeg_core_output_dimensions):
+        // one header read serves every candidate, and the decoder checks the buffer against its own answer.
+        func scaled(_ d: Int) -> (width: Int, height: Int) { ((full.width + d - 1) / d, (full.height + d - 1) / d) }
+        let denominator = [8, 4, 2].first { acceptable(scaled($0).width, scaled($0).height, $0) } ?? 1
+        var pixels = [UInt8](repeating: 0, count: scaled(denominator).width * scaled(denominator).height * 4)
         var width: Int32 = 0, height: Int32 = 0
         var message = [CChar](repeating: 0, count: 256)
         let status = data.withUnsafeBufferPointer { input in

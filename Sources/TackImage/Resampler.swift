@@ -55,8 +55,10 @@ public enum Resampler {
     static func boxShrink(_ image: RGBAImage, by factor: Int) -> RGBAImage {
         let outW = image.width / factor, outH = image.height / factor
         var out = [UInt8](repeating: 0, count: outW * outH * 4)
-        var sums = [UInt32](repeating: 0, count: outW * 4)
-        let area = UInt32(factor * factor)
+        // 64-bit sums: a block of factor² pixels at up to 255 x 255 each passes 2³² once factor reaches 258, which a
+        // very wide PNG (180000 x 540 to 320 px) does.
+        var sums = [UInt64](repeating: 0, count: outW * 4)
+        let area = UInt64(factor * factor)
         image.pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 for y in 0..<outH {
@@ -64,10 +66,10 @@ public enum Resampler {
                     for row in (y * factor)..<(y * factor + factor) {
                         var p = row * image.width * 4
                         for x in 0..<outW {
-                            var r: UInt32 = 0, g: UInt32 = 0, b: UInt32 = 0, a: UInt32 = 0
+                            var r: UInt64 = 0, g: UInt64 = 0, b: UInt64 = 0, a: UInt64 = 0
                             for _ in 0..<factor {
-                                let alpha = UInt32(src[p + 3])
-                                r += UInt32(src[p]) * alpha; g += UInt32(src[p + 1]) * alpha; b += UInt32(src[p + 2]) * alpha
+                                let alpha = UInt64(src[p + 3])
+                                r += UInt64(src[p]) * alpha; g += UInt64(src[p + 1]) * alpha; b += UInt64(src[p + 2]) * alpha
                                 a += alpha
                                 p += 4
                             }

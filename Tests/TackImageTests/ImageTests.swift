@@ -237,6 +237,13 @@ func pngClaiming(width: UInt32, height: UInt32) -> [UInt8] {
         #expect(shrunk.pixel(1, 0) == [200, 100, 0, 255])
     }
 
+    /// Blocks of 300 x 300 white pixels sum past 2^32 (a 180000 x 540 PNG thumbnailed to 320 px shrinks by 270).
+    @Test func hugeBlockFactorsDoNotOverflow() {
+        let shrunk = Resampler.boxShrink(RGBAImage(width: 600, height: 600, fill: (255, 255, 255, 255)), by: 300)
+        #expect((shrunk.width, shrunk.height) == (2, 2))
+        #expect(shrunk.pixels.allSatisfy { $0 == 255 })
+    }
+
     @Test func largeReductionsStayClose() {
         var pixels = [UInt8]()
         for y in 0..<2400 { for x in 0..<3200 { pixels += [UInt8(127.5 + 127 * sin(Double(x) / 40)), UInt8(y / 10), 90, 255] } }

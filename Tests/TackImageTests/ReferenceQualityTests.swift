@@ -22,7 +22,9 @@ import Testing
     /// The served JPEG loses no more than JPEG encoding of the reference itself does at the same quality
     /// (fine grass at q85 costs any encoder about 29 dB, so an absolute figure would test libjpeg, not us).
     @Test func encodedThumbnailsLoseOnlyWhatJPEGLoses() throws {
-        for photo in RealPhotos.all.prefix(6) {
+        let photos = RealPhotos.all.prefix(6)
+        try #require(photos.count == 6, "install mate-backgrounds (scripts/setup does)")
+        for photo in photos {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: photo)))
             let thumbnailer = Thumbnailer()
             let thumbnail = try thumbnailer.thumbnail(of: bytes, size: 320, method: .scale)

@@ -3,6 +3,7 @@ import TackImage
 
 /// Peak signal-to-noise ratio over the colour channels, in dB (99 for identical images).
 public func psnr(_ a: RGBAImage, _ b: RGBAImage) -> Double {
+    precondition(a.width == b.width && a.height == b.height, "PSNR of a \(a.width)x\(a.height) and a \(b.width)x\(b.height) image")
     var sum = 0.0
     for i in 0..<a.pixels.count where i % 4 != 3 {
         let d = Double(a.pixels[i]) - Double(b.pixels[i])
