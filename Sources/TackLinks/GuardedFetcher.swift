@@ -32,8 +32,7 @@ public struct GuardedFetcher: Sendable {
         _ url: URL, headers: [(String, String)] = [],
         consume: (FetchedHead, CappedBody) async throws -> T
     ) async throws -> T {
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(limits.totalTime.components.seconds) * 1_000_000_000
-                                                          + limits.totalTime.components.attoseconds / 1_000_000_000)
+        let deadline = NIODeadline.now() + TimeAmount(limits.totalTime)
         var current = url
         var hops = 0
         while true {
@@ -79,8 +78,7 @@ public struct GuardedFetcher: Sendable {
         configuration.redirectConfiguration = .disallow
         // Connect to the address that was checked, never to a second lookup's answer; TLS still verifies the name.
         configuration.dnsOverride = [target.host: target.address.description]
-        configuration.timeout = .init(connect: .seconds(limits.connectTime.components.seconds),
-                                      read: .seconds(limits.stallTime.components.seconds))
+        configuration.timeout = .init(connect: TimeAmount(limits.connectTime), read: TimeAmount(limits.stallTime))
         configuration.decompression = .disabled
         configuration.proxy = nil
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

@@ -148,7 +148,6 @@ struct AttachmentRoutes: Sendable {
             return Response(status: .notModified, headers: headers)
         }
         guard let length = try await blobs.size(of: stored.blob) else { throw BlobStoreError.missing(stored.blob) }
-        headers[.contentLength] = nil
         let blobs = self.blobs
         return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: Int(length)) { writer in
             try await blobs.read(stored.blob, range: nil) { try await writer.write($0) }

@@ -20,7 +20,8 @@ actor ThumbnailService {
     /// The sizes clients may ask for; the first is made in the background after each upload.
     let sizes: [Int]
     private var inFlight: [Key: Task<StoredThumbnail, any Error>] = [:]
-    /// Decoding is CPU-bound: at most this many at once, off the cooperative pool.
+    /// Decoding is CPU-bound and each decode already spreads its resize over the cores: one at a time, off the
+    /// cooperative pool.
     private let workers = SerialGate()
 
     init(blobs: any BlobStore, catalog: any Catalog, thumbnailer: Thumbnailer, sizes: [Int]) {
@@ -34,7 +35,7 @@ actor ThumbnailService {
     nonisolated func prepare(_ attachment: Attachment) {
         guard attachment.isThumbnailable else { return }
         Task { [sizes] in
-            for size in sizes.prefix(1) {
+            if let size = sizes.first {
                 _ = try? await self.thumbnail(of: attachment, size: size, method: .scale)
             }
         }

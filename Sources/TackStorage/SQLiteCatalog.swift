@@ -212,16 +212,9 @@ public final class SQLiteCatalog: Catalog {
             SELECT m.id, m.room_id, m.author, m.text, m.created_at FROM message_keys k JOIN messages m ON m.id = k.message_id
             WHERE k.user_name = \(bind: user) AND k.key = \(bind: key)
             """).first() else { return nil }
-        let id = MessageID(rawValue: try row.decode(column: "id", as: String.self))
-        let attachments = try await read.raw("""
-            SELECT \(unsafeRaw: Self.attachmentColumns) FROM message_attachments ma
-            JOIN attachments a ON a.id = ma.attachment_id
-            WHERE ma.message_id = \(bind: id.rawValue) ORDER BY ma.position
-            """).all().map(Self.attachment)
-        return Message(id: id, room: RoomID(rawValue: try row.decode(column: "room_id", as: String.self)),
-                       author: try row.decode(column: "author", as: String.self),
-                       text: try row.decode(column: "text", as: String.self), attachments: attachments,
-                       createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+        var message = try Self.message(row)
+        message.attachments = try await attachments(ofMessage: message.id)
+        return message
     }
 
     public func recordIdempotentMessage(user: String, key: String, message: MessageID, at: Date) async throws {
@@ -468,22 +461,30 @@ public final class SQLiteCatalog: Catalog {
             SELECT seq, id, room_id, author, text, created_at FROM messages
             WHERE room_id = \(bind: room.rawValue) AND seq < \(bind: before) ORDER BY seq DESC LIMIT \(bind: limit + 1)
             """).all()
-        let page = try Self.page(rows, limit: limit) { row in
-            Message(id: MessageID(rawValue: try row.decode(column: "id", as: String.self)), room: room,
-                    author: try row.decode(column: "author", as: String.self),
-                    text: try row.decode(column: "text", as: String.self), attachments: [],
-                    createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
-        }
+        let page = try Self.page(rows, limit: limit, Self.message)
         var messages: [Message] = []
         for var message in page.items {
-            message.attachments = try await read.raw("""
-                SELECT \(unsafeRaw: Self.attachmentColumns) FROM message_attachments ma
-                JOIN attachments a ON a.id = ma.attachment_id
-                WHERE ma.message_id = \(bind: message.id.rawValue) ORDER BY ma.position
-                """).all().map(Self.attachment)
+            message.attachments = try await attachments(ofMessage: message.id)
             messages.append(message)
         }
         return Page(items: messages, next: page.next)
+    }
+
+    /// A message row without its attachments.
+    private static func message(_ row: any SQLRow) throws -> Message {
+        Message(id: MessageID(rawValue: try row.decode(column: "id", as: String.self)),
+                room: RoomID(rawValue: try row.decode(column: "room_id", as: String.self)),
+                author: try row.decode(column: "author", as: String.self),
+                text: try row.decode(column: "text", as: String.self), attachments: [],
+                createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+    }
+
+    private func attachments(ofMessage id: MessageID) async throws -> [Attachment] {
+        try await read.raw("""
+            SELECT \(unsafeRaw: Self.attachmentColumns) FROM message_attachments ma
+            JOIN attachments a ON a.id = ma.attachment_id
+            WHERE ma.message_id = \(bind: id.rawValue) ORDER BY ma.position
+            """).all().map(Self.attachment)
     }
 }
 

@@ -62,6 +62,8 @@ enum SQLiteSchema {
             CREATE TABLE message_keys (user_name TEXT NOT NULL, key TEXT NOT NULL, message_id TEXT NOT NULL,
               created_at INTEGER NOT NULL, PRIMARY KEY (user_name, key))
             """,
+            // Refreshing a linked file looks up its newest version by version_of.
+            "CREATE INDEX attachments_version_of ON attachments(version_of)",
         ],
     ]
 

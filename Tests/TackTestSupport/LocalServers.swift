@@ -75,7 +75,10 @@ public final class RawListener: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         port = Int(UInt16(bigEndian: addr.sin_port))
-        let thread = Thread { [self] in serve() }
+        // Weak between turns, so the listener (and its socket) goes when the test lets go of it.
+        let thread = Thread { [weak self] in
+            while let listener = self, listener.serveOnce() {}
+        }
         thread.start()
     }
 
@@ -87,21 +90,21 @@ public final class RawListener: Sendable {
 
     public var connections: Int { state.withLock { $0.connections } }
 
-    private func serve() {
-        while true {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, 100)
-            if state.withLock({ $0.stopped }) { return }
-            guard ready > 0 else { continue }
-            let client = accept(fd, nil, nil)
-            guard client >= 0 else { return }
-            state.withLock { $0.connections += 1 }
-            if let reply {
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                _ = read(client, &buffer, buffer.count)
-                _ = reply.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
-            }
-            close(client)
+    /// Waits up to 100 ms for one connection and answers it; false once the listener is closed.
+    private func serveOnce() -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&poller, 1, 100)
+        if state.withLock({ $0.stopped }) { return false }
+        guard ready > 0 else { return true }
+        let client = accept(fd, nil, nil)
+        guard client >= 0 else { return false }
+        state.withLock { $0.connections += 1 }
+        if let reply {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = read(client, &buffer, buffer.count)
+            _ = reply.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
         }
+        close(client)
+        return true
     }
 }
