@@ -10,26 +10,36 @@ public enum AttachmentName {
     static let bidiControls: ClosedRange<UInt32> = 0x202A...0x202E
     static let bidiIsolates: ClosedRange<UInt32> = 0x2066...0x2069
 
+    /// Format characters that draw nothing (zero-width space, word joiner, soft hyphen, BOM …). The zero-width
+    /// joiner is kept: emoji sequences need it.
+    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .format && scalar.value != 0x200D
+            && !bidiControls.contains(scalar.value) && !bidiIsolates.contains(scalar.value)
+    }
+
     public static func validate(_ raw: String, maxBytes: Int) throws(TackError) -> String {
         let name = raw.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else {
-            throw .invalid("invalid_name", "the file name is empty")
+            throw .invalid(.invalidName, "the file name is empty")
         }
         for scalar in name.unicodeScalars {
             if scalar.properties.generalCategory == .control {
                 throw .invalid(
-                    "invalid_name",
+                    .invalidName,
                     "the file name contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))")
             }
             if bidiControls.contains(scalar.value) || bidiIsolates.contains(scalar.value) {
-                throw .invalid("invalid_name", "the file name contains a bidirectional override, which can disguise its type")
+                throw .invalid(.invalidName, "the file name contains a bidirectional override, which can disguise its type")
+            }
+            if isInvisible(scalar) {
+                throw .invalid(.invalidName, "the file name contains an invisible character (U+\(String(scalar.value, radix: 16, uppercase: true))), which can make two names look alike")
             }
             if scalar == "/" || scalar == "\\" {
-                throw .invalid("invalid_name", "the file name contains a path separator; send the base name only")
+                throw .invalid(.invalidName, "the file name contains a path separator; send the base name only")
             }
         }
         if name == "." || name == ".." {
-            throw .invalid("invalid_name", "'\(name)' is not a file name")
+            throw .invalid(.invalidName, "'\(name)' is not a file name")
         }
         return truncated(name, maxBytes: maxBytes)
     }
@@ -40,7 +50,7 @@ public enum AttachmentName {
         let base = raw.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
         let visible = String(String.UnicodeScalarView(base.unicodeScalars.filter { scalar in
             scalar.properties.generalCategory != .control && !bidiControls.contains(scalar.value)
-                && !bidiIsolates.contains(scalar.value)
+                && !bidiIsolates.contains(scalar.value) && !isInvisible(scalar)
         }))
         return try? validate(visible, maxBytes: maxBytes)
     }

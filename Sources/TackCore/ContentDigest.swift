@@ -12,15 +12,15 @@ public enum ContentDigest {
             var parser = StructuredFieldValueParser(Array(header.utf8))
             dictionary = try parser.parseDictionaryFieldValue()
         } catch {
-            throw .invalid("invalid_digest", "Content-Digest is not a valid structured field, e.g. sha-256=:BASE64:")
+            throw .invalid(.invalidDigest, "Content-Digest is not a valid structured field, e.g. sha-256=:BASE64:")
         }
         guard let member = dictionary["sha-256"] else {
-            throw .invalid("unsupported_digest", "Content-Digest has no sha-256 member; tackd verifies sha-256 only")
+            throw .invalid(.unsupportedDigest, "Content-Digest has no sha-256 member; tackd verifies sha-256 only")
         }
         guard case .item(let item) = member, case .undecodedByteSequence(let base64) = item.rfc9651BareItem,
               let hash = ContentHash(base64: base64)
         else {
-            throw .invalid("invalid_digest", "Content-Digest sha-256 must be a byte sequence of 32 bytes, e.g. sha-256=:BASE64:")
+            throw .invalid(.invalidDigest, "Content-Digest sha-256 must be a byte sequence of 32 bytes, e.g. sha-256=:BASE64:")
         }
         return hash
     }

@@ -55,7 +55,7 @@ public enum ContentDisposition {
             key = key.trimmingCharacters(in: .whitespaces).lowercased()
             guard scalars.first == "=" else {
                 if key.isEmpty { continue }
-                throw .invalid("invalid_content_disposition", "Content-Disposition parameter '\(key)' has no value")
+                throw .invalid(.invalidContentDisposition, "Content-Disposition parameter '\(key)' has no value")
             }
             scalars.removeFirst()
             var value = ""
@@ -75,7 +75,7 @@ public enum ContentDisposition {
                     }
                 }
                 guard closed else {
-                    throw .invalid("invalid_content_disposition", "Content-Disposition has an unterminated quoted string")
+                    throw .invalid(.invalidContentDisposition, "Content-Disposition has an unterminated quoted string")
                 }
                 while let c = scalars.first, c != ";" { scalars.removeFirst() }
             } else {
@@ -91,10 +91,10 @@ public enum ContentDisposition {
     static func decodeExtended(_ value: String) throws(TackError) -> String {
         let parts = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3 else {
-            throw .invalid("invalid_content_disposition", "filename* must look like UTF-8''name (RFC 8187)")
+            throw .invalid(.invalidContentDisposition, "filename* must look like UTF-8''name (RFC 8187)")
         }
         guard parts[0].lowercased() == "utf-8" else {
-            throw .invalid("invalid_content_disposition", "filename* charset '\(parts[0])' is not supported; use UTF-8")
+            throw .invalid(.invalidContentDisposition, "filename* charset '\(parts[0])' is not supported; use UTF-8")
         }
         var bytes: [UInt8] = []
         var utf8 = parts[2].utf8[...]
@@ -103,7 +103,7 @@ public enum ContentDisposition {
                 guard let h = utf8.popFirst(), let l = utf8.popFirst(),
                       let value = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16)
                 else {
-                    throw .invalid("invalid_content_disposition", "filename* has a broken percent escape")
+                    throw .invalid(.invalidContentDisposition, "filename* has a broken percent escape")
                 }
                 bytes.append(value)
             } else {
@@ -111,7 +111,7 @@ public enum ContentDisposition {
             }
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw .invalid("invalid_content_disposition", "filename* is not valid UTF-8")
+            throw .invalid(.invalidContentDisposition, "filename* is not valid UTF-8")
         }
         return text
     }

@@ -10,8 +10,7 @@ public enum IdempotencyKey {
         // RFC draft-ietf-httpapi-idempotency-key-header sends it as a quoted string; a bare token is accepted too.
         if text.count >= 2, text.first == "\"", text.last == "\"" { text = text.dropFirst().dropLast() }
         guard !text.isEmpty, text.utf8.count <= maxLength, text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 }) else {
-            throw .invalid("invalid_idempotency_key",
-                           "Idempotency-Key must be 1 to \(maxLength) printable ASCII characters without spaces or quotes")
+            throw .invalid(.invalidIdempotencyKey, "Idempotency-Key must be 1 to \(maxLength) printable ASCII characters without spaces or quotes")
         }
         return String(text)
     }

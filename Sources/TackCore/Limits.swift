@@ -22,7 +22,7 @@ public struct Limits: Sendable, Equatable, Codable {
     /// Refuses message text over `maxMessageBytes`.
     public func checkMessage(_ text: String) throws(TackError) {
         guard text.utf8.count <= maxMessageBytes else {
-            throw .invalid("message_too_long", "a message holds at most \(maxMessageBytes) bytes of text")
+            throw .invalid(.messageTooLong, "a message holds at most \(maxMessageBytes) bytes of text")
         }
     }
 
@@ -30,7 +30,7 @@ public struct Limits: Sendable, Equatable, Codable {
     public func pageSize(requested: String?) throws(TackError) -> Int {
         guard let requested else { return defaultPageSize }
         guard let value = Int(requested), value >= 1, value <= maxPageSize else {
-            throw .invalid("invalid_limit", "limit must be a whole number from 1 to \(maxPageSize)")
+            throw .invalid(.invalidLimit, "limit must be a whole number from 1 to \(maxPageSize)")
         }
         return value
     }

@@ -10,10 +10,20 @@ public struct Settings: Sendable, Equatable {
     public var stripMetadata = true
     /// Images with more pixels are not decoded.
     public var maxImagePixels = 100_000_000
+    /// Most thumbnail jobs waiting in the background; later uploads get theirs on first request.
+    public var thumbnailQueue = 64
     /// How tackd fetches linked files.
     public var links = LinkSettings()
     /// Seconds a connection may stay silent, mid-request or between requests, before it is closed.
     public var idleTimeoutSeconds: Int64 = 120
+    /// Bytes each user may store unless given a quota of their own.
+    public var userQuotaBytes: Int64 = 10 << 30
+    /// How often each user may upload, paste links and refresh them.
+    public var rateLimits = RateLimitSettings()
+    /// Guards against clients that hold connections without using them.
+    public var connections = ConnectionSettings()
+    /// Seconds between collections of unreferenced blobs inside `serve`; 0 turns them off.
+    public var gcIntervalSeconds: Int64 = 3600
 
     public init() {}
 
@@ -23,6 +33,10 @@ public struct Settings: Sendable, Equatable {
         "max_json_bytes", "idle_timeout_seconds",
         "link_allow", "link_allow_hosts", "link_allow_http", "link_resolve", "link_max_bytes", "link_timeout_seconds",
         "link_stall_seconds", "link_max_redirects", "thumbnail_sizes", "max_image_pixels", "strip_metadata",
+        "user_quota_bytes", "rate_uploads_per_minute", "rate_links_per_minute", "rate_refreshes_per_minute",
+        "header_timeout_seconds", "min_body_bytes_per_second", "min_body_rate_window_seconds", "max_connections",
+        "linger_seconds", "linger_max_bytes", "linger_idle_seconds",
+        "gc_interval_seconds", "thumbnail_queue",
     ] + LinkSettings.endpointKeys
 
     /// Layers the sources, first wins: `flags` (already named by key), `environment`, then `file`.
@@ -31,7 +45,7 @@ public struct Settings: Sendable, Equatable {
         flags: [String: String], environment: [String: String], file: [String: String]
     ) throws(TackError) -> Settings {
         for key in file.keys where !keys.contains(key) {
-            throw .invalid("invalid_setting", "config file: unknown setting '\(key)' (known: \(keys.joined(separator: ", ")))")
+            throw .invalid(.invalidSetting, "config file: unknown setting '\(key)' (known: \(keys.joined(separator: ", ")))")
         }
         func value(_ key: String) -> (String, String)? {
             if let flag = flags[key] { return (flag, "--\(key.replacingOccurrences(of: "_", with: "-"))") }
@@ -44,7 +58,7 @@ public struct Settings: Sendable, Equatable {
             guard let (text, source) = value(key) else { return nil }
             let parsed = bytes ? ByteCount.parse(text) : Int64(text)
             guard let parsed, range.contains(parsed) else {
-                throw .invalid("invalid_setting", "\(source): '\(text)' must be \(bytes ? "a size like 100MiB" : "a whole number") from \(range.lowerBound) to \(range.upperBound)")
+                throw .invalid(.invalidSetting, "\(source): '\(text)' must be \(bytes ? "a size like 100MiB" : "a whole number") from \(range.lowerBound) to \(range.upperBound)")
             }
             return parsed
         }
@@ -59,10 +73,23 @@ public struct Settings: Sendable, Equatable {
         if let v = try integer("idle_timeout_seconds", range: 1...86_400) { settings.idleTimeoutSeconds = v }
         if let v = try integer("max_json_bytes", range: 1024...(64 << 20), bytes: true) { settings.limits.maxJSONBytes = Int(v) }
         if let v = try integer("max_image_pixels", range: 1...1_000_000_000) { settings.maxImagePixels = Int(v) }
+        if let v = try integer("user_quota_bytes", range: 0...(1 << 50), bytes: true) { settings.userQuotaBytes = v }
+        if let v = try integer("rate_uploads_per_minute", range: 0...1_000_000) { settings.rateLimits.uploadsPerMinute = Int(v) }
+        if let v = try integer("rate_links_per_minute", range: 0...1_000_000) { settings.rateLimits.linksPerMinute = Int(v) }
+        if let v = try integer("rate_refreshes_per_minute", range: 0...1_000_000) { settings.rateLimits.refreshesPerMinute = Int(v) }
+        if let v = try integer("header_timeout_seconds", range: 1...3600) { settings.connections.headerTimeoutSeconds = v }
+        if let v = try integer("min_body_bytes_per_second", range: 0...(1 << 30), bytes: true) { settings.connections.minBodyBytesPerSecond = v }
+        if let v = try integer("max_connections", range: 1...1_000_000) { settings.connections.maxConnections = Int(v) }
+        if let v = try integer("linger_seconds", range: 0...3600) { settings.connections.lingerSeconds = v }
+        if let v = try integer("linger_max_bytes", range: 0...(1 << 40), bytes: true) { settings.connections.lingerMaxBytes = v }
+        if let v = try integer("thumbnail_queue", range: 0...100_000) { settings.thumbnailQueue = Int(v) }
+        if let v = try integer("min_body_rate_window_seconds", range: 1...3600) { settings.connections.rateWindowSeconds = v }
+        if let v = try integer("linger_idle_seconds", range: 1...600) { settings.connections.lingerIdleSeconds = v }
+        if let v = try integer("gc_interval_seconds", range: 0...(7 * 86_400)) { settings.gcIntervalSeconds = v }
         if let (text, source) = value("thumbnail_sizes") {
             let sizes = text.split(separator: ",").map { Int($0.trimmingWhitespace()) }
             guard !sizes.isEmpty, sizes.allSatisfy({ $0.map { (16...4096).contains($0) } ?? false }) else {
-                throw .invalid("invalid_setting", "\(source): '\(text)' must be sizes from 16 to 4096, like 320,64,800")
+                throw .invalid(.invalidSetting, "\(source): '\(text)' must be sizes from 16 to 4096, like 320,64,800")
             }
             settings.thumbnailSizes = sizes.compactMap { $0 }
         }
@@ -80,7 +107,7 @@ public struct Settings: Sendable, Equatable {
         func flag(_ key: String) throws(TackError) -> Bool? {
             guard let (text, source) = value(key) else { return nil }
             guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][text.lowercased()] else {
-                throw .invalid("invalid_setting", "\(source): '\(text)' must be true or false")
+                throw .invalid(.invalidSetting, "\(source): '\(text)' must be true or false")
             }
             return flag
         }
@@ -90,7 +117,7 @@ public struct Settings: Sendable, Equatable {
             if let (url, _) = value(key) { settings.links.endpoints[key] = url }
         }
         guard settings.limits.defaultPageSize <= settings.limits.maxPageSize else {
-            throw .invalid("invalid_setting", "default_page_size (\(settings.limits.defaultPageSize)) exceeds max_page_size (\(settings.limits.maxPageSize))")
+            throw .invalid(.invalidSetting, "default_page_size (\(settings.limits.defaultPageSize)) exceeds max_page_size (\(settings.limits.maxPageSize))")
         }
         return settings
     }
@@ -137,6 +164,27 @@ public struct LinkSettings: Sendable, Equatable {
         "link_endpoint_dropbox", "link_endpoint_dropbox_content", "link_endpoint_google_drive",
         "link_endpoint_google_docs", "link_endpoint_onedrive", "link_endpoint_box",
     ]
+
+    public init() {}
+}
+
+/// Bounds on how clients use connections, so a few slow or idle ones cannot starve everybody else.
+public struct ConnectionSettings: Sendable, Equatable {
+    /// A request head (request line and headers) must be complete this many seconds after the connection opens or
+    /// the previous answer ends.
+    public var headerTimeoutSeconds: Int64 = 30
+    /// A request body that moves slower than this, measured over `rateWindowSeconds`, is dropped; 0 turns it off.
+    public var minBodyBytesPerSecond: Int64 = 1024
+    /// Seconds over which the body rate is measured.
+    public var rateWindowSeconds: Int64 = 30
+    /// Most connections open at once; more are closed as they arrive.
+    public var maxConnections = 2048
+    /// After refusing a request with a body, how long and how much of it tackd still reads and drops, so a client
+    /// that sends without waiting for `100 Continue` reads the answer instead of a connection reset.
+    public var lingerSeconds: Int64 = 30
+    public var lingerMaxBytes: Int64 = 256 << 20
+    /// Lingering also ends when the client sends nothing for this long.
+    public var lingerIdleSeconds: Int64 = 5
 
     public init() {}
 }

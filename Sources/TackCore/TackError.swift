@@ -12,6 +12,8 @@ public struct TackError: Error, Sendable, Equatable, CustomStringConvertible {
         case tooLarge
         case unsupportedMediaType
         case rangeNotSatisfiable
+        /// Too many requests of a kind in a short time; try again after a while.
+        case rateLimited
         case unavailable
         /// Something tackd fetched on the caller's behalf failed or refused.
         case upstreamFailure
@@ -23,6 +25,8 @@ public struct TackError: Error, Sendable, Equatable, CustomStringConvertible {
     public var category: Category
     public var code: String
     public var message: String
+    /// For `rateLimited` and `unavailable`: when trying again makes sense (HTTP's `Retry-After`).
+    public var retryAfterSeconds: Int?
 
     public init(_ category: Category, code: String, _ message: String) {
         self.category = category
@@ -30,7 +34,15 @@ public struct TackError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
+    /// An error with one of the codes defined in `ErrorCode`; its category comes with the code.
+    public init(_ code: ErrorCode, _ message: String) {
+        self.init(code.category, code: code.rawValue, message)
+    }
+
     public var description: String { "\(code): \(message)" }
+
+    /// True when this error carries `code`.
+    public func has(_ code: ErrorCode) -> Bool { self.code == code.rawValue }
 }
 
 extension TackError {
@@ -38,12 +50,24 @@ extension TackError {
         TackError(.invalidInput, code: code, message)
     }
 
+    public static func invalid(_ code: ErrorCode, _ message: String) -> TackError {
+        TackError(.invalidInput, code: code.rawValue, message)
+    }
+
     /// Used for anything the caller may not know exists, so a non-member learns nothing.
     public static func notFound(_ what: String) -> TackError {
-        TackError(.notFound, code: "not_found", "\(what) was not found")
+        TackError(.notFound, "\(what) was not found")
+    }
+
+    /// Too many `action`s in a short time; says when the next one will be accepted.
+    public static func rateLimited(_ action: String, retryAfter seconds: Double) -> TackError {
+        let wait = max(1, Int(seconds.rounded(.up)))
+        var error = TackError(.rateLimited, "too many \(action) in a short time; try again in \(wait) s")
+        error.retryAfterSeconds = wait
+        return error
     }
 
     public static let unauthenticated = TackError(
-        .unauthenticated, code: "unauthenticated",
+        .unauthenticated,
         "send a valid token as 'Authorization: Bearer TOKEN' (tackd token new NAME issues one)")
 }

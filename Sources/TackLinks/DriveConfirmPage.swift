@@ -8,7 +8,7 @@ public enum DriveConfirmPage {
     /// Throws when the page is Drive's own error (quota exceeded, file gone) so the member sees Google's reason.
     public static func downloadURL(in html: String, page: URL) throws(TackError) -> URL? {
         if let error = firstMatch(#"<p class="uc-error-subcaption">(.*?)</p>"#, in: html) {
-            throw TackError(.unavailable, code: "upstream_refused", "Google Drive refused the download: \(stripTags(error))")
+            throw TackError(.upstreamRefused, "Google Drive refused the download: \(stripTags(error))")
         }
         // 1. A link straight to the confirmed download.
         if let href = firstMatch(#"href="(/uc\?export=download[^"]*)""#, in: html) {

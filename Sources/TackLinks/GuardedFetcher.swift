@@ -39,7 +39,7 @@ public struct GuardedFetcher: Sendable {
             let target = try await policy.target(for: current, resolver: resolver)
             let client = makeClient(pinning: target)
             do {
-                var request = HTTPClientRequest(url: current.absoluteString)
+                var request = HTTPClientRequest(url: try Self.pinnedURL(current, to: target))
                 request.headers.add(name: "User-Agent", value: "tackd (+link fetcher)")
                 request.headers.add(name: "Accept-Encoding", value: "identity")
                 for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -47,7 +47,7 @@ public struct GuardedFetcher: Sendable {
                 let status = Int(response.status.code)
                 if [301, 302, 303, 307, 308].contains(status), let location = response.headers.first(name: "location") {
                     guard let next = URL(string: location, relativeTo: current)?.absoluteURL else {
-                        throw TackError(.upstreamFailure, code: "upstream_bad_redirect", "the upstream redirected to an invalid URL")
+                        throw TackError(.upstreamBadRedirect, "the upstream redirected to an invalid URL")
                     }
                     hops += 1
                     guard hops <= limits.maxRedirects else {
@@ -60,7 +60,7 @@ public struct GuardedFetcher: Sendable {
                 try Self.check(status: status)
                 let head = FetchedHead(status: status, headers: response.headers, url: current)
                 if let length = head.contentLength, length > limits.maxBytes {
-                    throw TackError(.tooLarge, code: "too_large", "the linked file is \(length) bytes; the limit is \(limits.maxBytes)")
+                    throw TackError(.tooLarge, "the linked file is \(length) bytes; the limit is \(limits.maxBytes)")
                 }
                 let body = CappedBody(base: response.body, maxBytes: limits.maxBytes, deadline: deadline)
                 let result = try await consume(head, body)
@@ -71,6 +71,21 @@ public struct GuardedFetcher: Sendable {
                 throw error
             }
         }
+    }
+
+    /// `url` spelled with exactly the host the DNS override is keyed by. AsyncHTTPClient looks its override up by
+    /// the host as written, so `https://REBIND.example/` with an override for `rebind.example` would miss it and
+    /// resolve the name again, reaching whatever a second DNS answer says. The checked host is the lower-cased one.
+    static func pinnedURL(_ url: URL, to target: PinnedTarget) throws -> String {
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: true) else {
+            throw TackError.invalid(.invalidURL, "the URL cannot be parsed")
+        }
+        components.scheme = components.scheme?.lowercased()
+        if IPAddress.parse(target.host) == nil {
+            components.percentEncodedHost = target.host
+        }
+        guard let string = components.string else { throw TackError.invalid(.invalidURL, "the URL cannot be rebuilt") }
+        return string
     }
 
     private func makeClient(pinning target: PinnedTarget) -> HTTPClient {
@@ -87,10 +102,10 @@ public struct GuardedFetcher: Sendable {
     static func check(status: Int) throws {
         switch status {
         case 200..<300, 304: return
-        case 401, 403: throw TackError(.upstreamFailure, code: "upstream_forbidden", "the link's owner does not let it be downloaded (HTTP \(status))")
-        case 404, 410: throw TackError(.upstreamFailure, code: "upstream_gone", "the linked file is gone (HTTP \(status))")
-        case 400..<500: throw TackError(.upstreamFailure, code: "upstream_refused", "the upstream refused the download (HTTP \(status))")
-        default: throw TackError(.upstreamFailure, code: "upstream_error", "the upstream failed (HTTP \(status))")
+        case 401, 403: throw TackError(.upstreamForbidden, "the link's owner does not let it be downloaded (HTTP \(status))")
+        case 404, 410: throw TackError(.upstreamGone, "the linked file is gone (HTTP \(status))")
+        case 400..<500: throw TackError(.upstreamRefused, "the upstream refused the download (HTTP \(status))")
+        default: throw TackError(.upstreamError, "the upstream failed (HTTP \(status))")
         }
     }
 
@@ -102,18 +117,20 @@ public struct GuardedFetcher: Sendable {
         } catch let error as TackError {
             throw error
         } catch {
-            throw TackError(.upstreamFailure, code: "upstream_unreachable", "the upstream could not be reached (\(error))")
+            throw TackError(.upstreamUnreachable, "the upstream could not be reached")
         }
     }
 
     static func translate(_ error: HTTPClientError) -> TackError {
         switch error {
-        case .readTimeout: TackError(.upstreamTimeout, code: "upstream_stalled", "the upstream stopped sending")
-        case .deadlineExceeded: TackError(.upstreamTimeout, code: "upstream_timeout", "the download took longer than allowed")
-        case .connectTimeout: TackError(.upstreamTimeout, code: "upstream_timeout", "the upstream did not accept a connection in time")
+        case .readTimeout: TackError(.upstreamStalled, "the upstream stopped sending")
+        case .deadlineExceeded: TackError(.upstreamTimeout, "the download took longer than allowed")
+        case .connectTimeout: TackError(.upstreamTimeout, "the upstream did not accept a connection in time")
         case .remoteConnectionClosed, .bodyLengthMismatch:
-            TackError(.upstreamFailure, code: "upstream_truncated", "the upstream closed the connection before sending what it announced")
-        default: TackError(.upstreamFailure, code: "upstream_unreachable", "the upstream could not be reached (\(error))")
+            TackError(.upstreamTruncated, "the upstream closed the connection before sending what it announced")
+        // What went wrong on the connection (refused, reset, a TLS failure) stays out of the answer: telling a
+        // member which internal ports are open or speak TLS would make tackd a port scanner.
+        default: TackError(.upstreamUnreachable, "the upstream could not be reached")
         }
     }
 }
@@ -139,15 +156,15 @@ public struct CappedBody: AsyncSequence, Sendable {
                 throw GuardedFetcher.translate(error)
             } catch {
                 // The connection broke mid-body (a parser error on a short body, a reset): what arrived is incomplete.
-                throw TackError(.upstreamFailure, code: "upstream_truncated", "the upstream's body broke off (\(error))")
+                throw TackError(.upstreamTruncated, "the upstream's body broke off (\(error))")
             }
             guard let chunk else { return nil }
             seen += Int64(chunk.readableBytes)
             if seen > maxBytes {
-                throw TackError(.tooLarge, code: "too_large", "the linked file is larger than the limit of \(maxBytes) bytes")
+                throw TackError(.tooLarge, "the linked file is larger than the limit of \(maxBytes) bytes")
             }
             if NIODeadline.now() > deadline {
-                throw TackError(.upstreamTimeout, code: "upstream_timeout", "the download took longer than allowed")
+                throw TackError(.upstreamTimeout, "the download took longer than allowed")
             }
             return chunk
         }

@@ -22,7 +22,7 @@ public struct SystemResolver: HostResolver {
             var list: UnsafeMutablePointer<addrinfo>?
             let status = getaddrinfo(host, nil, &hints, &list)
             guard status == 0 else {
-                throw TackError(.upstreamFailure, code: "unresolvable_host", "the host '\(host)' could not be resolved")
+                throw TackError(.unresolvableHost, "the host '\(host)' could not be resolved")
             }
             defer { freeaddrinfo(list) }
             var found: [IPAddress] = []
@@ -62,7 +62,7 @@ public struct OverridingResolver: HostResolver {
     public func addresses(of host: String) async throws -> [IPAddress] {
         if let fixed = overrides[host.lowercased()] { return fixed }
         guard let fallback else {
-            throw TackError(.upstreamFailure, code: "unresolvable_host", "the host '\(host)' could not be resolved")
+            throw TackError(.unresolvableHost, "the host '\(host)' could not be resolved")
         }
         return try await fallback.addresses(of: host)
     }

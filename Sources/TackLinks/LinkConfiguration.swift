@@ -21,7 +21,7 @@ extension GuardedFetcher {
         var ranges: [AddressRange] = []
         for text in settings.allow {
             guard let range = AddressRange(text) else {
-                throw .invalid("invalid_setting", "link_allow: '\(text)' is not an address or range like 10.0.0.0/8")
+                throw .invalid(.invalidSetting, "link_allow: '\(text)' is not an address or range like 10.0.0.0/8")
             }
             ranges.append(range)
         }
@@ -29,7 +29,7 @@ extension GuardedFetcher {
         for entry in settings.resolve {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, let address = IPAddress.parse(parts[1]) else {
-                throw .invalid("invalid_setting", "link_resolve: '\(entry)' must look like host=address")
+                throw .invalid(.invalidSetting, "link_resolve: '\(entry)' must look like host=address")
             }
             overrides[parts[0].lowercased(), default: []].append(address)
         }

@@ -51,12 +51,17 @@ public struct OutboundPolicy: Sendable {
             try check(literal, host: host)
             return PinnedTarget(host: host, address: literal)
         }
+        // Names are letters, digits, '-', '_' and dots (internationalised names travel as punycode): anything else
+        // could not be resolved anyway, and could not be pinned by the exact spelling the client will look up.
+        guard host.utf8.allSatisfy({ Self.hostNameBytes.contains($0) }) else {
+            throw Self.refused("host", "'\(host)' is not a valid host name")
+        }
         if host == "localhost" || host.hasSuffix(".localhost") {
             throw Self.refused(AddressRefusal.loopback.rawValue, "'\(host)' always means this machine (RFC 6761)")
         }
         let resolved = try await resolver.addresses(of: host)
         guard let first = resolved.first else {
-            throw TackError(.upstreamFailure, code: "unresolvable_host", "the host '\(host)' has no addresses")
+            throw TackError(.unresolvableHost, "the host '\(host)' has no addresses")
         }
         if !allowedHosts.contains(host) {
             // Every answer must pass: a name that mixes a public and a private address is refused outright.
@@ -72,6 +77,8 @@ public struct OutboundPolicy: Sendable {
     }
 
     static func refused(_ rule: String, _ message: String) -> TackError {
-        TackError(.invalidInput, code: "refused_\(rule)", message)
+        TackError(.refused(rule), message)
     }
+
+    private static let hostNameBytes = Set(Array("abcdefghijklmnopqrstuvwxyz0123456789-_.".utf8))
 }

@@ -47,13 +47,13 @@ public struct ProviderRules: Sendable {
         guard link.utf8.count <= 8192, let components = URLComponents(string: link.trimmingCharacters(in: .whitespaces)),
               let scheme = components.scheme?.lowercased(), let host = components.host?.lowercased(), !host.isEmpty
         else {
-            throw .invalid("invalid_url", "the link is not an absolute URL")
+            throw .invalid(.invalidURL, "the link is not an absolute URL")
         }
         guard scheme == "https" || (scheme == "http" && allowHTTP) else {
-            throw .invalid("unsupported_scheme", "only https links can be fetched (got \(scheme))")
+            throw .invalid(.unsupportedScheme, "only https links can be fetched (got \(scheme))")
         }
         guard components.user == nil, components.password == nil else {
-            throw .invalid("credentials_in_url", "links with a user name or password in them are refused; share a link instead")
+            throw .invalid(.credentialsInURL, "links with a user name or password in them are refused; share a link instead")
         }
         let path = components.percentEncodedPath
         // Split before decoding, so an encoded slash stays inside its segment instead of inventing a new one.
@@ -72,7 +72,7 @@ public struct ProviderRules: Sendable {
         case "app.box.com":
             return try box(segments)
         default:
-            guard let download = components.url else { throw .invalid("invalid_url", "the link is not a valid URL") }
+            guard let download = components.url else { throw .invalid(.invalidURL, "the link is not a valid URL") }
             return LinkPlan(provider: .https, download: download,
                             suggestedName: segments.last.flatMap { $0.isEmpty ? nil : $0 })
         }
@@ -80,12 +80,12 @@ public struct ProviderRules: Sendable {
 
     private func dropbox(_ c: URLComponents, segments: [String], path: String) throws(TackError) -> LinkPlan {
         if segments.first == "sh" || (segments.first == "scl" && segments.dropFirst().first == "fo") {
-            throw .invalid("folder_link", "this Dropbox link is a folder; share a link to one file")
+            throw .invalid(.folderLink, "this Dropbox link is a folder; share a link to one file")
         }
         let isFile = (segments.first == "s" && segments.count >= 3)
             || (segments.count >= 4 && segments[0] == "scl" && segments[1] == "fi")
         guard isFile else {
-            throw .invalid("unsupported_link", "this Dropbox link is not a link to a shared file")
+            throw .invalid(.unsupportedLink, "this Dropbox link is not a link to a shared file")
         }
         // Merge, never replace: `rlkey` is what grants access.
         var items = (c.percentEncodedQueryItems ?? []).filter { $0.name != "dl" && $0.name != "raw" }
@@ -112,10 +112,10 @@ public struct ProviderRules: Sendable {
             id = query.first { $0.name == "id" }?.value
         }
         if segments.first == "drive" && segments.contains("folders") {
-            throw .invalid("folder_link", "this Google Drive link is a folder; share a link to one file")
+            throw .invalid(.folderLink, "this Google Drive link is a folder; share a link to one file")
         }
         guard let id else {
-            throw .invalid("unsupported_link", "this Google Drive link does not name a file")
+            throw .invalid(.unsupportedLink, "this Google Drive link does not name a file")
         }
         return LinkPlan(provider: .googleDrive,
                         download: try url(endpoints.googleDrive, path: "/uc",
@@ -127,7 +127,7 @@ public struct ProviderRules: Sendable {
     static func driveID(_ id: String) throws(TackError) -> String {
         guard !id.isEmpty, id.count <= 200,
               id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") })
-        else { throw .invalid("unsupported_link", "the Google Drive file id is malformed") }
+        else { throw .invalid(.unsupportedLink, "the Google Drive file id is malformed") }
         return id
     }
 
@@ -145,7 +145,7 @@ public struct ProviderRules: Sendable {
         guard segments.count == 2, segments[0] == "s", !segments[1].isEmpty,
               segments[1].unicodeScalars.allSatisfy({ $0.isASCII && CharacterSet.alphanumerics.contains($0) })
         else {
-            throw .invalid("unsupported_link", "this Box link is not a shared-file link (app.box.com/s/NAME)")
+            throw .invalid(.unsupportedLink, "this Box link is not a shared-file link (app.box.com/s/NAME)")
         }
         return LinkPlan(provider: .box, download: try url(endpoints.box, path: "/shared/static/\(segments[1])", query: nil),
                         suggestedName: nil)
@@ -153,14 +153,14 @@ public struct ProviderRules: Sendable {
 
     private func url(_ base: String, path: String, query: [URLQueryItem]?) throws(TackError) -> URL {
         guard var components = URLComponents(string: base) else {
-            throw TackError(.internalFailure, code: "bad_endpoint", "provider endpoint '\(base)' is not a URL")
+            throw TackError(.badEndpoint, "provider endpoint '\(base)' is not a URL")
         }
         components.percentEncodedPath = (components.percentEncodedPath.hasSuffix("/")
             ? String(components.percentEncodedPath.dropLast()) : components.percentEncodedPath) + path
         // Every item is already percent-encoded: copied from the pasted link, or a validated id or constant.
         components.percentEncodedQueryItems = query
         guard let url = components.url else {
-            throw TackError(.internalFailure, code: "bad_endpoint", "could not build a URL on '\(base)'")
+            throw TackError(.badEndpoint, "could not build a URL on '\(base)'")
         }
         return url
     }

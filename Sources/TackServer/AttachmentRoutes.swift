@@ -11,7 +11,8 @@ struct AttachmentRoutes: Sendable {
     let blobs: any BlobStore
     let limits: Limits
     let thumbnails: ThumbnailService
-    let stripMetadata: Bool
+    let uploads: UploadPipeline
+    let rateLimits: RateLimits
     var access: RoomAccess { RoomAccess(catalog: catalog) }
 
     func register(on router: RouterGroup<TackRequestContext>) {
@@ -27,76 +28,62 @@ struct AttachmentRoutes: Sendable {
     @Sendable func upload(_ request: Request, context: TackRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let room = try await access.room(context.parameters.require("room"), visibleTo: user)
+        try rateLimits.check(.upload, for: user.name)
         let contentType = request.headers[.contentType]
         let boundary = try contentType.flatMap { try MultipartFileSequence<RequestBody>.boundary(contentType: $0) }
-        // Refuse a declared over-size body before reading a byte of it.
-        let allowance = boundary == nil ? 0 : MultipartFileSequence<RequestBody>.framingAllowance
-        if let declared = request.headers[.contentLength].flatMap({ Int64($0) }), declared > limits.maxUploadBytes + allowance {
-            throw TackError(.tooLarge, code: "too_large",
-                            "the file is \(declared) bytes; the limit is \(limits.maxUploadBytes) bytes")
-        }
-        let expected = try ContentDigest.sha256(fromHeader: request.headers[.contentDigest])
+        let framing = boundary == nil ? 0 : MultipartFileSequence<RequestBody>.framingAllowance
         let key = try IdempotencyKey.parse(request.headers[.idempotencyKey])
         if let key, let earlier = try await catalog.idempotentUpload(user: user.name, key: key) {
-            return try await repeatUpload(earlier, room: room.id, request: request)
+            let result = try await uploads.repeated(earlier, room: room.id)
+            try await drain(request.body, limit: limits.maxUploadBytes + framing)
+            return try uploadResponse(result)
         }
-
-        var ingestRequest = IngestRequest(
-            room: room.id, uploader: user.name, name: nil, declaredType: boundary == nil ? contentType : nil,
-            expectedDigest: nil, limit: limits.maxUploadBytes)
-        // The client's digest is of what it sent; the store may keep fewer bytes (metadata removed).
-        let facts = BodyFacts()
-        ingestRequest.metadataStripped = { facts.metadataStripped }
-        ingestRequest.verify = {
-            if let expected, facts.receivedDigest != expected {
-                throw BlobStoreError.digestMismatch(expected: expected, actual: facts.receivedDigest)
-            }
-        }
-        let ingest = AttachmentIngest(blobs: blobs, catalog: catalog)
-        let attachment: Attachment
+        let (quota, _) = try await uploads.quota(of: user.name)
+        let upload = Upload(
+            room: room.id, uploader: user.name, limit: limits.maxUploadBytes, quota: quota,
+            name: boundary == nil ? try headerName(request) ?? queryName(request) : try queryName(request),
+            declaredType: boundary == nil ? contentType : nil,
+            expectedDigest: try ContentDigest.sha256(fromHeader: request.headers[.contentDigest]),
+            idempotencyKey: key)
+        try await uploads.precheck(
+            declaredLength: request.headers[.contentLength].flatMap { Int64($0) }, framing: framing, upload: upload)
+        let result: UploadResult
         if let boundary {
-            ingestRequest.name = try queryName(request)
             let fileName = MultipartFileSequence<RequestBody>.FileNameBox()
             let file = MultipartFileSequence(base: request.body, boundary: boundary,
-                                             maxRawBytes: limits.maxUploadBytes + allowance, fileName: fileName)
-            let body = UploadBody(base: file, stripMetadata: stripMetadata, facts: facts)
-            attachment = try await ingest.ingest(body, request: ingestRequest) {
-                try fileName.value.withLock { $0 }.map { try AttachmentName.validate($0, maxBytes: limits.maxNameBytes) }
+                                             maxRawBytes: limits.maxUploadBytes + framing, fileName: fileName)
+            let maxNameBytes = limits.maxNameBytes
+            result = try await uploads.run(file, upload) {
+                try fileName.value.withLock { $0 }.map { try AttachmentName.validate($0, maxBytes: maxNameBytes) }
             }
         } else {
-            ingestRequest.name = try headerName(request) ?? queryName(request)
-            let body = UploadBody(base: request.body, stripMetadata: stripMetadata, facts: facts)
-            attachment = try await ingest.ingest(body, request: ingestRequest)
+            result = try await uploads.run(request.body, upload)
         }
-        if let key {
-            try await catalog.recordIdempotentUpload(
-                user: user.name, key: key, upload: IdempotentUpload(attachment: attachment.id, received: facts.receivedDigest), at: Date())
+        if result.isNew {
+            thumbnails.prepare(result.attachment)
+            context.logger.info("stored attachment", metadata: [
+                "attachment": "\(result.attachment.id)", "room": "\(room.id)", "size": "\(result.attachment.size)",
+                "sha256": "\(result.attachment.sha256.hex)",
+            ])
         }
-        thumbnails.prepare(attachment)
-        context.logger.info("stored attachment", metadata: [
-            "attachment": "\(attachment.id)", "room": "\(room.id)", "size": "\(attachment.size)",
-            "sha256": "\(attachment.sha256.hex)",
-        ])
-        var json = AttachmentJSON(attachment)
-        json.receivedSha256 = facts.receivedDigest.hex
-        var response = try JSONBody.response(json, status: .created)
-        response.headers[.location] = "/v1/attachments/\(attachment.id)"
+        return try uploadResponse(result)
+    }
+
+    private func uploadResponse(_ result: UploadResult) throws -> Response {
+        var json = AttachmentJSON(result.attachment)
+        json.receivedSha256 = result.received.hex
+        var response = try JSONBody.response(json, status: result.isNew ? .created : .ok)
+        response.headers[.location] = "/v1/attachments/\(result.attachment.id)"
         return response
     }
 
-    /// A retried upload (its first try's answer was lost): the body is read and dropped, and the first result
-    /// returned, so the room does not get the file twice.
-    private func repeatUpload(_ earlier: IdempotentUpload, room: RoomID, request: Request) async throws -> Response {
-        guard let attachment = try await catalog.attachment(earlier.attachment), attachment.room == room else {
-            throw TackError(.conflict, code: "idempotency_key_reused",
-                            "this Idempotency-Key was used for an upload that is gone or in another room; send a new key")
+    /// Reads and drops a body whose answer is already known (a retried upload), within the upload limit.
+    private func drain(_ body: RequestBody, limit: Int64) async throws {
+        var read: Int64 = 0
+        for try await chunk in body {
+            read += Int64(chunk.readableBytes)
+            if read > limit { throw TackError(.tooLarge, "the upload is larger than the limit of \(limit) bytes") }
         }
-        for try await _ in request.body {}
-        var json = AttachmentJSON(attachment)
-        json.receivedSha256 = earlier.received.hex
-        var response = try JSONBody.response(json, status: .ok)
-        response.headers[.location] = "/v1/attachments/\(attachment.id)"
-        return response
     }
 
     private func headerName(_ request: Request) throws -> String? {
@@ -128,12 +115,12 @@ struct AttachmentRoutes: Sendable {
         let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
         let query = request.uri.queryParameters
         let size = try query["size"].map { raw in
-            guard let size = Int(raw) else { throw TackError.invalid("invalid_size", "size must be a whole number") }
+            guard let size = Int(raw) else { throw TackError.invalid(.invalidSize, "size must be a whole number") }
             return size
         } ?? thumbnails.sizes[0]
         let method = try query["method"].map { raw in
             guard let method = ThumbnailMethod(rawValue: String(raw)) else {
-                throw TackError.invalid("invalid_method", "method is scale or crop")
+                throw TackError.invalid(.invalidMethod, "method is scale or crop")
             }
             return method
         } ?? .scale
@@ -159,8 +146,7 @@ struct AttachmentRoutes: Sendable {
         let user = try context.requireUser()
         let (attachment, room) = try await access.attachment(context.parameters.require("id"), visibleTo: user)
         guard AccessPolicy.canDelete(attachment, in: room, as: user.name) else {
-            throw TackError(.forbidden, code: "not_allowed",
-                            "only the uploader (\(attachment.uploader)) or the room's creator (\(room.creator)) may delete it")
+            throw TackError(.notAllowed, "only the uploader (\(attachment.uploader)) or the room's creator (\(room.creator)) may delete it")
         }
         _ = try await catalog.deleteAttachment(attachment.id)
         return Response(status: .noContent)
@@ -178,8 +164,7 @@ struct AttachmentRoutes: Sendable {
         }
         if plan.status == 416 {
             var response = JSONErrorMiddleware.response(for: TackError(
-                .rangeNotSatisfiable, code: "range_not_satisfiable",
-                "the requested range is outside the file's \(attachment.size) bytes"))
+                .rangeNotSatisfiable, "the requested range is outside the file's \(attachment.size) bytes"))
             response.headers[.contentRange] = "bytes */\(attachment.size)"
             return response
         }

@@ -22,16 +22,9 @@ struct JSONErrorMiddleware: RouterMiddleware {
             }
             var response = Self.response(for: tackError)
             if Self.mayHaveUnreadBody(request) {
-                // Hummingbird would otherwise read a refused upload to its end (maybe gigabytes) before the next
-                // request. Stop reading once the answer is out: the client sees the error, then the connection end.
+                // The rest of a refused body is read and dropped within the bounds `ConnectionGuard` sets (a
+                // lingering close), then the connection ends: the client reads this answer, not a reset.
                 response.headers[.connection] = "close"
-                let channel = context.channel
-                let json = Self.body(for: tackError)
-                response.body = ResponseBody(contentLength: json.readableBytes) { writer in
-                    try await writer.write(json)
-                    try await writer.finish(nil)
-                    channel.close(mode: .input, promise: nil)
-                }
             }
             return response
         }
@@ -47,17 +40,17 @@ struct JSONErrorMiddleware: RouterMiddleware {
         case let error as TackError:
             return error
         case BlobStoreError.tooLarge(let limit):
-            return TackError(.tooLarge, code: "too_large", "the file is larger than the limit of \(limit) bytes")
+            return TackError(.tooLarge, "the file is larger than the limit of \(limit) bytes")
         case BlobStoreError.digestMismatch(let expected, let actual):
-            return .invalid("digest_mismatch",
+            return .invalid(.digestMismatch,
                             "the body's SHA-256 is \(actual.hex) but Content-Digest promised \(expected.hex); nothing was stored")
         case BlobStoreError.missing(let hash):
-            return TackError(.internalFailure, code: "blob_missing", "the stored bytes for \(hash.hex) are missing")
+            return TackError(.blobMissing, "the stored bytes for \(hash.hex) are missing")
         case let error as HTTPError:
             return TackError(category(for: error.status), code: "http_\(error.status.code)",
                              error.body ?? error.status.reasonPhrase)
         default:
-            return TackError(.internalFailure, code: "internal", "tackd failed to handle the request; see its log")
+            return TackError(.internal, "tackd failed to handle the request; see its log")
         }
     }
 
@@ -70,6 +63,7 @@ struct JSONErrorMiddleware: RouterMiddleware {
         case 413: .tooLarge
         case 415: .unsupportedMediaType
         case 416: .rangeNotSatisfiable
+        case 429: .rateLimited
         case 400..<500: .invalidInput
         default: .internalFailure
         }
@@ -85,6 +79,7 @@ struct JSONErrorMiddleware: RouterMiddleware {
         case .tooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .rangeNotSatisfiable: .rangeNotSatisfiable
+        case .rateLimited: .tooManyRequests
         case .unavailable: .serviceUnavailable
         case .upstreamFailure: .badGateway
         case .upstreamTimeout: .gatewayTimeout
@@ -105,6 +100,9 @@ struct JSONErrorMiddleware: RouterMiddleware {
         var headers: HTTPFields = [.contentType: "application/json"]
         if error.category == .unauthenticated {
             headers[.wwwAuthenticate] = "Bearer realm=\"tack\""
+        }
+        if let seconds = error.retryAfterSeconds {
+            headers[.retryAfter] = String(seconds)
         }
         return Response(status: status(for: error.category), headers: headers, body: .init(byteBuffer: body(for: error)))
     }

@@ -135,16 +135,16 @@ enum JSONBody {
         do {
             buffer = try await request.body.collect(upTo: limit)
         } catch {
-            throw TackError(.tooLarge, code: "too_large", "the JSON body is larger than \(limit) bytes")
+            throw TackError(.tooLarge, "the JSON body is larger than \(limit) bytes")
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let DecodingError.keyNotFound(key, _) {
-            throw TackError.invalid("invalid_json", "the JSON body lacks the field '\(key.stringValue)'")
+            throw TackError.invalid(.invalidJSON, "the JSON body lacks the field '\(key.stringValue)'")
         } catch let DecodingError.typeMismatch(_, context) {
-            throw TackError.invalid("invalid_json", "the JSON field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+            throw TackError.invalid(.invalidJSON, "the JSON field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
         } catch {
-            throw TackError.invalid("invalid_json", "the body is not valid JSON of the expected shape")
+            throw TackError.invalid(.invalidJSON, "the body is not valid JSON of the expected shape")
         }
     }
 }

@@ -9,10 +9,9 @@ import TackStorage
 struct LinkImporter: Sendable {
     let rules: ProviderRules
     let fetcher: GuardedFetcher
-    let blobs: any BlobStore
+    let uploads: UploadPipeline
     let catalog: any Catalog
     let maxNameBytes: Int
-    let stripMetadata: Bool
 
     enum Outcome: Sendable {
         case created(Attachment)
@@ -46,12 +45,11 @@ struct LinkImporter: Sendable {
             if plan.provider == .googleDrive, type.hasPrefix("text/html") {
                 // Drive's "can't scan for viruses" page stands where the bytes should be; follow it once or twice.
                 guard confirmPages < 2 else {
-                    throw TackError(.upstreamFailure, code: "upstream_not_a_file", "Google Drive kept answering with a page")
+                    throw TackError(.upstreamNotAFile, "Google Drive kept answering with a page")
                 }
                 let html = try await Self.text(of: body, limit: 2 << 20)
                 guard let next = try DriveConfirmPage.downloadURL(in: html, page: head.url) else {
-                    throw TackError(.upstreamFailure, code: "upstream_not_a_file",
-                                    "Google Drive answered with a page instead of the file; is the file shared with anyone who has the link?")
+                    throw TackError(.upstreamNotAFile, "Google Drive answered with a page instead of the file; is the file shared with anyone who has the link?")
                 }
                 return try await fetch(next, plan: plan, link: link, headers: headers, confirmPages: confirmPages + 1,
                                        room: room, member: member, previous: previous)
@@ -64,14 +62,12 @@ struct LinkImporter: Sendable {
                 ? [head.url.lastPathComponent, plan.suggestedName] : [plan.suggestedName, head.url.lastPathComponent]
             let name = ([fromResponse] + fromPaths).lazy.compactMap { $0 }
                 .compactMap { AttachmentName.sanitized($0, maxBytes: maxNameBytes) }.first
-            var request = IngestRequest(room: room, uploader: member, name: name, declaredType: type,
-                                        expectedDigest: nil, limit: fetcher.limits.maxBytes)
-            request.source = source
-            request.versionOf = previous.map { $0.versionOf ?? $0.id }
-            let facts = BodyFacts()
-            request.metadataStripped = { facts.metadataStripped }
-            let attachment = try await AttachmentIngest(blobs: blobs, catalog: catalog)
-                .ingest(UploadBody(base: body, stripMetadata: stripMetadata, facts: facts), request: request)
+            // A linked file is an upload by the member who pasted it: the same pipeline, limits and quota.
+            let (quota, _) = try await uploads.quota(of: member)
+            let upload = Upload(room: room, uploader: member, limit: fetcher.limits.maxBytes, quota: quota, name: name,
+                                declaredType: type, source: source, versionOf: previous.map { $0.versionOf ?? $0.id })
+            try await uploads.precheck(declaredLength: head.contentLength, framing: 0, upload: upload)
+            let attachment = try await uploads.run(body, upload).attachment
             if let previous, attachment.sha256 == previous.sha256 {
                 // Same bytes under a new validator: keep one version.
                 _ = try await catalog.deleteAttachment(attachment.id)

@@ -9,6 +9,7 @@ struct LinkRoutes: Sendable {
     let catalog: any Catalog
     let limits: Limits
     let thumbnails: ThumbnailService
+    let rateLimits: RateLimits
     var access: RoomAccess { RoomAccess(catalog: catalog) }
 
     struct AddLink: Decodable {
@@ -29,10 +30,11 @@ struct LinkRoutes: Sendable {
     @Sendable func add(_ request: Request, context: TackRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let room = try await access.room(context.parameters.require("room"), visibleTo: user)
+        try rateLimits.check(.link, for: user.name)
         let body = try await JSONBody.decode(AddLink.self, from: request, limit: limits.maxJSONBytes)
         try limits.checkMessage(body.message ?? "")
         guard case .created(let attachment) = try await importer.importLink(body.url, room: room.id, member: user.name) else {
-            throw TackError(.internalFailure, code: "internal", "a new link was reported unchanged")
+            throw TackError(.internal, "a new link was reported unchanged")
         }
         thumbnails.prepare(attachment)
         if let text = body.message, !text.isEmpty {
@@ -51,8 +53,9 @@ struct LinkRoutes: Sendable {
         let user = try context.requireUser()
         let (attachment, room) = try await access.attachment(context.parameters.require("id"), visibleTo: user)
         guard let source = attachment.source else {
-            throw TackError.invalid("not_a_link", "only linked files can be refreshed; this one was uploaded")
+            throw TackError.invalid(.notALink, "only linked files can be refreshed; this one was uploaded")
         }
+        try rateLimits.check(.refresh, for: user.name)
         let latest = try await catalog.latestVersion(of: attachment.versionOf ?? attachment.id) ?? attachment
         switch try await importer.importLink(source.url, room: room.id, member: user.name, previous: latest) {
         case .created(let version):

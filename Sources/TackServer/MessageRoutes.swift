@@ -26,8 +26,7 @@ struct MessageRoutes: Sendable {
         if let key, let earlier = try await catalog.idempotentMessage(user: user.name, key: key) {
             // A retry whose first answer was lost: the first message, not a second copy.
             guard earlier.room == room.id else {
-                throw TackError(.conflict, code: "idempotency_key_reused",
-                                "this Idempotency-Key was used for a message in another room; send a new key")
+                throw TackError(.idempotencyKeyReused, "this Idempotency-Key was used for a message in another room; send a new key")
             }
             return try JSONBody.response(MessageJSON(earlier), status: .ok)
         }
@@ -36,20 +35,28 @@ struct MessageRoutes: Sendable {
         let rawIDs = body.attachments ?? []
         try limits.checkMessage(text)
         guard !text.isEmpty || !rawIDs.isEmpty else {
-            throw TackError.invalid("empty_message", "a message needs text, attachments or both")
+            throw TackError.invalid(.emptyMessage, "a message needs text, attachments or both")
         }
         guard rawIDs.count <= limits.maxAttachmentsPerMessage else {
-            throw TackError.invalid("too_many_attachments", "a message carries at most \(limits.maxAttachmentsPerMessage) attachments")
+            throw TackError.invalid(.tooManyAttachments, "a message carries at most \(limits.maxAttachmentsPerMessage) attachments")
         }
         let ids = try rawIDs.map { raw in
             guard let id = AttachmentID(validating: raw) else {
-                throw TackError.invalid("foreign_attachment", "attachment '\(raw)' is not in this room")
+                throw TackError.invalid(.foreignAttachment, "attachment '\(raw)' is not in this room")
             }
             return id
         }
+        let id = MessageID.make()
+        // The key is recorded in the message's own transaction: of tries that race, one makes the message and
+        // the others get it back.
         let message = try await catalog.insertMessage(
-            id: .make(), room: room.id, author: user.name, text: text, attachments: ids, at: Date())
-        if let key { try await catalog.recordIdempotentMessage(user: user.name, key: key, message: message.id, at: Date()) }
+            id: id, room: room.id, author: user.name, text: text, attachments: ids, at: Date(), key: key)
+        guard message.id == id else {
+            guard message.room == room.id else {
+                throw TackError(.idempotencyKeyReused, "this Idempotency-Key was used for a message in another room; send a new key")
+            }
+            return try JSONBody.response(MessageJSON(message), status: .ok)
+        }
         return try JSONBody.response(MessageJSON(message), status: .created)
     }
 
@@ -69,7 +76,7 @@ enum Paging {
         var cursor: PageCursor?
         if let raw = query["cursor"] {
             guard let parsed = PageCursor(token: String(raw)) else {
-                throw TackError.invalid("invalid_cursor", "cursor must be a value from a previous page's 'next'")
+                throw TackError.invalid(.invalidCursor, "cursor must be a value from a previous page's 'next'")
             }
             cursor = parsed
         }

@@ -1,18 +1,14 @@
 import Hummingbird
-import NIOCore
 import TackCore
 
 /// Per-request state: Hummingbird's core storage plus the authenticated user.
 public struct TackRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var user: User?
-    /// The connection, so a refused upload can stop being read instead of being drained to its end.
-    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         user = nil
-        channel = source.channel
     }
 
     /// The caller, or 401: every API route needs one.

@@ -29,15 +29,14 @@ struct RoomRoutes: Sendable {
     @Sendable func create(_ request: Request, context: TackRequestContext) async throws -> Response {
         let user = try context.requireUser()
         guard AccessPolicy.canCreateRoom(user) else {
-            throw TackError(.forbidden, code: "clients_only", "only clients create rooms; '\(user.name)' is a \(user.role.rawValue)")
+            throw TackError(.clientsOnly, "only clients create rooms; '\(user.name)' is a \(user.role.rawValue)")
         }
         let body = try await JSONBody.decode(CreateRoom.self, from: request, limit: limits.maxJSONBytes)
         let name = body.name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.utf8.count <= limits.maxRoomNameBytes,
               !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else {
-            throw TackError.invalid("invalid_room_name",
-                                    "a room name is 1 to \(limits.maxRoomNameBytes) bytes without control characters")
+            throw TackError.invalid(.invalidRoomName, "a room name is 1 to \(limits.maxRoomNameBytes) bytes without control characters")
         }
         let room = Room(id: .make(), name: name, creator: user.name,
                         members: Array(Set((body.members ?? []) + [user.name])).sorted(), createdAt: Date())
@@ -68,7 +67,7 @@ struct RoomRoutes: Sendable {
         let room = try await managedRoom(context, user: user)
         let member = try context.parameters.require("user")
         guard member != room.creator else {
-            throw TackError.invalid("cannot_remove_creator", "the room's creator cannot be removed from it")
+            throw TackError.invalid(.cannotRemoveCreator, "the room's creator cannot be removed from it")
         }
         guard try await catalog.removeMember(member, from: room.id) else {
             throw TackError.notFound("member '\(member)'")
@@ -79,7 +78,7 @@ struct RoomRoutes: Sendable {
     private func managedRoom(_ context: TackRequestContext, user: User) async throws -> Room {
         let room = try await access.room(context.parameters.require("room"), visibleTo: user)
         guard AccessPolicy.canManageMembers(of: room, as: user.name) else {
-            throw TackError(.forbidden, code: "not_room_creator", "only the room's creator, \(room.creator), manages its members")
+            throw TackError(.notRoomCreator, "only the room's creator, \(room.creator), manages its members")
         }
         return room
     }

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import TackCore
@@ -17,24 +18,35 @@ public enum TackApplication {
         router.get("healthz") { _, _ in "ok" }
         let v1 = router.group("v1").add(middleware: BearerAuthentication(catalog: catalog))
         RoomRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
+        let uploads = UploadPipeline(
+            ingest: AttachmentIngest(blobs: blobs, catalog: catalog), catalog: catalog,
+            stripMetadata: settings.stripMetadata, defaultQuota: settings.userQuotaBytes)
+        let rateLimits = RateLimits(settings: settings.rateLimits)
         let thumbnails = ThumbnailService(
             blobs: blobs, catalog: catalog, thumbnailer: Thumbnailer(limits: ImageLimits(maxPixels: settings.maxImagePixels)),
-            sizes: settings.thumbnailSizes)
+            sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
         AttachmentRoutes(catalog: catalog, blobs: blobs, limits: settings.limits, thumbnails: thumbnails,
-                         stripMetadata: settings.stripMetadata).register(on: v1)
+                         uploads: uploads, rateLimits: rateLimits).register(on: v1)
         MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
+        AccountRoutes(uploads: uploads).register(on: v1)
         let importer = LinkImporter(
             rules: ProviderRules(settings: settings.links), fetcher: try GuardedFetcher(settings: settings.links),
-            blobs: blobs, catalog: catalog, maxNameBytes: settings.limits.maxNameBytes, stripMetadata: settings.stripMetadata)
-        LinkRoutes(importer: importer, catalog: catalog, limits: settings.limits, thumbnails: thumbnails).register(on: v1)
+            uploads: uploads, catalog: catalog, maxNameBytes: settings.limits.maxNameBytes)
+        LinkRoutes(importer: importer, catalog: catalog, limits: settings.limits, thumbnails: thumbnails,
+                   rateLimits: rateLimits).register(on: v1)
         let maxBody = settings.limits.maxUploadBytes
         return Application(
             router: router,
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBody)],
+                additionalChannelHandlers: [
+                    ConnectionGuard(settings: settings.connections), ExpectContinueHandler(maxBodyBytes: maxBody),
+                ],
                 // A client that sends nothing for this long (mid-upload or between requests) is let go.
                 idleTimeout: .seconds(settings.idleTimeoutSeconds))),
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "tackd"),
+            configuration: .init(
+                address: .hostname(settings.host, port: settings.port), serverName: "tackd",
+                // Past this many connections tackd stops accepting until some close; the rest wait in the backlog.
+                availableConnectionsDelegate: MaximumAvailableConnections(settings.connections.maxConnections)),
             onServerRunning: { channel in
                 let address = channel.localAddress
                 await onReady(address?.ipAddress ?? settings.host, address?.port ?? settings.port)

@@ -19,39 +19,50 @@ actor ThumbnailService {
     let thumbnailer: Thumbnailer
     /// The sizes clients may ask for; the first is made in the background after each upload.
     let sizes: [Int]
+    /// Most background jobs waiting at once; past it, an upload's thumbnail is made on its first request instead,
+    /// so a burst of uploads queues a bounded amount of work.
+    let maxQueued: Int
+    private var queued = 0
     private var inFlight: [Key: Task<StoredThumbnail, any Error>] = [:]
     /// Decoding is CPU-bound and each decode already spreads its resize over the cores: one at a time, off the
     /// cooperative pool.
     private let workers = SerialGate()
 
-    init(blobs: any BlobStore, catalog: any Catalog, thumbnailer: Thumbnailer, sizes: [Int]) {
+    init(blobs: any BlobStore, catalog: any Catalog, thumbnailer: Thumbnailer, sizes: [Int], maxQueued: Int) {
         self.blobs = blobs
         self.catalog = catalog
         self.thumbnailer = thumbnailer
         self.sizes = sizes
+        self.maxQueued = maxQueued
     }
 
-    /// Starts making the default thumbnails of a new upload; failures are recorded, never thrown.
+    /// Starts making the default thumbnail of a new upload; failures are recorded, never thrown.
     nonisolated func prepare(_ attachment: Attachment) {
         guard attachment.isThumbnailable else { return }
-        Task { [sizes] in
-            if let size = sizes.first {
-                _ = try? await self.thumbnail(of: attachment, size: size, method: .scale)
-            }
-        }
+        Task { await self.enqueue(attachment) }
     }
+
+    private func enqueue(_ attachment: Attachment) async {
+        guard queued < maxQueued, let size = sizes.first else { return }
+        queued += 1
+        defer { queued -= 1 }
+        _ = try? await thumbnail(of: attachment, size: size, method: .scale)
+    }
+
+    /// Background jobs waiting or running now.
+    var queueDepth: Int { queued }
 
     /// The stored thumbnail, made now if it does not exist yet.
     func thumbnail(of attachment: Attachment, size: Int, method: ThumbnailMethod) async throws -> StoredThumbnail {
         guard attachment.isThumbnailable else {
-            throw TackError(.unsupportedMediaType, code: "not_an_image", "only PNG and JPEG attachments have thumbnails")
+            throw TackError(.notAnImage, "only PNG and JPEG attachments have thumbnails")
         }
         guard sizes.contains(size) else {
-            throw TackError.invalid("invalid_size", "thumbnail sizes are \(sizes.map(String.init).joined(separator: ", "))")
+            throw TackError.invalid(.invalidSize, "thumbnail sizes are \(sizes.map(String.init).joined(separator: ", "))")
         }
         // The attachment was read with what thumbnailing learned; a known failure is not retried.
         if let failure = attachment.image?.failure {
-            throw TackError(.unsupportedMediaType, code: "thumbnail_failed", "this image cannot be thumbnailed: \(failure)")
+            throw TackError(.thumbnailFailed, "this image cannot be thumbnailed: \(failure)")
         }
         if let stored = try await catalog.thumbnail(of: attachment.sha256, size: size, method: method.rawValue) {
             return stored
@@ -65,13 +76,15 @@ actor ThumbnailService {
     }
 
     private func make(_ key: Key, sourceSize: Int64) async throws -> StoredThumbnail {
-        var source: [UInt8] = []
-        source.reserveCapacity(Int(sourceSize))
-        try await blobs.read(key.source, range: nil) { source += $0.readableBytesView }
         let thumbnailer = self.thumbnailer
-        let bytes = source
+        let blobs = self.blobs
         let result: Result<Thumbnail, TackError> = try await workers.run {
-            await withCheckedContinuation { continuation in
+            // The source is read only once this job's turn has come: waiting jobs hold no file in memory.
+            var source: [UInt8] = []
+            source.reserveCapacity(Int(sourceSize))
+            try await blobs.read(key.source, range: nil) { source += $0.readableBytesView }
+            let bytes = source
+            return await withCheckedContinuation { continuation in
                 DispatchQueue.global().async {
                     do throws(TackError) {
                         continuation.resume(returning: .success(try thumbnailer.thumbnail(of: bytes, size: key.size, method: key.method)))
@@ -87,7 +100,7 @@ actor ThumbnailService {
             thumbnail = made
         case .failure(let error):
             try await catalog.recordImage(key.source, info: ImageInfo(width: nil, height: nil, failure: error.message))
-            throw TackError(.unsupportedMediaType, code: "thumbnail_failed", "this image cannot be thumbnailed: \(error.message)")
+            throw TackError(.thumbnailFailed, "this image cannot be thumbnailed: \(error.message)")
         }
         try await catalog.recordImage(key.source, info: ImageInfo(width: thumbnail.sourceWidth, height: thumbnail.sourceHeight,
                                                                   failure: nil))

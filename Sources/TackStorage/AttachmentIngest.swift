@@ -3,39 +3,46 @@ import NIOCore
 import Synchronization
 import TackCore
 
-/// What the uploader says about a file; the bytes decide the rest.
-public struct IngestRequest: Sendable {
+/// What is known about an upload once its bytes are staged: everything the catalog records with it.
+public struct AttachmentFacts: Sendable {
     public var room: RoomID
     public var uploader: String
     /// The display name, already validated; nil lets tackd name it from the sniffed type.
     public var name: String?
     public var declaredType: String?
-    public var expectedDigest: ContentHash?
-    public var limit: Int64
-    /// True when the body was transformed on its way in (JPEG metadata removed).
-    public var metadataStripped: @Sendable () -> Bool = { false }
-    /// Checks the body as received once it has streamed in (a client's digest of the original bytes).
-    public var verify: @Sendable () throws -> Void = {}
-    /// For linked files: where the bytes came from.
+    /// True when the body was changed on its way in (JPEG metadata removed).
+    public var metadataStripped = false
+    /// For linked files: where the bytes came from, and the attachment a refreshed version replaces.
     public var source: LinkSource?
     public var versionOf: AttachmentID?
 
-    public init(room: RoomID, uploader: String, name: String?, declaredType: String?,
-                expectedDigest: ContentHash?, limit: Int64) {
+    public init(room: RoomID, uploader: String, name: String?, declaredType: String?) {
         self.room = room
         self.uploader = uploader
         self.name = name
         self.declaredType = declaredType
-        self.expectedDigest = expectedDigest
-        self.limit = limit
     }
 }
 
-/// Turns a streamed body into an attachment: stage and hash, pin, publish, record.
+/// Bytes staged for an attachment: durable and hashed, with their first bytes for content sniffing.
+public struct StagedUpload: Sendable {
+    public let blob: StagedBlob
+    public let prefix: [UInt8]
+}
+
+/// What recording an upload did.
+public enum IngestOutcome: Sendable {
+    /// A new attachment.
+    case stored(Attachment)
+    /// The uploader's idempotency key was recorded by an earlier (or concurrent) try: this is what it made.
+    case repeated(IdempotentUpload)
+}
+
+/// The crash-safe way bytes become an attachment: stage (hash + write + fsync), then pin, publish, record.
 ///
 /// The order is what makes uploads crash-safe and garbage collection safe to run alongside: the bytes are
 /// durable before the catalog names them, and the pin keeps a concurrent collector from deleting a blob that a
-/// deduplicated upload is about to reference.
+/// deduplicated upload is about to reference. Whatever fails, staged bytes are discarded and the pin released.
 public struct AttachmentIngest: Sendable {
     public let blobs: any BlobStore
     public let catalog: any Catalog
@@ -47,37 +54,48 @@ public struct AttachmentIngest: Sendable {
         self.catalog = catalog
     }
 
-    /// `nameFromBody` is called after the body is consumed, for formats (multipart) that carry the name inside
-    /// it; it may refuse the name, and then nothing is stored.
-    public func ingest<Body: AsyncSequence>(
-        _ body: Body, request: IngestRequest, nameFromBody: () throws -> String? = { nil }
-    ) async throws -> Attachment where Body.Element == ByteBuffer {
+    /// Streams `body` into staging, hashing it once on the way; nothing is visible yet.
+    public func stage<Body: AsyncSequence>(_ body: Body, limit: Int64) async throws -> StagedUpload
+        where Body.Element == ByteBuffer
+    {
         let sniffed = PrefixCapture(limit: ContentSniffer.prefixLength)
-        let staged = try await blobs.stage(
-            sniffed.wrap(body), limit: request.limit, expected: request.expectedDigest)
+        let staged = try await blobs.stage(sniffed.wrap(body), limit: limit, expected: nil)
+        return StagedUpload(blob: staged, prefix: sniffed.bytes)
+    }
+
+    /// Makes staged bytes an attachment: pin, publish, then one catalog transaction that records the attachment,
+    /// charges `quota` and remembers `key`. The staged bytes are consumed whatever happens.
+    public func record(_ staged: StagedUpload, facts: AttachmentFacts, quota: Int64?, key: UploadKey?) async throws
+        -> IngestOutcome
+    {
         do {
-            try request.verify()
-            let name = try request.name ?? nameFromBody()
-            let pin = try await catalog.pin(staged.hash, until: Date().addingTimeInterval(pinLifetime.seconds))
+            let pin = try await catalog.pin(staged.blob.hash, until: Date().addingTimeInterval(pinLifetime.seconds))
             do {
-                _ = try await blobs.publish(staged)
+                _ = try await blobs.publish(staged.blob)
                 Failpoint.hit("after-publish")
-                let contentType = ContentSniffer.sniff(prefix: sniffed.bytes, declared: request.declaredType, name: name)
+                let contentType = ContentSniffer.sniff(prefix: staged.prefix, declared: facts.declaredType, name: facts.name)
                 var attachment = Attachment(
-                    id: .make(), room: request.room, name: name ?? Self.defaultName(for: contentType),
-                    size: staged.size, contentType: contentType, sha256: staged.hash,
-                    uploader: request.uploader, createdAt: Date(), source: request.source, versionOf: request.versionOf)
-                attachment.metadataStripped = request.metadataStripped()
-                try await catalog.insertAttachment(attachment, releasing: pin)
-                return attachment
+                    id: .make(), room: facts.room, name: facts.name ?? Self.defaultName(for: contentType),
+                    size: staged.blob.size, contentType: contentType, sha256: staged.blob.hash,
+                    uploader: facts.uploader, createdAt: Date(), source: facts.source, versionOf: facts.versionOf)
+                attachment.metadataStripped = facts.metadataStripped
+                if let earlier = try await catalog.insertAttachment(attachment, releasing: pin, quota: quota, key: key) {
+                    return .repeated(earlier)
+                }
+                return .stored(attachment)
             } catch {
                 try? await catalog.releasePin(pin)
                 throw error
             }
         } catch {
-            await blobs.discard(staged)
+            await blobs.discard(staged.blob)
             throw error
         }
+    }
+
+    /// Drops staged bytes that will not be recorded (the upload was refused after staging).
+    public func discard(_ staged: StagedUpload) async {
+        await blobs.discard(staged.blob)
     }
 
     static func defaultName(for contentType: String) -> String {
@@ -135,9 +153,6 @@ struct PrefixCapturingSequence<Base: AsyncSequence>: AsyncSequence where Base.El
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), capture: capture) }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
 
 /// Named places where a test can make tackd die at once (`TACK_FAILPOINT=after-publish`), to prove that a
 /// crash there loses or half-shows nothing. Inert unless the variable names the point.

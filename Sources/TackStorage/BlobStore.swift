@@ -71,6 +71,11 @@ public protocol BlobStore: Sendable {
         into consumer: (ByteBuffer) async throws -> Void
     ) async throws
 
+    /// Runs `body` with the path of a local file holding the blob's bytes, for libraries that read files
+    /// incrementally (image decoders) instead of holding a whole blob in memory. The path is valid only inside
+    /// `body` and must not be written to. Throws `missing` when no blob has this address.
+    func withLocalFile<T: Sendable>(_ hash: ContentHash, _ body: @Sendable (String) async throws -> T) async throws -> T
+
     /// Every published address, for garbage collection.
     func allHashes() async throws -> [ContentHash]
 

@@ -10,8 +10,20 @@ public protocol Catalog: Sendable {
     func createUser(name: String, role: Role, tokenDigest: String, at: Date) async throws -> User
     /// Adds a token for an existing user; `not_found` otherwise.
     func addToken(user: String, tokenDigest: String, at: Date) async throws
+    /// The user a token belongs to; nil for unknown and revoked tokens and for removed users.
     func user(forTokenDigest digest: String) async throws -> User?
     func user(named name: String) async throws -> User?
+    /// A user's tokens (never the tokens themselves: only their ids and ages).
+    func tokens(of user: String) async throws -> [TokenInfo]
+    /// Revokes a token by its id; false when there was none.
+    func revokeToken(id: String) async throws -> Bool
+    /// Removes a user: their tokens go and they can no longer sign in; their attachments stay in their rooms.
+    /// False when there was no such user.
+    func removeUser(named name: String) async throws -> Bool
+    /// Bytes of the user's live attachments, and their own quota (nil: the server's default applies).
+    func usage(of user: String) async throws -> Usage?
+    /// Sets a user's quota (nil: back to the server's default); `not_found` for unknown users.
+    func setQuota(of user: String, to bytes: Int64?) async throws
 
     /// Creates a room; every member must exist (`unknown_user` otherwise).
     func createRoom(_ room: Room) async throws
@@ -29,8 +41,13 @@ public protocol Catalog: Sendable {
     /// True when a live pin guards `hash` at `now`.
     func isPinned(_ hash: ContentHash, at now: Date) async throws -> Bool
 
-    /// Records an attachment and counts one more reference to its blob, releasing `pin` in the same transaction.
-    func insertAttachment(_ attachment: Attachment, releasing pin: String?) async throws
+    /// Records an attachment and counts one more reference to its blob, releasing `pin`, all in one transaction.
+    /// With `quota`, the attachment's size is charged to its uploader in the same transaction, refused with
+    /// `quota_exceeded` when it would take their usage past it. With `key`, the key is recorded with it; when the
+    /// uploader's key is recorded already (a concurrent retry won), nothing is recorded, the pin is released, and
+    /// the earlier upload is returned.
+    func insertAttachment(_ attachment: Attachment, releasing pin: String?, quota: Int64?, key: UploadKey?) async throws
+        -> IdempotentUpload?
     func attachment(_ id: AttachmentID) async throws -> Attachment?
     /// A room's attachments, newest first.
     func attachments(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Attachment>
@@ -55,20 +72,18 @@ public protocol Catalog: Sendable {
     func forgetBlob(_ hash: ContentHash) async throws
 
     /// Records a message; every attachment must belong to the message's room (`foreign_attachment` otherwise).
+    /// With `key`, the key is recorded in the same transaction; when the author's key is recorded already, nothing
+    /// is recorded and the earlier message is returned (its id differs from `id`).
     func insertMessage(id: MessageID, room: RoomID, author: String, text: String,
-                       attachments: [AttachmentID], at: Date) async throws -> Message
+                       attachments: [AttachmentID], at: Date, key: String?) async throws -> Message
     /// A room's messages with their attachments, newest first.
     func messages(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Message>
 
     /// What an earlier upload with this client-chosen key made, so a retried upload returns it instead of adding
     /// the file again.
     func idempotentUpload(user: String, key: String) async throws -> IdempotentUpload?
-    /// Remembers an upload's key; the first record for a (user, key) wins.
-    func recordIdempotentUpload(user: String, key: String, upload: IdempotentUpload, at: Date) async throws
     /// The message an earlier post with this key made, with its attachments.
     func idempotentMessage(user: String, key: String) async throws -> Message?
-    /// Remembers a message's key; the first record for a (user, key) wins.
-    func recordIdempotentMessage(user: String, key: String, message: MessageID, at: Date) async throws
 }
 
 /// An upload an idempotency key points at: the attachment, and the SHA-256 of the bytes that were received.
@@ -78,5 +93,54 @@ public struct IdempotentUpload: Sendable, Equatable {
 
     public init(attachment: AttachmentID, received: ContentHash) {
         self.attachment = attachment; self.received = received
+    }
+}
+
+/// A client-chosen key for an upload and the SHA-256 of the bytes as received, recorded with the attachment.
+public struct UploadKey: Sendable, Equatable {
+    public var key: String
+    public var received: ContentHash
+
+    public init(key: String, received: ContentHash) {
+        self.key = key; self.received = received
+    }
+}
+
+/// How much a user stores, and their own limit.
+public struct Usage: Sendable, Equatable {
+    /// Bytes of the user's live attachments; a file stored once but attached twice counts twice, so usage never
+    /// reveals what others stored.
+    public var usedBytes: Int64
+    /// The user's own quota; nil when the server's default applies.
+    public var quotaBytes: Int64?
+
+    public init(usedBytes: Int64, quotaBytes: Int64?) {
+        self.usedBytes = usedBytes; self.quotaBytes = quotaBytes
+    }
+}
+
+/// A token as an administrator sees it: an id to revoke it by, never the secret.
+public struct TokenInfo: Sendable, Equatable {
+    public var id: String
+    public var user: String
+    public var createdAt: Date
+
+    public init(id: String, user: String, createdAt: Date) {
+        self.id = id; self.user = user; self.createdAt = createdAt
+    }
+
+    /// A token's id: the start of its digest, enough to tell a user's tokens apart, useless to sign in with.
+    public static func id(forDigest digest: String) -> String { "tok_" + digest.prefix(16) }
+}
+
+extension Catalog {
+    /// Records an attachment without quota or key (thumbnails, tests).
+    public func insertAttachment(_ attachment: Attachment, releasing pin: String?) async throws {
+        _ = try await insertAttachment(attachment, releasing: pin, quota: nil, key: nil)
+    }
+
+    public func insertMessage(id: MessageID, room: RoomID, author: String, text: String,
+                              attachments: [AttachmentID], at: Date) async throws -> Message {
+        try await insertMessage(id: id, room: room, author: author, text: text, attachments: attachments, at: at, key: nil)
     }
 }

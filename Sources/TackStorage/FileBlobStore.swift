@@ -99,6 +99,15 @@ public struct FileBlobStore: BlobStore {
         return info.size
     }
 
+    public func withLocalFile<T: Sendable>(
+        _ hash: ContentHash, _ body: @Sendable (String) async throws -> T
+    ) async throws -> T {
+        // The blob is its own file already; a referenced blob is never moved while it is referenced.
+        let path = path(of: hash)
+        guard try await fileSystem.info(forFileAt: FilePath(path)) != nil else { throw BlobStoreError.missing(hash) }
+        return try await body(path)
+    }
+
     public func read(
         _ hash: ContentHash, range: ClosedRange<Int64>?,
         into consumer: (ByteBuffer) async throws -> Void

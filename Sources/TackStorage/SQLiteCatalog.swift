@@ -78,7 +78,7 @@ public final class SQLiteCatalog: Catalog {
     public func createUser(name: String, role: Role, tokenDigest: String, at date: Date) async throws -> User {
         try await transaction { db in
             if try await db.raw("SELECT name FROM users WHERE name = \(bind: name)").first() != nil {
-                throw TackError(.conflict, code: "user_exists", "a user named '\(name)' exists already")
+                throw TackError(.userExists, "a user named '\(name)' exists already")
             }
             try await db.raw("INSERT INTO users (name, role, created_at) VALUES (\(bind: name), \(bind: role.rawValue), \(bind: date.millis))").run()
             try await db.raw("INSERT INTO tokens (digest, user_name, created_at) VALUES (\(bind: tokenDigest), \(bind: name), \(bind: date.millis))").run()
@@ -88,7 +88,7 @@ public final class SQLiteCatalog: Catalog {
 
     public func addToken(user: String, tokenDigest: String, at date: Date) async throws {
         try await transaction { db in
-            guard try await db.raw("SELECT name FROM users WHERE name = \(bind: user)").first() != nil else {
+            guard try await db.raw("SELECT name FROM users WHERE name = \(bind: user) AND removed_at IS NULL").first() != nil else {
                 throw TackError.notFound("user '\(user)'")
             }
             try await db.raw("INSERT INTO tokens (digest, user_name, created_at) VALUES (\(bind: tokenDigest), \(bind: user), \(bind: date.millis))").run()
@@ -98,18 +98,68 @@ public final class SQLiteCatalog: Catalog {
     public func user(forTokenDigest digest: String) async throws -> User? {
         try await read.raw("""
             SELECT u.name, u.role, u.created_at FROM tokens t JOIN users u ON u.name = t.user_name
-            WHERE t.digest = \(bind: digest)
+            WHERE t.digest = \(bind: digest) AND u.removed_at IS NULL
             """).first().map(Self.user)
     }
 
+    public func tokens(of user: String) async throws -> [TokenInfo] {
+        try await read.raw("SELECT digest, user_name, created_at FROM tokens WHERE user_name = \(bind: user) ORDER BY created_at, digest")
+            .all().map { row in
+                TokenInfo(id: TokenInfo.id(forDigest: try row.decode(column: "digest", as: String.self)),
+                          user: try row.decode(column: "user_name", as: String.self),
+                          createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+            }
+    }
+
+    public func revokeToken(id: String) async throws -> Bool {
+        let prefix = id.hasPrefix("tok_") ? String(id.dropFirst(4)) : id
+        // Ids are 16 hex digits; anything else names no token (and must not match a digest by a shorter prefix).
+        guard prefix.count == 16, prefix.allSatisfy(\.isHexDigit) else { return false }
+        return try await transaction { db in
+            let rows = try await db.raw("SELECT digest FROM tokens WHERE substr(digest, 1, 16) = \(bind: prefix.lowercased())").all()
+            guard rows.count == 1 else { return false }
+            try await db.raw("DELETE FROM tokens WHERE substr(digest, 1, 16) = \(bind: prefix.lowercased())").run()
+            return true
+        }
+    }
+
+    public func removeUser(named name: String) async throws -> Bool {
+        try await transaction { db in
+            guard try await db.raw("SELECT name FROM users WHERE name = \(bind: name) AND removed_at IS NULL").first() != nil else {
+                return false
+            }
+            try await db.raw("DELETE FROM tokens WHERE user_name = \(bind: name)").run()
+            try await db.raw("UPDATE users SET removed_at = \(bind: Date().millis) WHERE name = \(bind: name)").run()
+            return true
+        }
+    }
+
+    public func usage(of user: String) async throws -> Usage? {
+        guard let row = try await read.raw("SELECT used_bytes, quota_bytes FROM users WHERE name = \(bind: user)").first() else {
+            return nil
+        }
+        return Usage(usedBytes: try row.decode(column: "used_bytes", as: Int64.self),
+                     quotaBytes: try row.decode(column: "quota_bytes", as: Int64?.self))
+    }
+
+    public func setQuota(of user: String, to bytes: Int64?) async throws {
+        try await transaction { db in
+            guard try await db.raw("SELECT name FROM users WHERE name = \(bind: user) AND removed_at IS NULL").first() != nil else {
+                throw TackError.notFound("user '\(user)'")
+            }
+            try await db.raw("UPDATE users SET quota_bytes = \(bind: bytes) WHERE name = \(bind: user)").run()
+        }
+    }
+
     public func user(named name: String) async throws -> User? {
-        try await read.raw("SELECT name, role, created_at FROM users WHERE name = \(bind: name)").first().map(Self.user)
+        try await read.raw("SELECT name, role, created_at FROM users WHERE name = \(bind: name) AND removed_at IS NULL")
+            .first().map(Self.user)
     }
 
     private static func user(_ row: any SQLRow) throws -> User {
         let roleText = try row.decode(column: "role", as: String.self)
         guard let role = Role(rawValue: roleText) else {
-            throw TackError(.internalFailure, code: "corrupt_catalog", "user row has unknown role '\(roleText)'")
+            throw TackError(.corruptCatalog, "user row has unknown role '\(roleText)'")
         }
         return User(name: try row.decode(column: "name", as: String.self), role: role,
                     createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
@@ -130,8 +180,8 @@ public final class SQLiteCatalog: Catalog {
     }
 
     private static func insertMember(_ user: String, room: RoomID, db: any SQLDatabase) async throws {
-        guard try await db.raw("SELECT name FROM users WHERE name = \(bind: user)").first() != nil else {
-            throw TackError.invalid("unknown_user", "there is no user named '\(user)'")
+        guard try await db.raw("SELECT name FROM users WHERE name = \(bind: user) AND removed_at IS NULL").first() != nil else {
+            throw TackError.invalid(.unknownUser, "there is no user named '\(user)'")
         }
         try await db.raw("INSERT OR IGNORE INTO room_members (room_id, user_name) VALUES (\(bind: room.rawValue), \(bind: user))").run()
     }
@@ -197,16 +247,6 @@ public final class SQLiteCatalog: Catalog {
         return IdempotentUpload(attachment: AttachmentID(rawValue: id), received: received)
     }
 
-    public func recordIdempotentUpload(user: String, key: String, upload: IdempotentUpload, at: Date) async throws {
-        try await transaction { db in
-            try await db.raw("""
-                INSERT INTO upload_keys (user_name, key, attachment_id, received_sha256, created_at)
-                VALUES (\(bind: user), \(bind: key), \(bind: upload.attachment.rawValue), \(bind: upload.received.hex), \(bind: at.millis))
-                ON CONFLICT(user_name, key) DO NOTHING
-                """).run()
-        }
-    }
-
     public func idempotentMessage(user: String, key: String) async throws -> Message? {
         guard let row = try await read.raw("""
             SELECT m.id, m.room_id, m.author, m.text, m.created_at FROM message_keys k JOIN messages m ON m.id = k.message_id
@@ -215,16 +255,6 @@ public final class SQLiteCatalog: Catalog {
         var message = try Self.message(row)
         message.attachments = try await attachments(ofMessage: message.id)
         return message
-    }
-
-    public func recordIdempotentMessage(user: String, key: String, message: MessageID, at: Date) async throws {
-        try await transaction { db in
-            try await db.raw("""
-                INSERT INTO message_keys (user_name, key, message_id, created_at)
-                VALUES (\(bind: user), \(bind: key), \(bind: message.rawValue), \(bind: at.millis))
-                ON CONFLICT(user_name, key) DO NOTHING
-                """).run()
-        }
     }
 
     public func isPinned(_ hash: ContentHash, at now: Date) async throws -> Bool {
@@ -254,8 +284,31 @@ public final class SQLiteCatalog: Catalog {
 
     // MARK: Attachments
 
-    public func insertAttachment(_ a: Attachment, releasing pin: String?) async throws {
+    public func insertAttachment(_ a: Attachment, releasing pin: String?, quota: Int64?, key: UploadKey?) async throws
+        -> IdempotentUpload?
+    {
         try await transaction { db in
+            if let pin {
+                try await db.raw("DELETE FROM pins WHERE token = \(bind: pin)").run()
+            }
+            if let key, let earlier = try await Self.upload(keyed: key.key, by: a.uploader, db: db) {
+                // Rolling back would keep the pin; the caller discards its staged copy and answers with the earlier one.
+                return earlier
+            }
+            if let quota {
+                let charged = try await db.raw("""
+                    UPDATE users SET used_bytes = used_bytes + \(bind: a.size)
+                    WHERE name = \(bind: a.uploader) AND used_bytes + \(bind: a.size) <= \(bind: quota)
+                    RETURNING used_bytes
+                    """).first()
+                guard charged != nil else {
+                    let used = try await db.raw("SELECT used_bytes FROM users WHERE name = \(bind: a.uploader)").first()?
+                        .decode(column: "used_bytes", as: Int64.self) ?? 0
+                    throw TackError(.quotaExceeded, "this \(a.size)-byte file would take you past your quota: \(used) of \(quota) bytes are used; delete attachments or ask an administrator for more")
+                }
+            } else {
+                try await db.raw("UPDATE users SET used_bytes = used_bytes + \(bind: a.size) WHERE name = \(bind: a.uploader)").run()
+            }
             try await db.raw("""
                 INSERT INTO blobs (sha256, size, refs) VALUES (\(bind: a.sha256.hex), \(bind: a.size), 1)
                 ON CONFLICT(sha256) DO UPDATE SET refs = refs + 1
@@ -270,10 +323,26 @@ public final class SQLiteCatalog: Catalog {
                         \(bind: a.source?.etag), \(bind: a.source?.lastModified), \(bind: a.versionOf?.rawValue),
                         \(bind: a.metadataStripped ? 1 : 0))
                 """).run()
-            if let pin {
-                try await db.raw("DELETE FROM pins WHERE token = \(bind: pin)").run()
+            if let key {
+                try await db.raw("""
+                    INSERT INTO upload_keys (user_name, key, attachment_id, received_sha256, created_at)
+                    VALUES (\(bind: a.uploader), \(bind: key.key), \(bind: a.id.rawValue), \(bind: key.received.hex), \(bind: a.createdAt.millis))
+                    """).run()
             }
+            return nil
         }
+    }
+
+    private static func upload(keyed key: String, by user: String, db: any SQLDatabase) async throws -> IdempotentUpload? {
+        guard let row = try await db.raw("""
+            SELECT attachment_id, received_sha256 FROM upload_keys WHERE user_name = \(bind: user) AND key = \(bind: key)
+            """).first() else { return nil }
+        let id = try row.decode(column: "attachment_id", as: String.self)
+        let hex = try row.decode(column: "received_sha256", as: String.self)
+        guard let received = ContentHash(hex: hex) else {
+            throw TackError(.corruptCatalog, "upload key row has a malformed sha256 '\(hex)'")
+        }
+        return IdempotentUpload(attachment: AttachmentID(rawValue: id), received: received)
     }
 
     /// Every attachment query selects these `FROM attachments a` and joins what thumbnailing learned.
@@ -370,6 +439,9 @@ public final class SQLiteCatalog: Catalog {
             let attachment = try Self.attachment(row)
             try await db.raw("DELETE FROM message_attachments WHERE attachment_id = \(bind: id.rawValue)").run()
             try await db.raw("DELETE FROM attachments WHERE id = \(bind: id.rawValue)").run()
+            try await db.raw("""
+                UPDATE users SET used_bytes = max(0, used_bytes - \(bind: attachment.size)) WHERE name = \(bind: attachment.uploader)
+                """).run()
             try await db.raw("UPDATE blobs SET refs = refs - 1 WHERE sha256 = \(bind: attachment.sha256.hex)").run()
             let left = try await db.raw("SELECT refs FROM blobs WHERE sha256 = \(bind: attachment.sha256.hex)").first()?
                 .decode(column: "refs", as: Int.self) ?? 0
@@ -389,7 +461,7 @@ public final class SQLiteCatalog: Catalog {
     private static func attachment(_ row: any SQLRow) throws -> Attachment {
         let hex = try row.decode(column: "sha256", as: String.self)
         guard let hash = ContentHash(hex: hex) else {
-            throw TackError(.internalFailure, code: "corrupt_catalog", "attachment row has a malformed sha256 '\(hex)'")
+            throw TackError(.corruptCatalog, "attachment row has a malformed sha256 '\(hex)'")
         }
         var attachment = Attachment(
             id: AttachmentID(rawValue: try row.decode(column: "id", as: String.self)),
@@ -429,14 +501,19 @@ public final class SQLiteCatalog: Catalog {
     // MARK: Messages
 
     public func insertMessage(id: MessageID, room: RoomID, author: String, text: String,
-                              attachments ids: [AttachmentID], at date: Date) async throws -> Message {
-        try await transaction { db in
+                              attachments ids: [AttachmentID], at date: Date, key: String?) async throws -> Message {
+        let earlier: MessageID? = try await transaction { db in
+            if let key, let row = try await db.raw("""
+                SELECT message_id FROM message_keys WHERE user_name = \(bind: author) AND key = \(bind: key)
+                """).first() {
+                return MessageID(rawValue: try row.decode(column: "message_id", as: String.self))
+            }
             var attachments: [Attachment] = []
             for attachmentID in ids {
                 guard let row = try await db.raw("SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a WHERE a.id = \(bind: attachmentID.rawValue)").first(),
                       let attachment = Optional(try Self.attachment(row)), attachment.room == room
                 else {
-                    throw TackError.invalid("foreign_attachment", "attachment '\(attachmentID)' is not in this room")
+                    throw TackError.invalid(.foreignAttachment, "attachment '\(attachmentID)' is not in this room")
                 }
                 attachments.append(attachment)
             }
@@ -450,9 +527,27 @@ public final class SQLiteCatalog: Catalog {
                     VALUES (\(bind: id.rawValue), \(bind: attachment.id.rawValue), \(bind: position))
                     """).run()
             }
-            return Message(id: id, room: room, author: author, text: text, attachments: attachments,
-                           createdAt: Date(millis: date.millis))
+            if let key {
+                try await db.raw("""
+                    INSERT INTO message_keys (user_name, key, message_id, created_at)
+                    VALUES (\(bind: author), \(bind: key), \(bind: id.rawValue), \(bind: date.millis))
+                    """).run()
+            }
+            return nil
         }
+        return try await message(earlier ?? id)
+    }
+
+    /// A message with its attachments, read back as stored.
+    private func message(_ id: MessageID) async throws -> Message {
+        guard let row = try await read.raw("""
+            SELECT id, room_id, author, text, created_at FROM messages WHERE id = \(bind: id.rawValue)
+            """).first() else {
+            throw TackError(.corruptCatalog, "message \(id) was recorded but cannot be read back")
+        }
+        var message = try Self.message(row)
+        message.attachments = try await attachments(ofMessage: message.id)
+        return message
     }
 
     public func messages(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Message> {

@@ -65,6 +65,16 @@ enum SQLiteSchema {
             // Refreshing a linked file looks up its newest version by version_of.
             "CREATE INDEX attachments_version_of ON attachments(version_of)",
         ],
+        [
+            // Quotas: each user's bytes kept up to date in the transaction that adds or removes an attachment, so the
+            // check is one row and two uploads at once cannot both slip under the limit. Removed users keep their row
+            // (their attachments name them) but lose their tokens.
+            "ALTER TABLE users ADD COLUMN quota_bytes INTEGER",
+            "ALTER TABLE users ADD COLUMN used_bytes INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE users ADD COLUMN removed_at INTEGER",
+            "UPDATE users SET used_bytes = (SELECT COALESCE(SUM(size), 0) FROM attachments WHERE uploader = users.name)",
+            "CREATE INDEX tokens_user ON tokens(user_name)",
+        ],
     ]
 
     static func migrate(_ db: any SQLDatabase) async throws {

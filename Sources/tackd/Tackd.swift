@@ -35,7 +35,7 @@ struct StorageOptions: ParsableArguments {
         if FileManager.default.fileExists(atPath: path) {
             file = try ConfigFile.read(path)
         } else if let explicit {
-            throw TackError.invalid("invalid_setting", "config file \(explicit) does not exist")
+            throw TackError.invalid(.invalidSetting, "config file \(explicit) does not exist")
         }
         return try Settings.resolve(flags: flags, environment: environment, file: file)
     }
@@ -47,7 +47,10 @@ struct Storage {
     let blobs: FileBlobStore
 
     static func open(_ settings: Settings) async throws -> Storage {
-        try FileManager.default.createDirectory(atPath: settings.storage, withIntermediateDirectories: true)
+        // Only tackd's own user reads the catalog (token digests, who is in which room) and the blobs.
+        umask(0o077)
+        try FileManager.default.createDirectory(
+            atPath: settings.storage, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let blobs = try await FileBlobStore(root: "\(settings.storage)/blobs")
         let catalog = try await SQLiteCatalog.open(path: "\(settings.storage)/tack.sqlite")
         return Storage(catalog: catalog, blobs: blobs)
@@ -58,7 +61,7 @@ enum ConfigFile {
     static func read(_ path: String) throws -> [String: String] {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TackError.invalid("invalid_setting", "config file \(path) is not a JSON object")
+            throw TackError.invalid(.invalidSetting, "config file \(path) is not a JSON object")
         }
         return object.mapValues { "\($0)" }
     }
@@ -109,7 +112,12 @@ struct Serve: AsyncParsableCommand {
                 // Written straight to the descriptor: scripts and tests wait for this line, so it must not sit in a buffer.
                 FileHandle.standardOutput.write(Data("tackd listening on http://\(host):\(port)\n".utf8))
             }
+            let collector = PeriodicCollection(
+                collector: GarbageCollector(blobs: storage.blobs, catalog: storage.catalog),
+                interval: .seconds(settings.gcIntervalSeconds), logger: logger)
+            let collecting = Task { await collector.run() }
             try await app.runService()
+            collecting.cancel()
             await storage.catalog.close()
         }
     }
@@ -117,7 +125,7 @@ struct Serve: AsyncParsableCommand {
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage users.", subcommands: [Add.self])
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, Remove.self, Quota.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -126,20 +134,80 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var options: StorageOptions
         @Argument(help: "The user's unique name.") var name: String
         @Option(help: "client or freelancer.") var role: Role
+        @Option(help: "Bytes this user may store, e.g. 10GiB (default: the server's user_quota_bytes).") var quota: String?
 
         func run() async throws {
             try await reportingFailures {
                 guard UserName.isValid(name) else {
-                    throw TackError.invalid("invalid_user_name", "a user name is 1 to 64 letters, digits, '.', '_' or '-'")
+                    throw TackError.invalid(.invalidUserName, "a user name is 1 to 64 letters, digits, '.', '_' or '-'")
                 }
+                let bytes = try quota.map(QuotaArgument.parse)
                 let storage = try await Storage.open(try options.settings())
                 let token = Tokens.generate()
                 _ = try await storage.catalog.createUser(name: name, role: role, tokenDigest: Tokens.digest(token), at: Date())
+                if let bytes { try await storage.catalog.setQuota(of: name, to: bytes) }
                 await storage.catalog.close()
                 print("created \(role.rawValue) \(name); this token is shown only once:")
                 print(token)
             }
         }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a user: their tokens stop working at once; their attachments stay in their rooms.")
+
+        @OptionGroup var options: StorageOptions
+        @Argument(help: "The user's name.") var name: String
+
+        func run() async throws {
+            try await reportingFailures {
+                let storage = try await Storage.open(try options.settings())
+                let removed = try await storage.catalog.removeUser(named: name)
+                await storage.catalog.close()
+                guard removed else { throw TackError.notFound("user '\(name)'") }
+                print("removed \(name); their tokens no longer work")
+            }
+        }
+    }
+
+    struct Quota: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a user's usage, or set their quota (a size like 10GiB, or 'default').")
+
+        @OptionGroup var options: StorageOptions
+        @Argument(help: "The user's name.") var name: String
+        @Argument(help: "The new quota: a size like 500MiB or 10GiB, or 'default' for the server's.") var size: String?
+
+        func run() async throws {
+            try await reportingFailures {
+                let settings = try options.settings()
+                let newQuota = try size.map { $0 == "default" ? nil : try QuotaArgument.parse($0) }
+                let storage = try await Storage.open(settings)
+                let found: Usage?
+                do {
+                    if let newQuota { try await storage.catalog.setQuota(of: name, to: newQuota) }
+                    found = try await storage.catalog.usage(of: name)
+                } catch {
+                    await storage.catalog.close()
+                    throw error
+                }
+                await storage.catalog.close()
+                guard let usage = found else { throw TackError.notFound("user '\(name)'") }
+                let quota = usage.quotaBytes ?? settings.userQuotaBytes
+                print("\(name): \(usage.usedBytes) of \(quota) bytes used\(usage.quotaBytes == nil ? " (the server's default quota)" : "")")
+            }
+        }
+    }
+}
+
+/// A quota as written on the command line.
+enum QuotaArgument {
+    static func parse(_ text: String) throws(TackError) -> Int64 {
+        guard let bytes = ByteCount.parse(text) else {
+            throw .invalid(.invalidSetting, "'\(text)' is not a size; write it like 500MiB or 10GiB")
+        }
+        return bytes
     }
 }
 
@@ -155,7 +223,7 @@ enum UserName {
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Manage API tokens.", subcommands: [New.self])
+        commandName: "token", abstract: "Manage API tokens.", subcommands: [New.self, List.self, Revoke.self])
 
     struct New: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Issue another token for a user and print it.")
@@ -170,6 +238,41 @@ struct TokenCommand: AsyncParsableCommand {
                 try await storage.catalog.addToken(user: name, tokenDigest: Tokens.digest(token), at: Date())
                 await storage.catalog.close()
                 print(token)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a user's tokens by id (the tokens themselves are never stored).")
+
+        @OptionGroup var options: StorageOptions
+        @Argument(help: "The user's name.") var name: String
+
+        func run() async throws {
+            try await reportingFailures {
+                let storage = try await Storage.open(try options.settings())
+                let tokens = try await storage.catalog.tokens(of: name)
+                await storage.catalog.close()
+                for token in tokens {
+                    print("\(token.id)  created \(ISO8601DateFormatter().string(from: token.createdAt))")
+                }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id (from 'token list'); it stops working at once.")
+
+        @OptionGroup var options: StorageOptions
+        @Argument(help: "The token's id, like tok_0123456789abcdef.") var id: String
+
+        func run() async throws {
+            try await reportingFailures {
+                let storage = try await Storage.open(try options.settings())
+                let revoked = try await storage.catalog.revokeToken(id: id)
+                await storage.catalog.close()
+                guard revoked else { throw TackError.notFound("token '\(id)'") }
+                print("revoked \(id)")
             }
         }
     }
@@ -206,7 +309,7 @@ struct MakeThumbnail: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             guard let data = FileManager.default.contents(atPath: input) else {
-                throw TackError.invalid("unreadable_input", "cannot read \(input)")
+                throw TackError.invalid(.unreadableInput, "cannot read \(input)")
             }
             let thumbnail = try Thumbnailer(limits: ImageLimits(maxPixels: maxPixels))
                 .thumbnail(of: Array(data), size: size, method: method)

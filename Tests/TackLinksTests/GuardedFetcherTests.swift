@@ -106,4 +106,43 @@ import TackTestSupport
         #expect(await code { _ = try await collect(httpsOnly, "\(base)/file/a.bin") } == "refused_scheme")
         #expect(await code { _ = try await collect(fetcher(), "http://u:p@files.test:\(upstream.port)/") } == "refused_credentials")
     }
+
+    @Test func pinsTheHostExactlyAsTheClientLooksItUp() async throws {
+        // The override is keyed by the lower-cased host the policy checked; the request must use that spelling, or
+        // AsyncHTTPClient misses the override and resolves the name again (DNS rebinding).
+        let target = PinnedTarget(host: "rebind.example", address: .v4(0x7f00_0001))
+        for raw in ["https://REBIND.example/a?b=C", "https://Rebind.Example:8443/x/Y", "HTTPS://rebind.EXAMPLE"] {
+            let pinned = try GuardedFetcher.pinnedURL(URL(string: raw)!, to: target)
+            #expect(URLComponents(string: pinned)?.host == "rebind.example", "\(raw) -> \(pinned)")
+        }
+        #expect(try GuardedFetcher.pinnedURL(URL(string: "https://REBIND.example/a?b=C")!, to: target)
+                == "https://rebind.example/a?b=C", "path and query keep their case")
+        // End to end: only the test's resolver knows FILES.test, so this succeeds only through the pinned address.
+        let upstream = try await FakeUpstream.start()
+        let (head, bytes) = try await collect(fetcher(), "http://FILES.Test:\(upstream.port)/redirect/1")
+        #expect(head.status == 200)
+        #expect(bytes == FakeUpstream.file)
+    }
+
+    @Test func refusesHostNamesThatCannotBePinned() async throws {
+        let listener = try RawListener()
+        for host in ["files.test%2f", "fi%20les.test"] {
+            #expect(await code { _ = try await collect(fetcher(), "http://\(host):\(listener.port)/") } == "refused_host", "\(host)")
+        }
+        #expect(listener.connections == 0)
+    }
+
+    @Test func keepsConnectionDetailsOutOfTheAnswer() async throws {
+        // A closed port on loopback: the member learns that the upstream could not be reached, not why.
+        var closed: RawListener? = try RawListener()
+        let port = closed!.port
+        closed = nil
+        do {
+            _ = try await collect(fetcher(), "http://files.test:\(port)/")
+            Issue.record("fetched from a closed port")
+        } catch let error as TackError {
+            #expect(error.code == "upstream_unreachable")
+            #expect(error.message == "the upstream could not be reached")
+        }
+    }
 }

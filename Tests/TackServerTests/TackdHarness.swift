@@ -67,6 +67,16 @@ final class Tackd: @unchecked Sendable {
         throw HarnessError("tackd did not start within 30 s")
     }
 
+    /// tackd's peak resident memory so far (the kernel's high-water mark), in bytes.
+    func peakResidentBytes() -> Int? {
+        guard let process, process.isRunning,
+              let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return kilobytes * 1024
+    }
+
     /// SIGKILL: no chance to clean up, like a crash or the OOM killer. (SIGTERM may never arrive; see the stack notes.)
     func kill() {
         guard let process, process.isRunning else { return }

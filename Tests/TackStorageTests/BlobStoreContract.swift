@@ -41,6 +41,23 @@ import TackCore
         }
     }
 
+    @Test func lendsALocalFileOfTheBlob() async throws {
+        let (folder, all) = try await stores()
+        for (name, store) in all {
+            let bytes = pseudoRandomBytes(200_000, seed: 11)
+            let staged = try await store.stage(chunks(bytes), limit: 1 << 20, expected: nil)
+            await #expect(throws: BlobStoreError.missing(staged.hash)) {
+                try await store.withLocalFile(staged.hash) { _ in 0 }
+            }
+            _ = try await store.publish(staged)
+            let read = try await store.withLocalFile(staged.hash) { path in
+                Array(FileManager.default.contents(atPath: path) ?? Data())
+            }
+            #expect(read == bytes, "\(name)")
+        }
+        _ = folder
+    }
+
     @Test func readsRanges() async throws {
         let (folder, all) = try await stores()
         for (_, store) in all {

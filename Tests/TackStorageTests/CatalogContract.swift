@@ -154,27 +154,87 @@ import TackCore
         }
     }
 
-    @Test func idempotencyKeysArePerUserAndTheFirstRecordWins() async throws {
+    @Test func idempotencyKeysArePerUserRecordedWithWhatTheyMadeAndTheFirstWins() async throws {
         let (folder, all) = try await catalogs()
         for (name, catalog) in all {
             let room = try await seed(catalog)
-            let first = attachment(room.id, hash: hash(3)), second = attachment(room.id, hash: hash(4))
-            try await catalog.insertAttachment(first, releasing: nil)
-            try await catalog.insertAttachment(second, releasing: nil)
+            let first = attachment(room.id, uploader: "fred", hash: hash(3))
+            let second = attachment(room.id, uploader: "fred", hash: hash(4))
             #expect(try await catalog.idempotentUpload(user: "fred", key: "k1") == nil, "\(name)")
-            try await catalog.recordIdempotentUpload(user: "fred", key: "k1", upload: IdempotentUpload(attachment: first.id, received: hash(9)), at: Date())
-            try await catalog.recordIdempotentUpload(user: "fred", key: "k1", upload: IdempotentUpload(attachment: second.id, received: hash(8)), at: Date())
+            let pin = try await catalog.pin(hash(3), until: Date().addingTimeInterval(60))
+            #expect(try await catalog.insertAttachment(first, releasing: pin, quota: nil, key: UploadKey(key: "k1", received: hash(9))) == nil)
+            // A second try with the key records nothing, releases its pin, and learns what the first made.
+            let secondPin = try await catalog.pin(hash(4), until: Date().addingTimeInterval(60))
+            let repeated = try await catalog.insertAttachment(second, releasing: secondPin, quota: nil, key: UploadKey(key: "k1", received: hash(8)))
+            #expect(repeated == IdempotentUpload(attachment: first.id, received: hash(9)))
+            #expect(try await catalog.attachment(second.id) == nil)
+            #expect(try await catalog.isPinned(hash(4), at: Date()) == false)
+            #expect(try await catalog.references(to: hash(4)) == 0)
+            #expect(try await catalog.usage(of: "fred")?.usedBytes == 10, "charged once")
             #expect(try await catalog.idempotentUpload(user: "fred", key: "k1") == IdempotentUpload(attachment: first.id, received: hash(9)))
             #expect(try await catalog.idempotentUpload(user: "carol", key: "k1") == nil, "keys belong to one user")
 
-            let message = try await catalog.insertMessage(id: .make(), room: room.id, author: "fred", text: "hi",
-                                                          attachments: [first.id], at: Date())
-            #expect(try await catalog.idempotentMessage(user: "fred", key: "m1") == nil)
-            try await catalog.recordIdempotentMessage(user: "fred", key: "m1", message: message.id, at: Date())
-            try await catalog.recordIdempotentMessage(user: "fred", key: "m1", message: .make(), at: Date())
+            let messageID = MessageID.make()
+            let message = try await catalog.insertMessage(id: messageID, room: room.id, author: "fred", text: "hi",
+                                                          attachments: [first.id], at: Date(), key: "m1")
+            #expect(message.id == messageID)
+            let again = try await catalog.insertMessage(id: .make(), room: room.id, author: "fred", text: "other",
+                                                        attachments: [], at: Date(), key: "m1")
+            #expect(again.id == messageID && again.text == "hi" && again.attachments.map(\.id) == [first.id])
+            #expect(try await catalog.messages(in: room.id, limit: 10, cursor: nil).items.count == 1)
             let found = try await catalog.idempotentMessage(user: "fred", key: "m1")
-            #expect(found?.id == message.id && found?.room == room.id && found?.attachments.map(\.id) == [first.id])
+            #expect(found?.id == message.id && found?.room == room.id)
             #expect(try await catalog.idempotentMessage(user: "mallory", key: "m1") == nil)
+        }
+        _ = folder
+    }
+
+    @Test func quotasAreChargedAndFreedInTheSameTransaction() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            let room = try await seed(catalog)
+            #expect(try await catalog.usage(of: "fred") == Usage(usedBytes: 0, quotaBytes: nil), "\(name)")
+            let a = attachment(room.id, uploader: "fred", hash: hash(1)), b = attachment(room.id, uploader: "fred", hash: hash(1))
+            _ = try await catalog.insertAttachment(a, releasing: nil, quota: 20, key: nil)
+            _ = try await catalog.insertAttachment(b, releasing: nil, quota: 20, key: nil)
+            let c = attachment(room.id, uploader: "fred", hash: hash(2))
+            await #expect(throws: TackError.self) { _ = try await catalog.insertAttachment(c, releasing: nil, quota: 20, key: nil) }
+            #expect(try await catalog.attachment(c.id) == nil, "a refused attachment is not recorded")
+            #expect(try await catalog.references(to: hash(2)) == 0)
+            #expect(try await catalog.usage(of: "fred")?.usedBytes == 20)
+            _ = try await catalog.deleteAttachment(a.id)
+            #expect(try await catalog.usage(of: "fred")?.usedBytes == 10)
+            try await catalog.setQuota(of: "fred", to: 5)
+            #expect(try await catalog.usage(of: "fred") == Usage(usedBytes: 10, quotaBytes: 5))
+            try await catalog.setQuota(of: "fred", to: nil)
+            #expect(try await catalog.usage(of: "fred")?.quotaBytes == nil)
+            await #expect(throws: TackError.self) { try await catalog.setQuota(of: "nobody", to: 5) }
+        }
+        _ = folder
+    }
+
+    @Test func tokensAreRevokedAndRemovedUsersSignInNoMore() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            let room = try await seed(catalog)
+            try await catalog.addToken(user: "fred", tokenDigest: "e2" + String(repeating: "0", count: 62), at: Date().addingTimeInterval(1))
+            let tokens = try await catalog.tokens(of: "fred")
+            #expect(tokens.map(\.id) == [TokenInfo.id(forDigest: "d-fred"), "tok_e200000000000000"], "\(name)")
+            #expect(try await catalog.revokeToken(id: "tok_e200000000000000"))
+            #expect(try await catalog.revokeToken(id: "tok_e200000000000000") == false)
+            #expect(try await catalog.revokeToken(id: "tok_e2") == false, "a short prefix names no token")
+            #expect(try await catalog.user(forTokenDigest: "e2" + String(repeating: "0", count: 62)) == nil)
+            _ = try await catalog.insertAttachment(attachment(room.id, uploader: "fred", hash: hash(5)), releasing: nil)
+            #expect(try await catalog.removeUser(named: "fred"))
+            #expect(try await catalog.removeUser(named: "fred") == false)
+            #expect(try await catalog.user(forTokenDigest: "d-fred") == nil)
+            #expect(try await catalog.tokens(of: "fred").isEmpty)
+            #expect(try await catalog.attachments(in: room.id, limit: 10, cursor: nil).items.count == 1, "their files stay")
+            await #expect(throws: TackError.self) { try await catalog.addToken(user: "fred", tokenDigest: "x", at: Date()) }
+            await #expect(throws: TackError.self) {
+                _ = try await catalog.createUser(name: "fred", role: .freelancer, tokenDigest: "y", at: Date())
+            }
+            await #expect(throws: TackError.self) { try await catalog.addMember("fred", to: room.id) }
         }
         _ = folder
     }

@@ -20,10 +20,13 @@ struct Fixture: Sendable {
     }
 
     func upload(_ bytes: [UInt8]) async throws -> Attachment {
-        try await AttachmentIngest(blobs: blobs, catalog: catalog).ingest(
-            chunks(bytes),
-            request: IngestRequest(room: room.id, uploader: "carol", name: "f.bin", declaredType: nil,
-                                   expectedDigest: nil, limit: 1 << 30))
+        let ingest = AttachmentIngest(blobs: blobs, catalog: catalog)
+        let staged = try await ingest.stage(chunks(bytes), limit: 1 << 30)
+        let facts = AttachmentFacts(room: room.id, uploader: "carol", name: "f.bin", declaredType: nil)
+        guard case .stored(let attachment) = try await ingest.record(staged, facts: facts, quota: nil, key: nil) else {
+            throw TackError(.internal, "an upload without a key was reported as repeated")
+        }
+        return attachment
     }
 }
 
