@@ -214,3 +214,122 @@ int tack_jpeg_write_fd(const unsigned char *pixels, int width, int height, size_
 }
 
 void tack_jpeg_free(unsigned char *buffer) { free(buffer); }
+
+/* ---- Scanline reading ------------------------------------------------------------------------------------------
+   The reader lives on the heap with its jmp_buf; every entry point sets the jump target before calling libjpeg,
+   so an error ends in the entry point that was running, which returns -1 with the message in the reader. */
+
+struct tack_jpeg_reader {
+    struct jpeg_decompress_struct info;
+    struct tack_error error;
+    char message[JMSG_LENGTH_MAX + 64];
+    int created, started, dc_only, cmyk, inverted;
+};
+
+static struct tack_jpeg_reader *tack_jpeg_reader_new(void) {
+    struct tack_jpeg_reader *reader = calloc(1, sizeof *reader);
+    if (!reader) return NULL;
+    tack_errors(&reader->error, reader->message, sizeof reader->message);
+    reader->info.err = &reader->error.base;
+    if (setjmp(reader->error.jump)) {
+        free(reader);
+        return NULL;
+    }
+    jpeg_create_decompress(&reader->info);
+    reader->created = 1;
+    return reader;
+}
+
+struct tack_jpeg_reader *tack_jpeg_reader_open_memory(const unsigned char *data, size_t size) {
+    struct tack_jpeg_reader *reader = tack_jpeg_reader_new();
+    if (!reader) return NULL;
+    if (setjmp(reader->error.jump)) { tack_jpeg_reader_close(reader); return NULL; }
+    jpeg_mem_src(&reader->info, data, (unsigned long)size);
+    return reader;
+}
+
+struct tack_jpeg_reader *tack_jpeg_reader_open_file(FILE *file) {
+    struct tack_jpeg_reader *reader = tack_jpeg_reader_new();
+    if (!reader) return NULL;
+    if (setjmp(reader->error.jump)) { tack_jpeg_reader_close(reader); return NULL; }
+    jpeg_stdio_src(&reader->info, file);
+    return reader;
+}
+
+const char *tack_jpeg_reader_message(const struct tack_jpeg_reader *reader) { return reader->message; }
+
+int tack_jpeg_reader_header(struct tack_jpeg_reader *reader, int *width, int *height) {
+    if (setjmp(reader->error.jump)) return -1;
+    jpeg_read_header(&reader->info, TRUE);
+    *width = (int)reader->info.image_width;
+    *height = (int)reader->info.image_height;
+    return 0;
+}
+
+int tack_jpeg_reader_start(struct tack_jpeg_reader *reader, int denom, int *width, int *height) {
+    j_decompress_ptr info = &reader->info;
+    if (setjmp(reader->error.jump)) return -1;
+    reader->cmyk = info->jpeg_color_space == JCS_CMYK || info->jpeg_color_space == JCS_YCCK;
+    info->out_color_space = reader->cmyk ? JCS_CMYK : JCS_EXT_RGBA;
+    info->scale_num = 1;
+    info->scale_denom = (unsigned int)denom;
+    info->dct_method = JDCT_ISLOW;
+    /* As in tack_jpeg_decode: at 1/8 a progressive file is done once every block's DC has arrived. */
+    reader->dc_only = denom == 8 && jpeg_has_multiple_scans(info);
+    if (reader->dc_only) {
+        info->buffered_image = TRUE;
+        info->do_block_smoothing = FALSE;
+    }
+    jpeg_start_decompress(info);
+    if (reader->dc_only) {
+        for (;;) {
+            int status = jpeg_consume_input(info);
+            if (status == JPEG_REACHED_EOI || status == JPEG_SUSPENDED) break;
+            if (status == JPEG_SCAN_COMPLETED && tack_dc_known(info)) break;
+        }
+        jpeg_start_output(info, info->input_scan_number);
+    }
+    reader->inverted = reader->cmyk && info->saw_Adobe_marker;
+    reader->started = 1;
+    *width = (int)info->output_width;
+    *height = (int)info->output_height;
+    return 0;
+}
+
+int tack_jpeg_reader_rows(struct tack_jpeg_reader *reader, unsigned char *rgba, int count, int *got) {
+    j_decompress_ptr info = &reader->info;
+    *got = 0;
+    if (setjmp(reader->error.jump)) return -1;
+    size_t stride = (size_t)info->output_width * 4;
+    JSAMPROW rows[16];
+    if (count > 16) count = 16;
+    int remaining = (int)(info->output_height - info->output_scanline);
+    if (count > remaining) count = remaining;
+    for (int i = 0; i < count; i++) rows[i] = rgba + stride * (size_t)i;
+    int done = 0;
+    while (done < count) {
+        int read = (int)jpeg_read_scanlines(info, rows + done, (JDIMENSION)(count - done));
+        if (read <= 0) break; /* a suspending source only; ours never suspend */
+        done += read;
+    }
+    if (reader->cmyk) {
+        for (size_t i = 0; i < (size_t)done * info->output_width; i++) {
+            unsigned char *p = rgba + i * 4;
+            unsigned int c = p[0], m = p[1], y = p[2], k = p[3];
+            if (!reader->inverted) { c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k; }
+            p[0] = (unsigned char)((c * k + 127) / 255);
+            p[1] = (unsigned char)((m * k + 127) / 255);
+            p[2] = (unsigned char)((y * k + 127) / 255);
+            p[3] = 255;
+        }
+    }
+    *got = done;
+    return 0;
+}
+
+void tack_jpeg_reader_close(struct tack_jpeg_reader *reader) {
+    if (!reader) return;
+    /* No finish: the rest of the file (or the AC scans) is not needed; destroy frees everything either way. */
+    if (reader->created) jpeg_destroy_decompress(&reader->info);
+    free(reader);
+}

@@ -195,3 +195,117 @@ done:
     for (int i = 0; i < count; i++) free(bands[i].out);
     return result;
 }
+
+/* ---- Row-by-row reading ----------------------------------------------------------------------------------------
+   Each entry point sets its own setjmp frame before calling libpng, so a libpng error anywhere ends in the entry
+   point that was running, which reports it by return code; the reader is then only good for tack_png_reader_close. */
+
+struct tack_png_reader {
+    png_structp png;
+    png_infop info;
+    FILE *file;                 /* borrowed: the caller closes it */
+    const unsigned char *data;  /* borrowed memory source */
+    size_t size, offset;
+    struct tack_png_error error;
+    char message[256];
+    int width, height, interlaced, has_alpha;
+    unsigned long long bytes_read;
+};
+
+static void tack_png_read_memory(png_structp png, png_bytep out, png_size_t length) {
+    struct tack_png_reader *reader = (struct tack_png_reader *)png_get_io_ptr(png);
+    if (length > reader->size - reader->offset) png_error(png, "the file ends early");
+    memcpy(out, reader->data + reader->offset, length);
+    reader->offset += length;
+}
+
+static void tack_png_read_file(png_structp png, png_bytep out, png_size_t length) {
+    struct tack_png_reader *reader = (struct tack_png_reader *)png_get_io_ptr(png);
+    if (fread(out, 1, length, reader->file) != length) png_error(png, "the file ends early");
+}
+
+static struct tack_png_reader *tack_png_reader_new(void) {
+    struct tack_png_reader *reader = calloc(1, sizeof *reader);
+    if (!reader) return NULL;
+    reader->error.message = reader->message;
+    reader->error.size = sizeof reader->message;
+    reader->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &reader->error, tack_png_error, tack_png_warning);
+    reader->info = reader->png ? png_create_info_struct(reader->png) : NULL;
+    if (!reader->png || !reader->info) {
+        png_destroy_read_struct(&reader->png, &reader->info, NULL);
+        free(reader);
+        return NULL;
+    }
+    return reader;
+}
+
+struct tack_png_reader *tack_png_reader_open_memory(const unsigned char *data, size_t size) {
+    struct tack_png_reader *reader = tack_png_reader_new();
+    if (!reader) return NULL;
+    reader->data = data;
+    reader->size = size;
+    png_set_read_fn(reader->png, reader, tack_png_read_memory);
+    return reader;
+}
+
+struct tack_png_reader *tack_png_reader_open_file(FILE *file) {
+    struct tack_png_reader *reader = tack_png_reader_new();
+    if (!reader) return NULL;
+    reader->file = file;
+    png_set_read_fn(reader->png, reader, tack_png_read_file);
+    return reader;
+}
+
+const char *tack_png_reader_message(const struct tack_png_reader *reader) { return reader->message; }
+
+int tack_png_reader_header(struct tack_png_reader *reader, int *width, int *height, int *interlaced, int *has_alpha) {
+    png_structp png = reader->png;
+    png_infop info = reader->info;
+    if (setjmp(png_jmpbuf(png))) return -1;
+    /* Ancillary chunks (text, ICC, EXIF) are skipped by the decoder of a thumbnail: a 2 MB text chunk is not kept. */
+    static const png_byte ignored[] = "tEXt\0zTXt\0iTXt\0iCCP\0eXIf\0sPLT\0tIME\0hIST\0pCAL\0sCAL\0oFFs\0pHYs\0bKGD\0sBIT\0cHRM";
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, ignored, (int)(sizeof ignored / 5));
+    png_set_chunk_malloc_max(png, 1 << 20);
+    png_read_info(png, info);
+    png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
+    int color = png_get_color_type(png, info);
+    int depth = png_get_bit_depth(png, info);
+    reader->has_alpha = (color & PNG_COLOR_MASK_ALPHA) != 0 || png_get_valid(png, info, PNG_INFO_tRNS) != 0;
+    /* Everything becomes 8-bit RGBA: palettes and low-bit grey expanded, tRNS to alpha, 16 bits rounded to 8. */
+    png_set_expand(png);
+    if (depth == 16) png_set_scale_16(png);
+    if (!(color & PNG_COLOR_MASK_COLOR)) png_set_gray_to_rgb(png);
+    if (!reader->has_alpha) png_set_filler(png, 0xFF, PNG_FILLER_AFTER);
+    /* A file that declares its gamma is brought to sRGB (as browsers do); files without gAMA are taken as sRGB. */
+    png_fixed_point gamma = 0;
+    if (png_get_valid(png, info, PNG_INFO_sRGB) == 0 && png_get_gAMA_fixed(png, info, &gamma) != 0 && gamma > 0)
+        png_set_gamma_fixed(png, PNG_GAMMA_sRGB, gamma);
+    /* No png_set_interlace_handling: an interlaced file hands out the rows of each Adam7 pass's reduced image, so
+       the caller can fold every pixel into a shrunken image without ever holding the full one. */
+    png_read_update_info(png, info);
+    if (png_get_rowbytes(png, info) != (size_t)w * 4) png_error(png, "unexpected row layout after transforms");
+    reader->width = (int)w;
+    reader->height = (int)h;
+    reader->interlaced = png_get_interlace_type(png, info) != PNG_INTERLACE_NONE;
+    *width = reader->width;
+    *height = reader->height;
+    *interlaced = reader->interlaced;
+    *has_alpha = reader->has_alpha;
+    return 0;
+}
+
+int tack_png_reader_row(struct tack_png_reader *reader, unsigned char *rgba, int *pass, int *row) {
+    png_structp png = reader->png;
+    if (setjmp(png_jmpbuf(png))) return -1;
+    *pass = reader->interlaced ? (int)png_get_current_pass_number(png) : 0;
+    *row = (int)png_get_current_row_number(png);
+    png_read_row(png, rgba, NULL);
+    return 0;
+}
+
+void tack_png_reader_close(struct tack_png_reader *reader) {
+    if (!reader) return;
+    png_destroy_read_struct(&reader->png, &reader->info, NULL);
+    free(reader);
+}

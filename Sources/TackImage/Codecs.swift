@@ -5,8 +5,15 @@ import TackCore
 /// Bounds on decoding, checked against the header before any pixel memory is allocated.
 public struct ImageLimits: Sendable, Equatable {
     public var maxPixels = 100_000_000
+    /// The most memory a thumbnail may hold for pixels beyond the codecs' own. Streaming keeps ordinary images far
+    /// below it; only an interlaced PNG thumbnailed near its own size (whose rows are final only after the last
+    /// Adam7 pass) can reach it, and is then refused with `image_too_large` instead of allocating more.
+    public var maxWorkingBytes = 256 << 20
 
-    public init(maxPixels: Int = 100_000_000) { self.maxPixels = maxPixels }
+    public init(maxPixels: Int = 100_000_000, maxWorkingBytes: Int = 256 << 20) {
+        self.maxPixels = maxPixels
+        self.maxWorkingBytes = maxWorkingBytes
+    }
 
     func check(width: Int, height: Int) throws(TackError) {
         guard width > 0, height > 0 else { throw .invalid("corrupt_image", "the image declares no pixels") }

@@ -1,15 +1,52 @@
+import Foundation
+
 /// The EXIF orientation of a JPEG (1-8), read from its APP1 segment without decoding pixels.
 public enum ExifOrientation {
     /// 1 (as stored) when the file has no EXIF orientation or a malformed one.
     public static func read(jpeg bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBufferPointer { read(jpeg: $0) }
+    }
+
+    /// The same, over bytes in memory: walks the segments before the first scan, reading only APP1 payloads.
+    static func read(jpeg bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var offset = 2
+        guard bytes.count >= 2, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return 1 }
         while offset + 4 <= bytes.count, bytes[offset] == 0xFF {
             let marker = bytes[offset + 1]
+            if marker == 0xFF { offset += 1; continue } // fill byte before a marker
             if marker == 0xD9 || marker == 0xDA { break } // end of image, start of scan: no more metadata
             let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
             guard length >= 2, offset + 2 + length <= bytes.count else { break }
             if marker == 0xE1, let value = fromExif(Array(bytes[(offset + 4)..<(offset + 2 + length)])) { return value }
             offset += 2 + length
+        }
+        return 1
+    }
+
+    /// The same, from an open file, which is left where it was: one segment header read at a time, the rest
+    /// skipped by seeking, so nothing larger than one APP1 payload (64 KiB) is ever held.
+    static func read(jpeg file: UnsafeMutablePointer<FILE>) -> Int {
+        let start = ftello(file)
+        defer { fseeko(file, start, SEEK_SET) }
+        var head = [UInt8](repeating: 0, count: 4)
+        guard fread(&head, 1, 2, file) == 2, head[0] == 0xFF, head[1] == 0xD8 else { return 1 }
+        while fread(&head, 1, 2, file) == 2, head[0] == 0xFF {
+            var marker = head[1]
+            while marker == 0xFF { // fill bytes
+                guard fread(&head, 1, 1, file) == 1 else { return 1 }
+                marker = head[0]
+            }
+            if marker == 0xD9 || marker == 0xDA { break }
+            guard fread(&head, 1, 2, file) == 2 else { break }
+            let length = Int(head[0]) << 8 | Int(head[1])
+            guard length >= 2 else { break }
+            if marker == 0xE1 {
+                var payload = [UInt8](repeating: 0, count: length - 2)
+                guard fread(&payload, 1, payload.count, file) == payload.count else { break }
+                if let value = fromExif(payload) { return value }
+            } else if fseeko(file, off_t(length - 2), SEEK_CUR) != 0 {
+                break
+            }
         }
         return 1
     }

@@ -1,3 +1,4 @@
+import Foundation
 import TackCore
 
 /// How a thumbnail fits its box.
@@ -19,7 +20,10 @@ public struct Thumbnail: Sendable {
     public var sourceHeight: Int
 }
 
-/// Bytes of an image in, a thumbnail out: decode (shrinking JPEGs while decoding), orient, resize, encode.
+/// An image in, a thumbnail out, in memory that follows the output rather than the source: rows are decoded one
+/// at a time (JPEGs shrunk by DCT scaling first), cut to the part the thumbnail shows, box-shrunk and resampled as
+/// they arrive (`StreamingResizer`); the small result is oriented and encoded. A 311526 x 321 PNG costs a few
+/// rows of it, not the 400 MB the whole would.
 public struct Thumbnailer: Sendable {
     public var limits: ImageLimits
     public var jpegQuality: Int
@@ -30,46 +34,152 @@ public struct Thumbnailer: Sendable {
     }
 
     public func thumbnail(of data: [UInt8], size: Int, method: ThumbnailMethod) throws(TackError) -> Thumbnail {
-        let (resized, sourceSize) = try pixels(of: data, size: size, method: method)
-        let transparent = resized.hasTransparency
-        return Thumbnail(
-            bytes: transparent ? try PNGCodec.encode(resized) : try JPEGCodec.encode(resized, quality: jpegQuality),
-            format: transparent ? .png : .jpeg, width: resized.width, height: resized.height,
-            sourceWidth: sourceSize.width, sourceHeight: sourceSize.height)
+        try encode(try render(data, size: size, method: method))
+    }
+
+    /// The same from a file, read as it decodes: the file is never held in memory.
+    ///
+    /// Throws `unreadable_input` (invalid input) when the file cannot be opened, and otherwise what
+    /// `thumbnail(of:size:method:)` throws.
+    public func thumbnail(ofFileAt path: String, size: Int, method: ThumbnailMethod) throws(TackError) -> Thumbnail {
+        try encode(try render(fileAt: path, size: size, method: method))
     }
 
     /// The thumbnail's pixels before encoding, and the image's own upright size.
     public func pixels(of data: [UInt8], size: Int, method: ThumbnailMethod) throws(TackError) -> (RGBAImage, (width: Int, height: Int)) {
-        guard size > 0, size <= 4096 else { throw .invalid("invalid_size", "a thumbnail is 1 to 4096 pixels") }
-        let upright: RGBAImage
-        // A JPEG may be shrunk while decoding: the size reported is the image's own, upright.
-        let sourceSize: (width: Int, height: Int)
-        switch ImageFormat.detect(data) {
-        case .png:
-            upright = try PNGCodec.decode(data, limits: limits)
-            sourceSize = (upright.width, upright.height)
-        case .jpeg:
-            let orientation = ExifOrientation.read(jpeg: data)
-            let stored = try JPEGCodec.size(of: data)
-            let (w, h) = orientation >= 5 ? (stored.height, stored.width) : (stored.width, stored.height)
-            sourceSize = (w, h)
-            let box = Self.box(width: w, height: h, size: size, method: method)
-            // Shrink while decoding. libjpeg's 1/2 scale drops the high frequencies, a clean low-pass, so it may go
-            // down to the target itself; 1/4 and 1/8 are close to block averages, so they stop at twice the target
-            // and leave the last halving to Lanczos, which keeps fine texture (grass, hair) as a good resize shows it.
-            let target = orientation >= 5 ? (box.height, box.width) : (box.width, box.height)
-            let decoded = try JPEGCodec.decode(data, limits: limits) { width, height, denominator in
-                let margin = denominator == 2 ? 1 : 2
-                return width >= margin * target.0 && height >= margin * target.1
-            }
-            upright = ExifOrientation.apply(orientation, to: decoded)
-        case nil:
-            throw TackError(.unsupportedMediaType, code: "unsupported_image", "only PNG and JPEG images are thumbnailed")
+        let rendered = try render(data, size: size, method: method)
+        return (rendered.image, rendered.sourceSize)
+    }
+
+    /// A thumbnail's pixels and what making them cost.
+    struct Rendered {
+        var image: RGBAImage
+        /// The image's own upright size.
+        var sourceSize: (width: Int, height: Int)
+        /// True when the source has no alpha channel (then the output has none either).
+        var opaque: Bool
+        /// The most bytes this code held at once for pixels (rows, sums, output), codecs' own state aside.
+        var workingBytes: Int
+    }
+
+    func render(_ data: [UInt8], size: Int, method: ThumbnailMethod) throws(TackError) -> Rendered {
+        let format = ImageFormat.detect(data)
+        let result = data.withUnsafeBufferPointer { bytes -> Result<Rendered, TackError> in
+            do throws(TackError) {
+                return .success(try render(.memory(bytes), format: format, size: size, method: method))
+            } catch { return .failure(error) }
         }
-        let box = Self.box(width: upright.width, height: upright.height, size: size, method: method)
-        var resized = Resampler.resize(upright, width: box.width, height: box.height)
-        if method == .crop { resized = Self.centreCrop(resized, width: min(size, resized.width), height: min(size, resized.height)) }
-        return (resized, sourceSize)
+        return try result.get()
+    }
+
+    func render(fileAt path: String, size: Int, method: ThumbnailMethod) throws(TackError) -> Rendered {
+        guard let file = fopen(path, "rb") else { throw .invalid("unreadable_input", "cannot read \(path)") }
+        defer { fclose(file) }
+        var head = [UInt8](repeating: 0, count: 8)
+        let count = fread(&head, 1, 8, file)
+        rewind(file)
+        return try render(.file(file), format: ImageFormat.detect(head.prefix(count)), size: size, method: method)
+    }
+
+    func render(_ source: ImageSource, format: ImageFormat?, size: Int, method: ThumbnailMethod) throws(TackError) -> Rendered {
+        guard size > 0, size <= 4096 else { throw .invalid("invalid_size", "a thumbnail is 1 to 4096 pixels") }
+        switch format {
+        case .png: return try renderPNG(source, size: size, method: method)
+        case .jpeg: return try renderJPEG(source, size: size, method: method)
+        case nil: throw TackError(.unsupportedMediaType, code: "unsupported_image", "only PNG and JPEG images are thumbnailed")
+        }
+    }
+
+    private func renderPNG(_ source: ImageSource, size: Int, method: ThumbnailMethod) throws(TackError) -> Rendered {
+        let reader = try PNGRowReader(source)
+        let (width, height) = (reader.width, reader.height)
+        try limits.check(width: width, height: height)
+        let plan = Self.plan(decodedWidth: width, decodedHeight: height, fullWidth: width, fullHeight: height,
+                             size: size, method: method, transposed: false)
+        let resizer = StreamingResizer(plan: plan, opaque: !reader.hasAlpha)
+        let row = UnsafeMutablePointer<UInt8>.allocate(capacity: width * 4)
+        defer { row.deallocate() }
+        var working = resizer.workingBytes + width * 4
+        if !reader.interlaced {
+            // Rows above the rectangle must be decoded (PNG rows depend on the ones before); rows below it are not.
+            for y in 0..<height where !resizer.isComplete {
+                _ = try reader.next(into: row)
+                resizer.push(row: y, row)
+            }
+        } else {
+            let gridBytes = InterlacedAccumulator.gridBytes(plan)
+            guard gridBytes + working <= limits.maxWorkingBytes else {
+                throw TackError(.tooLarge, code: "image_too_large", "the interlaced \(width)x\(height) PNG needs " +
+                                "\((gridBytes + working) >> 20) MiB to thumbnail at \(size) px; the limit is \(limits.maxWorkingBytes >> 20) MiB")
+            }
+            let grid = InterlacedAccumulator(plan: plan, opaque: !reader.hasAlpha)
+            working += grid.workingBytes
+            for _ in 0..<reader.rowCount {
+                let (pass, number) = try reader.next(into: row)
+                grid.add(pass: pass, row: number, count: reader.columns(inPass: pass), row)
+            }
+            grid.drain(into: resizer)
+        }
+        return Rendered(image: resizer.image(), sourceSize: (width, height), opaque: !reader.hasAlpha, workingBytes: working)
+    }
+
+    private func renderJPEG(_ source: ImageSource, size: Int, method: ThumbnailMethod) throws(TackError) -> Rendered {
+        let orientation: Int = switch source {
+        case .memory(let bytes): ExifOrientation.read(jpeg: bytes)
+        case .file(let file): ExifOrientation.read(jpeg: file)
+        }
+        let reader = try JPEGRowReader(source)
+        try limits.check(width: reader.width, height: reader.height)
+        let transposed = orientation >= 5
+        let upright = transposed ? (reader.height, reader.width) : (reader.width, reader.height)
+        // Shrink while decoding. libjpeg's 1/2 scale drops the high frequencies, a clean low-pass, so it may go
+        // down to the target itself; 1/4 and 1/8 are close to block averages, so they stop at twice the target and
+        // leave the last halving to Lanczos, which keeps fine texture (grass, hair) as a good resize shows it.
+        let box = Self.box(width: upright.0, height: upright.1, size: size, method: method)
+        let target = transposed ? (box.height, box.width) : (box.width, box.height)
+        func scaled(_ d: Int) -> (Int, Int) { ((reader.width + d - 1) / d, (reader.height + d - 1) / d) }
+        let denominator = [8, 4, 2].first { d in
+            let margin = d == 2 ? 1 : 2
+            return scaled(d).0 >= margin * target.0 && scaled(d).1 >= margin * target.1
+        } ?? 1
+        try reader.start(denominator: denominator)
+        let plan = Self.plan(decodedWidth: reader.outputWidth, decodedHeight: reader.outputHeight,
+                             fullWidth: reader.width, fullHeight: reader.height, size: size, method: method, transposed: transposed)
+        let resizer = StreamingResizer(plan: plan, opaque: true)
+        let batch = 16, stride = reader.outputWidth * 4
+        let rows = UnsafeMutablePointer<UInt8>.allocate(capacity: batch * stride)
+        defer { rows.deallocate() }
+        while !resizer.isComplete && reader.rowsRead < reader.outputHeight {
+            let first = reader.rowsRead
+            let got = try reader.next(batch, into: rows)
+            guard got > 0 else { break }
+            for i in 0..<got { resizer.push(row: first + i, rows + i * stride) }
+        }
+        let oriented = ExifOrientation.apply(orientation, to: resizer.image())
+        return Rendered(image: oriented, sourceSize: upright, opaque: true, workingBytes: resizer.workingBytes + batch * stride)
+    }
+
+    /// Where the output comes from in a decoded image of `decodedWidth` x `decodedHeight` (stored orientation),
+    /// the image being `fullWidth` x `fullHeight` before DCT scaling and shown turned when `transposed`.
+    static func plan(decodedWidth: Int, decodedHeight: Int, fullWidth: Int, fullHeight: Int, size: Int,
+                     method: ThumbnailMethod, transposed: Bool) -> ResizePlan {
+        let upright = transposed ? (fullHeight, fullWidth) : (fullWidth, fullHeight)
+        let box = Self.box(width: upright.0, height: upright.1, size: size, method: method)
+        let kept = method == .crop ? (min(size, box.width), min(size, box.height)) : (box.width, box.height)
+        let storedBox = transposed ? (box.height, box.width) : (box.width, box.height)
+        let storedKept = transposed ? (kept.1, kept.0) : kept
+        // The box is the whole image at output scale, whatever scale it was decoded at.
+        return ResizePlan(decodedWidth: decodedWidth, decodedHeight: decodedHeight, boxWidth: storedBox.0,
+                          boxHeight: storedBox.1, outputWidth: storedKept.0, outputHeight: storedKept.1)
+    }
+
+    private func encode(_ rendered: Rendered) throws(TackError) -> Thumbnail {
+        let image = rendered.image
+        let transparent = !rendered.opaque && image.hasTransparency
+        return Thumbnail(
+            bytes: transparent ? try PNGCodec.encode(image) : try JPEGCodec.encode(image, quality: jpegQuality),
+            format: transparent ? .png : .jpeg, width: image.width, height: image.height,
+            sourceWidth: rendered.sourceSize.width, sourceHeight: rendered.sourceSize.height)
     }
 
     /// The size to resample to: inside the box for `scale`, covering it for `crop`; never larger than the image.

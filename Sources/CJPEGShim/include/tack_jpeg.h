@@ -1,6 +1,7 @@
 #ifndef TACK_JPEG_H
 #define TACK_JPEG_H
 #include <stddef.h>
+#include <stdio.h>
 
 /* libjpeg reports errors by longjmp, which Swift cannot do; these wrappers keep the setjmp frame in C and
    turn every failure into a return code and a message. All pixels are RGBA, 8 bits per channel. */
@@ -25,5 +26,19 @@ int tack_jpeg_write_fd(const unsigned char *pixels, int width, int height, size_
                        int fd, char *error, size_t error_size);
 
 void tack_jpeg_free(unsigned char *buffer);
+
+/* A JPEG read a few scanlines at a time, as RGBA, from memory or a FILE (both must outlive the reader):
+   open, header (the stored size), start (choose 1/denom; the decoded size), rows (up to 16 per call) until the
+   decoded height, close. Memory: libjpeg's own (a few MCU rows for a baseline file; the coefficients for a
+   progressive one, as every decoder needs), nothing else. Each call returns 0 or -1; after -1,
+   tack_jpeg_reader_message says why and only close is allowed. */
+struct tack_jpeg_reader;
+struct tack_jpeg_reader *tack_jpeg_reader_open_memory(const unsigned char *data, size_t size);
+struct tack_jpeg_reader *tack_jpeg_reader_open_file(FILE *file);
+int tack_jpeg_reader_header(struct tack_jpeg_reader *reader, int *width, int *height);
+int tack_jpeg_reader_start(struct tack_jpeg_reader *reader, int denom, int *width, int *height);
+int tack_jpeg_reader_rows(struct tack_jpeg_reader *reader, unsigned char *rgba, int count, int *got);
+const char *tack_jpeg_reader_message(const struct tack_jpeg_reader *reader);
+void tack_jpeg_reader_close(struct tack_jpeg_reader *reader);
 
 #endif
