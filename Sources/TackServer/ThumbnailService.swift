@@ -69,27 +69,27 @@ actor ThumbnailService {
         }
         let key = Key(source: attachment.sha256, size: size, method: method)
         if let running = inFlight[key] { return try await running.value }
-        let task = Task { try await self.make(key, sourceSize: attachment.size) }
+        let task = Task { try await self.make(key) }
         inFlight[key] = task
         defer { inFlight[key] = nil }
         return try await task.value
     }
 
-    private func make(_ key: Key, sourceSize: Int64) async throws -> StoredThumbnail {
+    private func make(_ key: Key) async throws -> StoredThumbnail {
         let thumbnailer = self.thumbnailer
         let blobs = self.blobs
         let result: Result<Thumbnail, TackError> = try await workers.run {
-            // The source is read only once this job's turn has come: waiting jobs hold no file in memory.
-            var source: [UInt8] = []
-            source.reserveCapacity(Int(sourceSize))
-            try await blobs.read(key.source, range: nil) { source += $0.readableBytesView }
-            let bytes = source
-            return await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
-                    do throws(TackError) {
-                        continuation.resume(returning: .success(try thumbnailer.thumbnail(of: bytes, size: key.size, method: key.method)))
-                    } catch {
-                        continuation.resume(returning: .failure(error))
+            // The decoder reads the blob's file as it goes, only once this job's turn has come: neither waiting
+            // jobs nor the running one hold the source in memory, and memory follows the thumbnail, not the image.
+            try await blobs.withLocalFile(key.source) { path in
+                await withCheckedContinuation { continuation in
+                    DispatchQueue.global().async {
+                        do throws(TackError) {
+                            continuation.resume(returning: .success(
+                                try thumbnailer.thumbnail(ofFileAt: path, size: key.size, method: key.method)))
+                        } catch {
+                            continuation.resume(returning: .failure(error))
+                        }
                     }
                 }
             }

@@ -308,11 +308,12 @@ struct MakeThumbnail: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            guard let data = FileManager.default.contents(atPath: input) else {
+            guard FileManager.default.isReadableFile(atPath: input) else {
                 throw TackError.invalid(.unreadableInput, "cannot read \(input)")
             }
+            // The file is read as it decodes, as the service does: memory follows the thumbnail, not the image.
             let thumbnail = try Thumbnailer(limits: ImageLimits(maxPixels: maxPixels))
-                .thumbnail(of: Array(data), size: size, method: method)
+                .thumbnail(ofFileAt: input, size: size, method: method)
             // Atomic: a reader never sees half a thumbnail, and a failure leaves any older file untouched.
             try Data(thumbnail.bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
         }
