@@ -131,19 +131,39 @@ struct List: ParsableCommand {
 
 /// `tack get ATTACHMENT`: downloads, resuming a partial `.part` file with Range, and checks the SHA-256.
 struct Get: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Download an attachment (a partial download resumes).")
+    static let configuration = CommandConfiguration(
+        abstract: "Download an attachment (a partial download resumes).",
+        discussion: """
+            An existing file is never replaced: the download is saved as NAME (1).EXT, NAME (2).EXT, … instead, \
+            unless --force is given. The server's name is made safe first (one file name, not hidden, no control \
+            characters, at most 255 bytes); tack says when it changed it.
+            """)
 
     @Argument(help: "The attachment's id.") var attachment: String
-    @Option(name: [.short, .customLong("output")], help: "Where to save it (default: its name, here).") var output: String?
+    @Option(name: [.short, .customLong("output")], help: "Where to save it: a file or a folder (default: its name, here).")
+    var output: String?
+    @Flag(name: .long, help: "Replace the file if it exists.") var force = false
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() throws {
         let api = try ClientContext().api(retries: 4)
         do {
             let meta = try api.attachment(attachment)
-            let target = output ?? Downloader.safeName(meta.name)
-            let path = try Downloader(api: api).download(meta, to: target,
-                                                        progress: Console.stderrIsTerminal ? ProgressReporter(label: meta.name).update : nil)
+            let name = DownloadName.sanitized(meta.name)
+            var target = name
+            if let output {
+                var isDirectory: ObjCBool = false
+                let folder = output.hasSuffix("/") || (FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory)
+                                                       && isDirectory.boolValue)
+                target = folder ? (output.hasSuffix("/") ? output : output + "/") + name : output
+            }
+            let namedByServer = output == nil || target != output
+            if namedByServer, name != meta.name {
+                Console.log("the server's name \(DownloadName.shown(meta.name)) is not safe as a file name; using '\(name)'")
+            }
+            let path = try Downloader(api: api).download(meta, to: target, replacing: force,
+                                                        progress: Console.stderrIsTerminal ? ProgressReporter(label: name).update : nil)
+            if path != target { Console.log("\(target) exists; saved as \(path) (--force replaces it)") }
             if json { Console.json(["file": path, "id": meta.id, "size": meta.size, "sha256": meta.sha256]) } else { print(path) }
         } catch {
             throw Failure(error)

@@ -402,3 +402,81 @@ func closedPort() throws -> Int {
         }
     }
 }
+
+@Suite struct HelperGetTests {
+    /// A second download of the same attachment, or one onto an existing -o file, takes `name (n).ext`; the file that
+    /// was there (edited since) is left alone. `--force` replaces it.
+    @Test func getNeverReplacesAFileUnlessForced() async throws {
+        let world = try await World.make()
+        let bytes = Array("the server's copy\n".utf8)
+        let id = try #require(try await world.carol.upload(bytes, room: world.room, name: "notes.txt").json["id"] as? String)
+        let helper = try Helper(server: world.tackd.base, token: world.fred.token)
+        let home = helper.home
+        func contents(_ name: String) -> String? {
+            (try? String(contentsOfFile: "\(home)/\(name)", encoding: .utf8))
+        }
+
+        let first = try await helper.run(["get", id])
+        #expect(first.status == 0 && first.stdout == "notes.txt\n", "\(first)")
+        try Data("my edits\n".utf8).write(to: URL(fileURLWithPath: "\(home)/notes.txt"))
+        let second = try await helper.run(["get", id])
+        #expect(second.status == 0 && second.stdout == "notes (1).txt\n", "\(second)")
+        #expect(second.stderr.contains("notes (1).txt"), "\(second)")
+        #expect(contents("notes.txt") == "my edits\n")
+        #expect(contents("notes (1).txt") == "the server's copy\n")
+        let third = try await helper.run(["get", id])
+        #expect(third.stdout == "notes (2).txt\n", "\(third)")
+
+        // -o is held to the same rule.
+        try Data("keep me\n".utf8).write(to: URL(fileURLWithPath: "\(home)/mine.txt"))
+        let named = try await helper.run(["get", id, "-o", "\(home)/mine.txt"])
+        #expect(named.status == 0 && named.stdout == "\(home)/mine (1).txt\n", "\(named)")
+        #expect(contents("mine.txt") == "keep me\n" && contents("mine (1).txt") == "the server's copy\n")
+
+        let forced = try await helper.run(["get", id, "--force"])
+        #expect(forced.status == 0 && forced.stdout == "notes.txt\n", "\(forced)")
+        #expect(contents("notes.txt") == "the server's copy\n")
+        let forcedNamed = try await helper.run(["get", id, "-o", "\(home)/mine.txt", "--force"])
+        #expect(forcedNamed.status == 0 && contents("mine.txt") == "the server's copy\n", "\(forcedNamed)")
+        #expect(!FileManager.default.fileExists(atPath: "\(home)/notes (3).txt"))
+        #expect(!FileManager.default.fileExists(atPath: "\(home)/mine (2).txt"))
+    }
+
+    /// A `.part` that is a symlink planted by someone else is not followed: the file it points to stays as it was.
+    @Test func aPlantedPartSymlinkIsNotFollowed() async throws {
+        let world = try await World.make()
+        let id = try #require(try await world.carol.upload(pseudoRandomBytes(5000, seed: 3), room: world.room,
+                                                           name: "data.bin").json["id"] as? String)
+        let helper = try Helper(server: world.tackd.base, token: world.fred.token)
+        let victim = "\(helper.home)/victim"
+        try Data("precious\n".utf8).write(to: URL(fileURLWithPath: victim))
+        try FileManager.default.createSymbolicLink(atPath: "\(helper.home)/data.bin.part", withDestinationPath: victim)
+        let get = try await helper.run(["get", id])
+        #expect(get.status == 5 && get.stderr.contains("data.bin.part"), "\(get)")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+        #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/data.bin"))
+    }
+
+    /// tackd stores names a file system would take badly (`.bashrc` would hide and overwrite a shell's start-up file,
+    /// `-rf` reads as an option, `...` is all dots); tack saves each under a safe name and says which.
+    @Test func hostileServerNamesAreMadeSafe() async throws {
+        let world = try await World.make()
+        let helper = try Helper(server: world.tackd.base, token: world.fred.token)
+        let folder = "\(helper.home)/downloads"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (name, safe) in [(".bashrc", "_.bashrc"), ("-rf", "_-rf"), ("...", "attachment")] {
+            let upload = try await world.carol.upload(Array("echo owned\n".utf8), room: world.room, name: name)
+            #expect(upload.status == 201 && upload.json["name"] as? String == name, "\(name): \(upload.text)")
+            let id = try #require(upload.json["id"] as? String)
+            let get = try await helper.run(["get", id])
+            #expect(get.status == 0 && get.stdout == "\(safe)\n", "\(name): \(get)")
+            #expect(get.stderr.contains("'\(safe)'"), "\(name): \(get)")
+            #expect(FileManager.default.contents(atPath: "\(helper.home)/\(safe)") == Data("echo owned\n".utf8))
+            // Into a folder (-o DIR), the same safe name.
+            let into = try await helper.run(["get", id, "-o", folder])
+            #expect(into.status == 0 && into.stdout == "\(folder)/\(safe)\n", "\(name): \(into)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/.bashrc"))
+        #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/-rf"))
+    }
+}
