@@ -71,7 +71,10 @@ public enum FileIO {
 enum AtomicFile {
     static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
         let temporary = "\(path).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        // Created afresh, never through a symlink: the file may hold a token. (A leftover of a crashed process with
+        // this pid goes first.)
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw POSIXFailure("open \(temporary)") }
         do {
             try data.withUnsafeBytes { try FileIO.writeAll(fd, $0) }

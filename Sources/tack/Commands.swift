@@ -7,17 +7,27 @@ import TackCore
 /// `tack login`: saves the server and token after checking them.
 struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Save the server URL and token ($XDG_CONFIG_HOME/tack/config, mode 0600).")
+        abstract: "Save the server URL and token ($XDG_CONFIG_HOME/tack/config, mode 0600).",
+        discussion: """
+            Without --token the token is read from stdin: one line from a pipe or file \
+            (tack login --server URL < token.txt), or typed at a prompt that does not echo it. Prefer that to \
+            --token, which leaves the token in your shell history and in ps for anyone on this machine. \
+            The server must be https://; plain http:// only to this machine (127.0.0.1, ::1, localhost).
+            """)
 
     @Option(name: .long, help: "The tackd URL, e.g. https://tack.example.com.")
     var server: String
 
-    @Option(name: .long, help: "A token from tackd token new.")
-    var token: String
+    @Option(name: .long, help: "A token from tackd token new (better: leave it out and give it on stdin).")
+    var token: String?
 
     func run() throws {
+        // The server is checked before the token is asked for: nothing is typed, let alone sent, for a refused URL.
+        let normalized: String
+        do { normalized = try ClientConfig.normalized(server) } catch { throw Failure(error) }
+        let secret = try token ?? TokenInput.read()
         let config: ClientConfig
-        do { config = ClientConfig(server: try ClientConfig.normalized(server), token: token) } catch { throw Failure(error) }
+        do { config = try ClientConfig(server: normalized, token: secret).checked() } catch { throw Failure(error) }
         let api = TackAPI(config: config, retry: RetryPolicy(attempts: 1))
         do {
             let rooms = try api.rooms()

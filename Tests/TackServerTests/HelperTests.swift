@@ -31,8 +31,9 @@ struct Helper {
         ((try? FileManager.default.contentsOfDirectory(atPath: outbox)) ?? []).filter { !$0.hasPrefix(".") }
     }
 
+    /// `input` (a FileHandle or a Pipe) becomes the process's stdin; by default /dev/null.
     func start(_ arguments: [String], extra: [String: String] = [:], in directory: String? = nil,
-               executable: String = BuiltProducts.path("tack")) throws -> (Process, Pipe, Pipe) {
+               executable: String = BuiltProducts.path("tack"), input: Any? = nil) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -41,14 +42,21 @@ struct Helper {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        process.standardInput = input ?? FileHandle(forReadingAtPath: "/dev/null")
         try process.run()
         return (process, out, err)
     }
 
     /// Runs tack to the end off the cooperative pool (waiting for a process blocks a thread).
-    func run(_ arguments: [String], extra: [String: String] = [:], in directory: String? = nil) async throws -> Outcome {
-        try await finish(try start(arguments, extra: extra, in: directory))
+    func run(_ arguments: [String], extra: [String: String] = [:], in directory: String? = nil,
+             input: Data? = nil) async throws -> Outcome {
+        guard let input else { return try await finish(try start(arguments, extra: extra, in: directory)) }
+        // From a file rather than a pipe: stdin is still not a terminal, and a tack that exits without reading it
+        // cannot make the write fail.
+        let file = "\(home)/stdin-\(UUID().uuidString)"
+        try input.write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        return try await finish(try start(arguments, extra: extra, in: directory, input: FileHandle(forReadingAtPath: file)))
     }
 
     /// Runs tack inside a pseudo-terminal (util-linux `script`), as a person at a terminal runs it.
@@ -400,6 +408,87 @@ func closedPort() throws -> Int {
             guard !chunk.isEmpty else { throw HarnessError("tack exited before the selection started: \(seen)") }
             seen += String(decoding: chunk, as: UTF8.self)
         }
+    }
+}
+
+@Suite struct HelperLoginTests {
+    /// The token from a pipe or file: never on the command line, where shell history and `ps` would keep it.
+    @Test func loginReadsTheTokenFromStdin() async throws {
+        let world = try await World.make()
+        let helper = try Helper()
+        let token = try #require(world.carol.token)
+        let login = try await helper.run(["login", "--server", world.tackd.base], input: Data("  \(token)  \n".utf8))
+        #expect(login.status == 0, "\(login)")
+        let config = "\(helper.home)/config/tack/config"
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as? [String: Any]
+        #expect(saved?["token"] as? String == token && saved?["server"] as? String == world.tackd.base)
+        let mode = try FileManager.default.attributesOfItem(atPath: config)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let rooms = try await helper.run(["rooms"])
+        #expect(rooms.status == 0 && rooms.stdout.contains(world.room), "\(rooms)")
+        // Plain http goes straight to this machine, never through a proxy (where the token would cross the network).
+        let proxy = try RawListener()
+        let direct = try await helper.run(["rooms"], extra: ["http_proxy": "http://127.0.0.1:\(proxy.port)",
+                                                             "all_proxy": "http://127.0.0.1:\(proxy.port)"])
+        #expect(direct.status == 0 && proxy.connections == 0, "\(direct)")
+
+        // Nothing on stdin (and no --token) is a usage error, and the saved login stays as it was.
+        let empty = try await helper.run(["login", "--server", world.tackd.base])
+        #expect(empty.status == 2 && empty.stderr.contains("stdin"), "\(empty)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: config)).count > 0)
+    }
+
+    /// At a terminal the token is typed at a prompt that does not echo it: the pseudo-terminal's output (everything a
+    /// person would see) holds the prompt but never the token.
+    @Test func loginPromptsWithoutEchoOnATerminal() async throws {
+        let world = try await World.make()
+        let helper = try Helper()
+        let token = try #require(world.carol.token)
+        let command = [BuiltProducts.path("tack"), "login", "--server", world.tackd.base].map { "'\($0)'" }.joined(separator: " ")
+        let keyboard = Pipe()
+        let (process, out, _) = try helper.start(["-qec", command, "/dev/null"], executable: "/usr/bin/script", input: keyboard)
+        var seen = ""
+        while !seen.contains("Token: ") {
+            let chunk = out.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw HarnessError("tack exited without prompting: \(seen)") }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        try keyboard.fileHandleForWriting.write(contentsOf: Data("\(token)\n".utf8))
+        seen += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try keyboard.fileHandleForWriting.close()
+        #expect(process.terminationStatus == 0, "\(seen)")
+        #expect(seen.contains("logged in to") && !seen.contains(token), "\(seen)")
+        let saved = try String(contentsOfFile: "\(helper.home)/config/tack/config", encoding: .utf8)
+        #expect(saved.contains(token))
+    }
+
+    /// Plain http to another machine would carry the token in clear: refused with one line and exit 2, before any
+    /// connection. The witness is a listener on 127.0.0.1 reached through spellings libcurl reads as that address
+    /// (`127.1`, `2130706433`, octal `0177.0.0.1`) but that are not plainly loopback: it must see no connection.
+    @Test func loginRefusesPlainHTTPToAnotherMachine() async throws {
+        let world = try await World.make()
+        let helper = try Helper()
+        let token = Data("\(try #require(world.carol.token))\n".utf8)
+        let refused = try await helper.run(["login", "--server", "http://example.invalid"], input: token)
+        #expect(refused.status == 2 && refused.stderr.split(separator: "\n").count == 1 && refused.stderr.contains("https://"),
+                "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/config/tack/config"))
+
+        let witness = try RawListener()
+        for host in ["127.1", "2130706433", "0177.0.0.1", "[::ffff:127.0.0.1]"] {
+            let server = "http://\(host):\(witness.port)"
+            let login = try await helper.run(["login", "--server", server], input: token)
+            #expect(login.status == 2, "\(server): \(login)")
+            // The environment's server is held to the same rule by every command that sends the token.
+            let rooms = try await helper.run(["rooms"], extra: ["TACK_SERVER": server, "TACK_TOKEN": world.carol.token!])
+            #expect(rooms.status == 2 && rooms.stderr.contains("in clear"), "\(server): \(rooms)")
+            let put = try await helper.run(["put", "/etc/hostname", "--room", world.room],
+                                           extra: ["TACK_SERVER": server, "TACK_TOKEN": world.carol.token!])
+            #expect(put.status == 2 && helper.outboxEntries().isEmpty, "\(server): \(put)")
+        }
+        #expect(witness.connections == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/config/tack/config"))
     }
 }
 
