@@ -30,22 +30,36 @@ public struct ClientConfig: Codable, Sendable, Equatable {
             do {
                 saved = try JSONDecoder().decode(ClientConfig.self, from: data)
             } catch {
-                throw .local("\(paths.configFile) is not a tack config; run tack login --server URL --token TOKEN again")
+                throw .local("\(paths.configFile) is not a tack config; run tack login --server URL again")
             }
         }
         let server = environment["TACK_SERVER"].flatMap { $0.isEmpty ? nil : $0 } ?? saved?.server
         let token = environment["TACK_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? saved?.token
         guard let server, let token else {
-            throw .local("no server configured; run tack login --server URL --token TOKEN (or set TACK_SERVER and TACK_TOKEN)")
+            throw .local("no server configured; run tack login --server URL (it reads the token from stdin), or set TACK_SERVER and TACK_TOKEN")
         }
-        return ClientConfig(server: try normalized(server), token: token)
+        return try ClientConfig(server: try normalized(server), token: token).checked()
     }
 
-    /// Validates a server URL and drops a trailing slash.
+    /// The config itself when its token can go into a header as it is: printable ASCII without spaces (a line
+    /// break in it would start a header of its own).
+    public func checked() throws(ClientError) -> ClientConfig {
+        guard !token.isEmpty, token.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else {
+            throw .local("the token is not one: tokens are letters, digits and punctuation, as tackd token new prints them")
+        }
+        return self
+    }
+
+    /// Validates a server URL and drops a trailing slash. The URL is read strictly (`scheme://host[:port][/path]`,
+    /// nothing that two URL parsers could read differently: no user part, query, fragment, backslash, space or
+    /// control character), and a token never goes to it in clear: plain `http` only to this machine's loopback.
     public static func normalized(_ server: String) throws(ClientError) -> String {
-        guard let url = URL(string: server), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
-              url.host != nil else {
+        guard let url = ServerURL(server) else {
             throw .local("'\(server)' is not a server URL; write it like https://tack.example.com")
+        }
+        guard url.allowsToken else {
+            throw .insecure("refusing to send the token in clear to \(server); use https:// (plain http only to "
+                            + "this machine: 127.0.0.1, ::1 or localhost)")
         }
         return server.hasSuffix("/") ? String(server.dropLast()) : server
     }

@@ -6,10 +6,12 @@ public enum ClientError: Error, Sendable, Equatable, CustomStringConvertible {
     case refused(status: Int, code: String, message: String)
     /// Something on this machine: an unreadable file, a missing setting.
     case local(String)
+    /// A setting that would expose the token (plain http to another machine): refused before anything is sent.
+    case insecure(String)
 
     public var description: String {
         switch self {
-        case .unreachable(let text), .local(let text): return text
+        case .unreachable(let text), .local(let text), .insecure(let text): return text
         case .refused(let status, let code, let message): return "the server refused (\(status) \(code)): \(message)"
         }
     }

@@ -31,6 +31,11 @@ public enum FileIO {
         try read(path) { _ throws(ClientError) in }
     }
 
+    /// The SHA-256 and size of the file open as `fd` (read from its start; `path` is for messages only).
+    public static func digest(of fd: Int32, path: String) throws(ClientError) -> (sha256: ContentHash, size: Int64) {
+        try read(fd, path: path) { _ throws(ClientError) in }
+    }
+
     private static func read(_ path: String,
                              _ each: (UnsafeRawBufferPointer) throws(ClientError) -> Void) throws(ClientError) -> (sha256: ContentHash, size: Int64) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -38,12 +43,18 @@ public enum FileIO {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw .local("\(path) is not a regular file") }
+        return try read(fd, path: path, each)
+    }
+
+    /// Reads `fd` from offset 0 with pread, so its file offset is left alone.
+    private static func read(_ fd: Int32, path: String,
+                             _ each: (UnsafeRawBufferPointer) throws(ClientError) -> Void) throws(ClientError) -> (sha256: ContentHash, size: Int64) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buffer.deallocate() }
         var hasher = SHA256()
         var size: Int64 = 0
         while true {
-            let count = Foundation.read(fd, buffer.baseAddress, chunk)
+            let count = pread(fd, buffer.baseAddress, chunk, off_t(size))
             if count < 0 && errno == EINTR { continue }
             guard count >= 0 else { throw .local("cannot read \(path): \(String(cString: strerror(errno)))") }
             if count == 0 { break }
@@ -60,7 +71,10 @@ public enum FileIO {
 enum AtomicFile {
     static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
         let temporary = "\(path).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        // Created afresh, never through a symlink: the file may hold a token. (A leftover of a crashed process with
+        // this pid goes first.)
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw POSIXFailure("open \(temporary)") }
         do {
             try data.withUnsafeBytes { try FileIO.writeAll(fd, $0) }

@@ -98,6 +98,10 @@ public struct HTTPSession: Sendable {
         _ = tack_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
         _ = tack_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
         _ = tack_curl_setopt_str(handle, CURLOPT_USERAGENT, "tack/1")
+        _ = tack_curl_setopt_str(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        // Plain http is only ever spoken to this machine (ServerURL.allowsToken): never through a proxy, where the
+        // token would cross the network in clear.
+        if request.url.lowercased().hasPrefix("http:") { _ = tack_curl_setopt_str(handle, CURLOPT_NOPROXY, "*") }
         if limits.maxSendBytesPerSecond > 0 {
             _ = tack_curl_setopt_off(handle, CURLOPT_MAX_SEND_SPEED_LARGE, Int(limits.maxSendBytesPerSecond))
         }

@@ -85,6 +85,10 @@ public struct TackAPI: Sendable {
     /// Sends a request, retrying per the policy; a 2xx answer is returned, a 4xx is `.refused`, and network failures
     /// or 5xx answers that outlast the retries are `.unreachable`.
     public func send(_ base: HTTPRequest, progress: ((Int64, Int64) -> Void)? = nil) throws(ClientError) -> HTTPResponse {
+        // The one place the token is attached, so the one place that makes sure it never travels in clear.
+        guard let server = ServerURL(config.server), server.allowsToken, base.url.hasPrefix(config.server + "/") else {
+            throw .insecure("refusing to send the token in clear to \(base.url); use https://")
+        }
         var request = base
         request.headers.append(("Authorization", "Bearer \(config.token)"))
         var attempt = 1

@@ -166,11 +166,13 @@ final class StreamingResizer {
         emitLine()
     }
 
+    /// One pixel as premultiplied floats: colour x alpha / 255, alpha 0-255. Computed exactly as the block sums of
+    /// the box stage and the interlaced grid are (integer products, then one scale), so every path agrees bit for bit.
     @inline(__always) static func premultiplied(_ p: UnsafePointer<UInt8>, opaque: Bool) -> SIMD4<Float> {
-        let pixel = SIMD4<Float>(SIMD4<Int32>(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD4<UInt8>.self)))
-        if opaque { return pixel }
-        let scale = pixel[3] * (1 / 255)
-        return SIMD4(pixel[0] * scale, pixel[1] * scale, pixel[2] * scale, pixel[3])
+        let pixel = SIMD4<Int32>(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD4<UInt8>.self))
+        if opaque { return SIMD4<Float>(pixel) }
+        let alpha = pixel[3]
+        return SIMD4<Float>(SIMD4(pixel[0] &* alpha, pixel[1] &* alpha, pixel[2] &* alpha, alpha)) * SIMD4(1 / 255, 1 / 255, 1 / 255, 1)
     }
 
     /// Resamples `line` horizontally into the ring, then writes every output row whose inputs are all there.

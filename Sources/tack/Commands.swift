@@ -7,17 +7,27 @@ import TackCore
 /// `tack login`: saves the server and token after checking them.
 struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Save the server URL and token ($XDG_CONFIG_HOME/tack/config, mode 0600).")
+        abstract: "Save the server URL and token ($XDG_CONFIG_HOME/tack/config, mode 0600).",
+        discussion: """
+            Without --token the token is read from stdin: one line from a pipe or file \
+            (tack login --server URL < token.txt), or typed at a prompt that does not echo it. Prefer that to \
+            --token, which leaves the token in your shell history and in ps for anyone on this machine. \
+            The server must be https://; plain http:// only to this machine (127.0.0.1, ::1, localhost).
+            """)
 
     @Option(name: .long, help: "The tackd URL, e.g. https://tack.example.com.")
     var server: String
 
-    @Option(name: .long, help: "A token from tackd token new.")
-    var token: String
+    @Option(name: .long, help: "A token from tackd token new (better: leave it out and give it on stdin).")
+    var token: String?
 
     func run() throws {
+        // The server is checked before the token is asked for: nothing is typed, let alone sent, for a refused URL.
+        let normalized: String
+        do { normalized = try ClientConfig.normalized(server) } catch { throw Failure(error) }
+        let secret = try token ?? TokenInput.read()
         let config: ClientConfig
-        do { config = ClientConfig(server: try ClientConfig.normalized(server), token: token) } catch { throw Failure(error) }
+        do { config = try ClientConfig(server: normalized, token: secret).checked() } catch { throw Failure(error) }
         let api = TackAPI(config: config, retry: RetryPolicy(attempts: 1))
         do {
             let rooms = try api.rooms()
@@ -131,19 +141,39 @@ struct List: ParsableCommand {
 
 /// `tack get ATTACHMENT`: downloads, resuming a partial `.part` file with Range, and checks the SHA-256.
 struct Get: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Download an attachment (a partial download resumes).")
+    static let configuration = CommandConfiguration(
+        abstract: "Download an attachment (a partial download resumes).",
+        discussion: """
+            An existing file is never replaced: the download is saved as NAME (1).EXT, NAME (2).EXT, … instead, \
+            unless --force is given. The server's name is made safe first (one file name, not hidden, no control \
+            characters, at most 255 bytes); tack says when it changed it.
+            """)
 
     @Argument(help: "The attachment's id.") var attachment: String
-    @Option(name: [.short, .customLong("output")], help: "Where to save it (default: its name, here).") var output: String?
+    @Option(name: [.short, .customLong("output")], help: "Where to save it: a file or a folder (default: its name, here).")
+    var output: String?
+    @Flag(name: .long, help: "Replace the file if it exists.") var force = false
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() throws {
         let api = try ClientContext().api(retries: 4)
         do {
             let meta = try api.attachment(attachment)
-            let target = output ?? Downloader.safeName(meta.name)
-            let path = try Downloader(api: api).download(meta, to: target,
-                                                        progress: Console.stderrIsTerminal ? ProgressReporter(label: meta.name).update : nil)
+            let name = DownloadName.sanitized(meta.name)
+            var target = name
+            if let output {
+                var isDirectory: ObjCBool = false
+                let folder = output.hasSuffix("/") || (FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory)
+                                                       && isDirectory.boolValue)
+                target = folder ? (output.hasSuffix("/") ? output : output + "/") + name : output
+            }
+            let namedByServer = output == nil || target != output
+            if namedByServer, name != meta.name {
+                Console.log("the server's name \(DownloadName.shown(meta.name)) is not safe as a file name; using '\(name)'")
+            }
+            let path = try Downloader(api: api).download(meta, to: target, replacing: force,
+                                                        progress: Console.stderrIsTerminal ? ProgressReporter(label: name).update : nil)
+            if path != target { Console.log("\(target) exists; saved as \(path) (--force replaces it)") }
             if json { Console.json(["file": path, "id": meta.id, "size": meta.size, "sha256": meta.sha256]) } else { print(path) }
         } catch {
             throw Failure(error)

@@ -38,6 +38,7 @@ struct Failure: Error {
         case .unreachable: self.init(.queued, error.description)
         case .refused: self.init(.refused, error.description)
         case .local: self.init(.badInput, error.description)
+        case .insecure: self.init(.usage, error.description)
         }
     }
 }

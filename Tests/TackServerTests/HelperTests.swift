@@ -31,8 +31,9 @@ struct Helper {
         ((try? FileManager.default.contentsOfDirectory(atPath: outbox)) ?? []).filter { !$0.hasPrefix(".") }
     }
 
+    /// `input` (a FileHandle or a Pipe) becomes the process's stdin; by default /dev/null.
     func start(_ arguments: [String], extra: [String: String] = [:], in directory: String? = nil,
-               executable: String = BuiltProducts.path("tack")) throws -> (Process, Pipe, Pipe) {
+               executable: String = BuiltProducts.path("tack"), input: Any? = nil) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -41,14 +42,21 @@ struct Helper {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        process.standardInput = input ?? FileHandle(forReadingAtPath: "/dev/null")
         try process.run()
         return (process, out, err)
     }
 
     /// Runs tack to the end off the cooperative pool (waiting for a process blocks a thread).
-    func run(_ arguments: [String], extra: [String: String] = [:], in directory: String? = nil) async throws -> Outcome {
-        try await finish(try start(arguments, extra: extra, in: directory))
+    func run(_ arguments: [String], extra: [String: String] = [:], in directory: String? = nil,
+             input: Data? = nil) async throws -> Outcome {
+        guard let input else { return try await finish(try start(arguments, extra: extra, in: directory)) }
+        // From a file rather than a pipe: stdin is still not a terminal, and a tack that exits without reading it
+        // cannot make the write fail.
+        let file = "\(home)/stdin-\(UUID().uuidString)"
+        try input.write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        return try await finish(try start(arguments, extra: extra, in: directory, input: FileHandle(forReadingAtPath: file)))
     }
 
     /// Runs tack inside a pseudo-terminal (util-linux `script`), as a person at a terminal runs it.
@@ -400,5 +408,164 @@ func closedPort() throws -> Int {
             guard !chunk.isEmpty else { throw HarnessError("tack exited before the selection started: \(seen)") }
             seen += String(decoding: chunk, as: UTF8.self)
         }
+    }
+}
+
+@Suite struct HelperLoginTests {
+    /// The token from a pipe or file: never on the command line, where shell history and `ps` would keep it.
+    @Test func loginReadsTheTokenFromStdin() async throws {
+        let world = try await World.make()
+        let helper = try Helper()
+        let token = try #require(world.carol.token)
+        let login = try await helper.run(["login", "--server", world.tackd.base], input: Data("  \(token)  \n".utf8))
+        #expect(login.status == 0, "\(login)")
+        let config = "\(helper.home)/config/tack/config"
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as? [String: Any]
+        #expect(saved?["token"] as? String == token && saved?["server"] as? String == world.tackd.base)
+        let mode = try FileManager.default.attributesOfItem(atPath: config)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let rooms = try await helper.run(["rooms"])
+        #expect(rooms.status == 0 && rooms.stdout.contains(world.room), "\(rooms)")
+        // Plain http goes straight to this machine, never through a proxy (where the token would cross the network).
+        let proxy = try RawListener()
+        let direct = try await helper.run(["rooms"], extra: ["http_proxy": "http://127.0.0.1:\(proxy.port)",
+                                                             "all_proxy": "http://127.0.0.1:\(proxy.port)"])
+        #expect(direct.status == 0 && proxy.connections == 0, "\(direct)")
+
+        // Nothing on stdin (and no --token) is a usage error, and the saved login stays as it was.
+        let empty = try await helper.run(["login", "--server", world.tackd.base])
+        #expect(empty.status == 2 && empty.stderr.contains("stdin"), "\(empty)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: config)).count > 0)
+    }
+
+    /// At a terminal the token is typed at a prompt that does not echo it: the pseudo-terminal's output (everything a
+    /// person would see) holds the prompt but never the token.
+    @Test func loginPromptsWithoutEchoOnATerminal() async throws {
+        let world = try await World.make()
+        let helper = try Helper()
+        let token = try #require(world.carol.token)
+        let command = [BuiltProducts.path("tack"), "login", "--server", world.tackd.base].map { "'\($0)'" }.joined(separator: " ")
+        let keyboard = Pipe()
+        let (process, out, _) = try helper.start(["-qec", command, "/dev/null"], executable: "/usr/bin/script", input: keyboard)
+        var seen = ""
+        while !seen.contains("Token: ") {
+            let chunk = out.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw HarnessError("tack exited without prompting: \(seen)") }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        try keyboard.fileHandleForWriting.write(contentsOf: Data("\(token)\n".utf8))
+        seen += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try keyboard.fileHandleForWriting.close()
+        #expect(process.terminationStatus == 0, "\(seen)")
+        #expect(seen.contains("logged in to") && !seen.contains(token), "\(seen)")
+        let saved = try String(contentsOfFile: "\(helper.home)/config/tack/config", encoding: .utf8)
+        #expect(saved.contains(token))
+    }
+
+    /// Plain http to another machine would carry the token in clear: refused with one line and exit 2, before any
+    /// connection. The witness is a listener on 127.0.0.1 reached through spellings libcurl reads as that address
+    /// (`127.1`, `2130706433`, octal `0177.0.0.1`) but that are not plainly loopback: it must see no connection.
+    @Test func loginRefusesPlainHTTPToAnotherMachine() async throws {
+        let world = try await World.make()
+        let helper = try Helper()
+        let token = Data("\(try #require(world.carol.token))\n".utf8)
+        let refused = try await helper.run(["login", "--server", "http://example.invalid"], input: token)
+        #expect(refused.status == 2 && refused.stderr.split(separator: "\n").count == 1 && refused.stderr.contains("https://"),
+                "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/config/tack/config"))
+
+        let witness = try RawListener()
+        for host in ["127.1", "2130706433", "0177.0.0.1", "[::ffff:127.0.0.1]"] {
+            let server = "http://\(host):\(witness.port)"
+            let login = try await helper.run(["login", "--server", server], input: token)
+            #expect(login.status == 2, "\(server): \(login)")
+            // The environment's server is held to the same rule by every command that sends the token.
+            let rooms = try await helper.run(["rooms"], extra: ["TACK_SERVER": server, "TACK_TOKEN": world.carol.token!])
+            #expect(rooms.status == 2 && rooms.stderr.contains("in clear"), "\(server): \(rooms)")
+            let put = try await helper.run(["put", "/etc/hostname", "--room", world.room],
+                                           extra: ["TACK_SERVER": server, "TACK_TOKEN": world.carol.token!])
+            #expect(put.status == 2 && helper.outboxEntries().isEmpty, "\(server): \(put)")
+        }
+        #expect(witness.connections == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/config/tack/config"))
+    }
+}
+
+@Suite struct HelperGetTests {
+    /// A second download of the same attachment, or one onto an existing -o file, takes `name (n).ext`; the file that
+    /// was there (edited since) is left alone. `--force` replaces it.
+    @Test func getNeverReplacesAFileUnlessForced() async throws {
+        let world = try await World.make()
+        let bytes = Array("the server's copy\n".utf8)
+        let id = try #require(try await world.carol.upload(bytes, room: world.room, name: "notes.txt").json["id"] as? String)
+        let helper = try Helper(server: world.tackd.base, token: world.fred.token)
+        let home = helper.home
+        func contents(_ name: String) -> String? {
+            (try? String(contentsOfFile: "\(home)/\(name)", encoding: .utf8))
+        }
+
+        let first = try await helper.run(["get", id])
+        #expect(first.status == 0 && first.stdout == "notes.txt\n", "\(first)")
+        try Data("my edits\n".utf8).write(to: URL(fileURLWithPath: "\(home)/notes.txt"))
+        let second = try await helper.run(["get", id])
+        #expect(second.status == 0 && second.stdout == "notes (1).txt\n", "\(second)")
+        #expect(second.stderr.contains("notes (1).txt"), "\(second)")
+        #expect(contents("notes.txt") == "my edits\n")
+        #expect(contents("notes (1).txt") == "the server's copy\n")
+        let third = try await helper.run(["get", id])
+        #expect(third.stdout == "notes (2).txt\n", "\(third)")
+
+        // -o is held to the same rule.
+        try Data("keep me\n".utf8).write(to: URL(fileURLWithPath: "\(home)/mine.txt"))
+        let named = try await helper.run(["get", id, "-o", "\(home)/mine.txt"])
+        #expect(named.status == 0 && named.stdout == "\(home)/mine (1).txt\n", "\(named)")
+        #expect(contents("mine.txt") == "keep me\n" && contents("mine (1).txt") == "the server's copy\n")
+
+        let forced = try await helper.run(["get", id, "--force"])
+        #expect(forced.status == 0 && forced.stdout == "notes.txt\n", "\(forced)")
+        #expect(contents("notes.txt") == "the server's copy\n")
+        let forcedNamed = try await helper.run(["get", id, "-o", "\(home)/mine.txt", "--force"])
+        #expect(forcedNamed.status == 0 && contents("mine.txt") == "the server's copy\n", "\(forcedNamed)")
+        #expect(!FileManager.default.fileExists(atPath: "\(home)/notes (3).txt"))
+        #expect(!FileManager.default.fileExists(atPath: "\(home)/mine (2).txt"))
+    }
+
+    /// A `.part` that is a symlink planted by someone else is not followed: the file it points to stays as it was.
+    @Test func aPlantedPartSymlinkIsNotFollowed() async throws {
+        let world = try await World.make()
+        let id = try #require(try await world.carol.upload(pseudoRandomBytes(5000, seed: 3), room: world.room,
+                                                           name: "data.bin").json["id"] as? String)
+        let helper = try Helper(server: world.tackd.base, token: world.fred.token)
+        let victim = "\(helper.home)/victim"
+        try Data("precious\n".utf8).write(to: URL(fileURLWithPath: victim))
+        try FileManager.default.createSymbolicLink(atPath: "\(helper.home)/data.bin.part", withDestinationPath: victim)
+        let get = try await helper.run(["get", id])
+        #expect(get.status == 5 && get.stderr.contains("data.bin.part"), "\(get)")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+        #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/data.bin"))
+    }
+
+    /// tackd stores names a file system would take badly (`.bashrc` would hide and overwrite a shell's start-up file,
+    /// `-rf` reads as an option, `...` is all dots); tack saves each under a safe name and says which.
+    @Test func hostileServerNamesAreMadeSafe() async throws {
+        let world = try await World.make()
+        let helper = try Helper(server: world.tackd.base, token: world.fred.token)
+        let folder = "\(helper.home)/downloads"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (name, safe) in [(".bashrc", "_.bashrc"), ("-rf", "_-rf"), ("...", "attachment")] {
+            let upload = try await world.carol.upload(Array("echo owned\n".utf8), room: world.room, name: name)
+            #expect(upload.status == 201 && upload.json["name"] as? String == name, "\(name): \(upload.text)")
+            let id = try #require(upload.json["id"] as? String)
+            let get = try await helper.run(["get", id])
+            #expect(get.status == 0 && get.stdout == "\(safe)\n", "\(name): \(get)")
+            #expect(get.stderr.contains("'\(safe)'"), "\(name): \(get)")
+            #expect(FileManager.default.contents(atPath: "\(helper.home)/\(safe)") == Data("echo owned\n".utf8))
+            // Into a folder (-o DIR), the same safe name.
+            let into = try await helper.run(["get", id, "-o", folder])
+            #expect(into.status == 0 && into.stdout == "\(folder)/\(safe)\n", "\(name): \(into)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/.bashrc"))
+        #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/-rf"))
     }
 }

@@ -67,18 +67,28 @@ public enum Pillow {
             """, [source, output])
     }
 
-    private static func run(_ script: String, _ arguments: [String]) throws {
+    /// Runs a Python script (Pillow importable) and returns what it printed, trimmed.
+    public static func evaluate(_ script: String, _ arguments: [String]) throws -> String {
+        try run(script, arguments).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @discardableResult
+    private static func run(_ script: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = ["-c", script] + arguments
-        let err = Pipe()
+        let err = Pipe(), out = Pipe()
         process.standardError = err
+        process.standardOutput = out
         try process.run()
+        // Output first (a full pipe would block the script), then errors; both are small here.
+        let printed = out.fileHandleForReading.readDataToEndOfFile()
         let message = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw SupportError("Pillow failed: \(String(decoding: message, as: UTF8.self))")
         }
+        return String(decoding: printed, as: UTF8.self)
     }
 }
 
