@@ -144,10 +144,14 @@ import Testing
     }
 
     @Test func connectionsBeyondTheMaximumWaitForAFreeOne() async throws {
-        let world = try await World.make(config: ["max_connections": "3"])
-        var idle = try (0..<3).map { _ in try RawConnection(port: world.tackd.port) }
+        // A bare tackd: the shared HTTP client would keep a pooled connection open and take a slot.
+        let tackd = try Tackd()
+        try JSONSerialization.data(withJSONObject: ["max_connections": "3"])
+            .write(to: URL(fileURLWithPath: "\(tackd.storage)/tackd.json"))
+        try await tackd.start()
+        var idle = try (0..<3).map { _ in try RawConnection(port: tackd.port) }
         try await Task.sleep(for: .milliseconds(300))
-        let waiting = try RawConnection(port: world.tackd.port)
+        let waiting = try RawConnection(port: tackd.port)
         waiting.send(Array("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n".utf8))
         try await Task.sleep(for: .seconds(1))
         #expect(!waiting.hasData(), "answered while every connection slot was taken")
