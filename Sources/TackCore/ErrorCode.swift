@@ -51,6 +51,7 @@ extension ErrorCode {
     public static let notAllowed = ErrorCode("not_allowed", .forbidden)
     public static let notRoomCreator = ErrorCode("not_room_creator", .forbidden)
     public static let clientsOnly = ErrorCode("clients_only", .forbidden)
+    public static let linksDisabled = ErrorCode("links_disabled", .forbidden)
     public static let userExists = ErrorCode("user_exists", .conflict)
     public static let idempotencyKeyReused = ErrorCode("idempotency_key_reused", .conflict)
 
@@ -67,7 +68,8 @@ extension ErrorCode {
     public static let thumbnailFailed = ErrorCode("thumbnail_failed", .unsupportedMediaType)
 
     // What a linked file's server did.
-    public static let unresolvableHost = ErrorCode("unresolvable_host", .upstreamFailure)
+    /// The link's host does not exist: the link is wrong, not the upstream.
+    public static let unresolvableHost = ErrorCode("unresolvable_host", .invalidInput)
     public static let upstreamBadRedirect = ErrorCode("upstream_bad_redirect", .upstreamFailure)
     public static let upstreamError = ErrorCode("upstream_error", .upstreamFailure)
     public static let upstreamForbidden = ErrorCode("upstream_forbidden", .upstreamFailure)
@@ -95,7 +97,7 @@ extension ErrorCode {
         .emptyMessage, .messageTooLong, .tooManyAttachments, .foreignAttachment, .cannotRemoveCreator,
         .unsupportedLink, .unsupportedScheme, .notALink, .folderLink, .credentialsInURL, .corruptImage,
         .invalidImage, .unreadableInput, .unauthenticated, .notFound, .notAllowed, .notRoomCreator,
-        .clientsOnly, .userExists, .idempotencyKeyReused, .tooLarge, .tooManyPixels, .quotaExceeded,
+        .clientsOnly, .linksDisabled, .userExists, .idempotencyKeyReused, .tooLarge, .tooManyPixels, .quotaExceeded,
         .rateLimited, .rangeNotSatisfiable, .notAnImage, .unsupportedImage, .thumbnailFailed, .unresolvableHost,
         .upstreamBadRedirect, .upstreamError, .upstreamForbidden, .upstreamGone, .upstreamNotAFile,
         .upstreamRefused, .upstreamTruncated, .upstreamUnreachable, .upstreamStalled, .upstreamTimeout, .busy,

@@ -24,6 +24,10 @@ public struct Settings: Sendable, Equatable {
     public var connections = ConnectionSettings()
     /// Seconds between collections of unreferenced blobs inside `serve`; 0 turns them off.
     public var gcIntervalSeconds: Int64 = 3600
+    /// Where `/metrics` is served: on the API's own port, on a listener of its own, or nowhere.
+    public var metrics = MetricsEndpoint.api
+    /// Log lines as text for people, or one JSON object per line for collectors.
+    public var logFormat = LogFormat.text
 
     public init() {}
 
@@ -31,12 +35,12 @@ public struct Settings: Sendable, Equatable {
     public static let keys = [
         "host", "port", "storage", "max_upload_bytes", "max_name_bytes", "default_page_size", "max_page_size",
         "max_json_bytes", "idle_timeout_seconds",
-        "link_allow", "link_allow_hosts", "link_allow_http", "link_resolve", "link_max_bytes", "link_timeout_seconds",
+        "link_fetching", "link_allow", "link_allow_hosts", "link_allow_http", "link_resolve", "link_max_bytes", "link_timeout_seconds",
         "link_stall_seconds", "link_max_redirects", "thumbnail_sizes", "max_image_pixels", "strip_metadata",
         "user_quota_bytes", "rate_uploads_per_minute", "rate_links_per_minute", "rate_refreshes_per_minute",
         "header_timeout_seconds", "min_body_bytes_per_second", "min_body_rate_window_seconds", "max_connections",
         "linger_seconds", "linger_max_bytes", "linger_idle_seconds",
-        "gc_interval_seconds", "thumbnail_queue",
+        "gc_interval_seconds", "thumbnail_queue", "metrics", "log_format",
     ] + LinkSettings.endpointKeys
 
     /// Layers the sources, first wins: `flags` (already named by key), `environment`, then `file`.
@@ -82,6 +86,18 @@ public struct Settings: Sendable, Equatable {
         if let v = try integer("max_connections", range: 1...1_000_000) { settings.connections.maxConnections = Int(v) }
         if let v = try integer("linger_seconds", range: 0...3600) { settings.connections.lingerSeconds = v }
         if let v = try integer("linger_max_bytes", range: 0...(1 << 40), bytes: true) { settings.connections.lingerMaxBytes = v }
+        if let (text, source) = value("metrics") {
+            guard let endpoint = MetricsEndpoint(text) else {
+                throw .invalid(.invalidSetting, "\(source): '\(text)' must be on, off or HOST:PORT")
+            }
+            settings.metrics = endpoint
+        }
+        if let (text, source) = value("log_format") {
+            guard let format = LogFormat(rawValue: text.lowercased()) else {
+                throw .invalid(.invalidSetting, "\(source): '\(text)' must be text or json")
+            }
+            settings.logFormat = format
+        }
         if let v = try integer("thumbnail_queue", range: 0...100_000) { settings.thumbnailQueue = Int(v) }
         if let v = try integer("min_body_rate_window_seconds", range: 1...3600) { settings.connections.rateWindowSeconds = v }
         if let v = try integer("linger_idle_seconds", range: 1...600) { settings.connections.lingerIdleSeconds = v }
@@ -112,6 +128,7 @@ public struct Settings: Sendable, Equatable {
             return flag
         }
         if let allow = try flag("link_allow_http") { settings.links.allowHTTP = allow }
+        if let fetching = try flag("link_fetching") { settings.links.fetching = fetching }
         if let strip = try flag("strip_metadata") { settings.stripMetadata = strip }
         for key in LinkSettings.endpointKeys {
             if let (url, _) = value(key) { settings.links.endpoints[key] = url }
@@ -151,6 +168,8 @@ public struct LinkSettings: Sendable, Equatable {
     public var allowHosts: [String] = []
     /// Plain http links; off by default.
     public var allowHTTP = false
+    /// Whether tackd fetches linked files at all; off, links are still read and checked, then refused.
+    public var fetching = true
     /// Fixed answers for names, `host=address`, like curl's `--resolve`.
     public var resolve: [String] = []
     public var maxBytes: Int64 = 100 * 1024 * 1024
@@ -187,4 +206,32 @@ public struct ConnectionSettings: Sendable, Equatable {
     public var lingerIdleSeconds: Int64 = 5
 
     public init() {}
+}
+
+/// Where tackd serves its Prometheus metrics.
+public enum MetricsEndpoint: Sendable, Equatable {
+    /// `/metrics` on the API's own address.
+    case api
+    /// `/metrics` on a listener of its own (an address only the monitoring network reaches).
+    case listener(host: String, port: Int)
+    case off
+
+    /// `on`, `off`, or `HOST:PORT`.
+    public init?(_ text: String) {
+        switch text.lowercased() {
+        case "on", "true", "api": self = .api
+        case "off", "false": self = .off
+        default:
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+                  (0...65535).contains(port), colon > text.startIndex
+            else { return nil }
+            self = .listener(host: String(text[..<colon]), port: port)
+        }
+    }
+}
+
+/// How tackd writes its log.
+public enum LogFormat: String, Sendable, Equatable {
+    case text
+    case json
 }

@@ -22,7 +22,11 @@ public struct SystemResolver: HostResolver {
             var list: UnsafeMutablePointer<addrinfo>?
             let status = getaddrinfo(host, nil, &hints, &list)
             guard status == 0 else {
-                throw TackError(.unresolvableHost, "the host '\(host)' could not be resolved")
+                // No such name is the link's fault; anything else (a DNS server failing) is not.
+                if status == EAI_NONAME || status == -5 /* EAI_NODATA, a GNU extension Swift does not import */ {
+                    throw TackError(.unresolvableHost, "the host '\(host)' does not exist")
+                }
+                throw TackError(.upstreamUnreachable, "the host '\(host)' could not be resolved just now; try again later")
             }
             defer { freeaddrinfo(list) }
             var found: [IPAddress] = []

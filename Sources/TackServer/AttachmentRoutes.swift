@@ -33,18 +33,19 @@ struct AttachmentRoutes: Sendable {
         let boundary = try contentType.flatMap { try MultipartFileSequence<RequestBody>.boundary(contentType: $0) }
         let framing = boundary == nil ? 0 : MultipartFileSequence<RequestBody>.framingAllowance
         let key = try IdempotencyKey.parse(request.headers[.idempotencyKey])
-        if let key, let earlier = try await catalog.idempotentUpload(user: user.name, key: key) {
-            let result = try await uploads.repeated(earlier, room: room.id)
-            try await drain(request.body, limit: limits.maxUploadBytes + framing)
-            return try uploadResponse(result)
-        }
         let (quota, _) = try await uploads.quota(of: user.name)
+        // The whole request is checked before a retry is recognised: a retry is the same, valid request.
         let upload = Upload(
             room: room.id, uploader: user.name, limit: limits.maxUploadBytes, quota: quota,
             name: boundary == nil ? try headerName(request) ?? queryName(request) : try queryName(request),
             declaredType: boundary == nil ? contentType : nil,
             expectedDigest: try ContentDigest.sha256(fromHeader: request.headers[.contentDigest]),
             idempotencyKey: key)
+        if let key, let earlier = try await catalog.idempotentUpload(user: user.name, key: key) {
+            let result = try await uploads.repeated(earlier, room: room.id)
+            try await drain(request.body, limit: limits.maxUploadBytes + framing)
+            return try uploadResponse(result)
+        }
         try await uploads.precheck(
             declaredLength: request.headers[.contentLength].flatMap { Int64($0) }, framing: framing, upload: upload)
         let result: UploadResult
@@ -179,6 +180,7 @@ struct AttachmentRoutes: Sendable {
             body: ResponseBody(contentLength: Int(range.count)) { writer in
                 try await blobs.read(hash, range: whole ? nil : range) { chunk in try await writer.write(chunk) }
                 try await writer.finish(nil)
+                TackMetrics.bytesSent.increment(by: Int64(range.count))
             })
     }
 }

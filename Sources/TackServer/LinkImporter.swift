@@ -12,6 +12,8 @@ struct LinkImporter: Sendable {
     let uploads: UploadPipeline
     let catalog: any Catalog
     let maxNameBytes: Int
+    /// False when the operator turned link fetching off (`link_fetching`).
+    let fetching: Bool
 
     enum Outcome: Sendable {
         case created(Attachment)
@@ -22,6 +24,9 @@ struct LinkImporter: Sendable {
     /// `unchanged` when the bytes are the same; otherwise records a new version of `previous`.
     func importLink(_ link: String, room: RoomID, member: String, previous: Attachment? = nil) async throws -> Outcome {
         let plan = try rules.plan(for: link)
+        guard fetching else {
+            throw TackError(.linksDisabled, "this server does not fetch linked files; upload the file instead")
+        }
         var conditional: [(String, String)] = []
         if let source = previous?.source {
             if let etag = source.etag { conditional.append(("If-None-Match", etag)) }

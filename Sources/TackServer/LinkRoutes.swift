@@ -33,7 +33,15 @@ struct LinkRoutes: Sendable {
         try rateLimits.check(.link, for: user.name)
         let body = try await JSONBody.decode(AddLink.self, from: request, limit: limits.maxJSONBytes)
         try limits.checkMessage(body.message ?? "")
-        guard case .created(let attachment) = try await importer.importLink(body.url, room: room.id, member: user.name) else {
+        let outcome: LinkImporter.Outcome
+        do {
+            outcome = try await importer.importLink(body.url, room: room.id, member: user.name)
+        } catch {
+            TackMetrics.linkFetch((error as? TackError)?.code ?? "failed")
+            throw error
+        }
+        TackMetrics.linkFetch("stored")
+        guard case .created(let attachment) = outcome else {
             throw TackError(.internal, "a new link was reported unchanged")
         }
         thumbnails.prepare(attachment)

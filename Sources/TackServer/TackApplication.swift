@@ -13,30 +13,9 @@ public enum TackApplication {
         settings: Settings, catalog: any Catalog, blobs: any BlobStore, logger: Logger,
         onReady: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
     ) throws -> some ApplicationProtocol {
-        let router = Router(context: TackRequestContext.self)
-        router.add(middleware: JSONErrorMiddleware())
-        router.get("healthz") { _, _ in "ok" }
-        let v1 = router.group("v1").add(middleware: BearerAuthentication(catalog: catalog))
-        RoomRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
-        let uploads = UploadPipeline(
-            ingest: AttachmentIngest(blobs: blobs, catalog: catalog), catalog: catalog,
-            stripMetadata: settings.stripMetadata, defaultQuota: settings.userQuotaBytes)
-        let rateLimits = RateLimits(settings: settings.rateLimits)
-        let thumbnails = ThumbnailService(
-            blobs: blobs, catalog: catalog, thumbnailer: Thumbnailer(limits: ImageLimits(maxPixels: settings.maxImagePixels)),
-            sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
-        AttachmentRoutes(catalog: catalog, blobs: blobs, limits: settings.limits, thumbnails: thumbnails,
-                         uploads: uploads, rateLimits: rateLimits).register(on: v1)
-        MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
-        AccountRoutes(uploads: uploads).register(on: v1)
-        let importer = LinkImporter(
-            rules: ProviderRules(settings: settings.links), fetcher: try GuardedFetcher(settings: settings.links),
-            uploads: uploads, catalog: catalog, maxNameBytes: settings.limits.maxNameBytes)
-        LinkRoutes(importer: importer, catalog: catalog, limits: settings.limits, thumbnails: thumbnails,
-                   rateLimits: rateLimits).register(on: v1)
         let maxBody = settings.limits.maxUploadBytes
         return Application(
-            router: router,
+            router: try makeRouter(settings: settings, catalog: catalog, blobs: blobs),
             server: .http1(configuration: .init(
                 additionalChannelHandlers: [
                     ConnectionGuard(settings: settings.connections), ExpectContinueHandler(maxBodyBytes: maxBody),
@@ -52,5 +31,61 @@ public enum TackApplication {
                 await onReady(address?.ipAddress ?? settings.host, address?.port ?? settings.port)
             },
             logger: logger)
+    }
+
+    /// Every route tackd answers, with its middleware; `OpenAPITests` compares them with the API description.
+    public static func makeRouter(
+        settings: Settings, catalog: any Catalog, blobs: any BlobStore
+    ) throws -> Router<TackRequestContext> {
+        let router = Router(context: TackRequestContext.self)
+        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: JSONErrorMiddleware())
+        router.get("healthz") { _, _ in "ok" }
+        router.get("readyz") { _, _ in
+            // Ready when both stores answer: a load balancer sends nothing here until they do.
+            _ = try await catalog.usage(of: "")
+            _ = try await blobs.size(of: ContentHash(bytes: [UInt8](repeating: 0, count: 32))!)
+            return "ready"
+        }
+        if settings.metrics == .api {
+            router.get("metrics") { _, _ in Self.metricsResponse() }
+        }
+        router.get("v1/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        let v1 = router.group("v1").add(middleware: BearerAuthentication(catalog: catalog))
+        RoomRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
+        let uploads = UploadPipeline(
+            ingest: AttachmentIngest(blobs: blobs, catalog: catalog), catalog: catalog,
+            stripMetadata: settings.stripMetadata, defaultQuota: settings.userQuotaBytes)
+        let rateLimits = RateLimits(settings: settings.rateLimits)
+        let thumbnails = ThumbnailService(
+            blobs: blobs, catalog: catalog, thumbnailer: Thumbnailer(limits: ImageLimits(maxPixels: settings.maxImagePixels)),
+            sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
+        AttachmentRoutes(catalog: catalog, blobs: blobs, limits: settings.limits, thumbnails: thumbnails,
+                         uploads: uploads, rateLimits: rateLimits).register(on: v1)
+        MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
+        AccountRoutes(uploads: uploads).register(on: v1)
+        let importer = LinkImporter(
+            rules: ProviderRules(settings: settings.links), fetcher: try GuardedFetcher(settings: settings.links),
+            uploads: uploads, catalog: catalog, maxNameBytes: settings.limits.maxNameBytes,
+            fetching: settings.links.fetching)
+        LinkRoutes(importer: importer, catalog: catalog, limits: settings.limits, thumbnails: thumbnails,
+                   rateLimits: rateLimits).register(on: v1)
+        return router
+    }
+
+    /// A listener of its own for `/metrics` (`metrics = HOST:PORT`), so the API's address need not expose them.
+    public static func makeMetricsApplication(host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("metrics") { _, _ in Self.metricsResponse() }
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port)), logger: logger)
+    }
+
+    static func metricsResponse() -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: TackMetrics.exposition())))
     }
 }

@@ -45,7 +45,11 @@ actor ThumbnailService {
     private func enqueue(_ attachment: Attachment) async {
         guard queued < maxQueued, let size = sizes.first else { return }
         queued += 1
-        defer { queued -= 1 }
+        TackMetrics.thumbnailQueueDepth.increment()
+        defer {
+            queued -= 1
+            TackMetrics.thumbnailQueueDepth.decrement()
+        }
         _ = try? await thumbnail(of: attachment, size: size, method: .scale)
     }
 
@@ -78,6 +82,8 @@ actor ThumbnailService {
     private func make(_ key: Key) async throws -> StoredThumbnail {
         let thumbnailer = self.thumbnailer
         let blobs = self.blobs
+        let started = ContinuousClock.now
+        defer { TackMetrics.thumbnailDuration.recordNanoseconds(Int64((ContinuousClock.now - started).seconds * 1e9)) }
         let result: Result<Thumbnail, TackError> = try await workers.run {
             // The decoder reads the blob's file as it goes, only once this job's turn has come: neither waiting
             // jobs nor the running one hold the source in memory, and memory follows the thumbnail, not the image.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import TackCore
 import TackImage
 import TackServer
@@ -57,6 +58,12 @@ struct Storage {
     }
 }
 
+extension Storage {
+    static func fileSize(_ path: String) -> Int64? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
+    }
+}
+
 enum ConfigFile {
     static func read(_ path: String) throws -> [String: String] {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -91,6 +98,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest upload, e.g. 100MiB. Env: TACK_MAX_UPLOAD_BYTES") var maxUploadBytes: String?
     @Option(help: "Longest attachment name in bytes. Env: TACK_MAX_NAME_BYTES. Default: 255") var maxNameBytes: Int?
     @Option(help: "Most items per page. Env: TACK_MAX_PAGE_SIZE. Default: 200") var maxPageSize: Int?
+    @Option(help: "text or json (one object per line). Env: TACK_LOG_FORMAT. Default: text") var logFormat: String?
+    @Option(help: "Where /metrics is served: on, off or HOST:PORT. Env: TACK_METRICS. Default: on") var metrics: String?
 
     func run() async throws {
         try await reportingFailures {
@@ -100,9 +109,18 @@ struct Serve: AsyncParsableCommand {
             flags["max_upload_bytes"] = maxUploadBytes
             flags["max_name_bytes"] = maxNameBytes.map(String.init)
             flags["max_page_size"] = maxPageSize.map(String.init)
+            flags["log_format"] = logFormat
+            flags["metrics"] = metrics
             let settings = try options.settings(flags: flags)
-            var logger = Logger(label: "tackd")
-            logger.logLevel = ProcessInfo.processInfo.environment["TACK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+            let level = ProcessInfo.processInfo.environment["TACK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+            LoggingSystem.bootstrap { label in
+                var handler: any LogHandler = settings.logFormat == .json
+                    ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            if settings.metrics != .off { TackMetrics.bootstrap() }
+            let logger = Logger(label: "tackd")
             let storage = try await Storage.open(settings)
             let swept = try await storage.blobs.sweepStaging(olderThan: nil)
             if swept > 0 { logger.notice("removed \(swept) staging leftovers of crashed uploads") }
@@ -112,11 +130,18 @@ struct Serve: AsyncParsableCommand {
                 // Written straight to the descriptor: scripts and tests wait for this line, so it must not sit in a buffer.
                 FileHandle.standardOutput.write(Data("tackd listening on http://\(host):\(port)\n".utf8))
             }
+            let catalogPath = "\(settings.storage)/tack.sqlite"
             let collector = PeriodicCollection(
                 collector: GarbageCollector(blobs: storage.blobs, catalog: storage.catalog),
-                interval: .seconds(settings.gcIntervalSeconds), logger: logger)
+                interval: .seconds(settings.gcIntervalSeconds), logger: logger,
+                catalogBytes: { ["", "-wal"].compactMap { Storage.fileSize(catalogPath + $0) }.reduce(0, +) })
+            var services: [any Service] = [app]
+            if case .listener(let host, let port) = settings.metrics {
+                services.append(TackApplication.makeMetricsApplication(host: host, port: port, logger: logger))
+            }
             let collecting = Task { await collector.run() }
-            try await app.runService()
+            try await ServiceGroup(configuration: .init(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
             collecting.cancel()
             await storage.catalog.close()
         }

@@ -71,10 +71,13 @@ struct UploadPipeline: Sendable {
     func run<Body: AsyncSequence>(
         _ body: Body, _ upload: Upload, nameInBody: @Sendable () throws -> String? = { nil }
     ) async throws -> UploadResult where Body.Element == ByteBuffer {
+        TackMetrics.uploadsInFlight.increment()
+        defer { TackMetrics.uploadsInFlight.decrement() }
         let facts = ReceivedFacts()
         let staged = try await ingest.stage(
             ReceivedBody(base: body, stripMetadata: stripMetadata, facts: facts), limit: upload.limit)
         let received = facts.receivedDigest ?? staged.blob.hash
+        TackMetrics.bytesReceived.increment(by: staged.blob.size)
         let attachment: AttachmentFacts
         do {
             try verify(received, against: upload.expectedDigest)

@@ -3,13 +3,22 @@ import TackStorage
 
 /// Collects unreferenced blobs every `interval` while tackd serves, so deleted attachments give their space back
 /// without an operator running `tackd gc`. The collector is safe alongside uploads (see `GarbageCollector`).
-struct PeriodicCollection: Sendable {
+public struct PeriodicCollection: Sendable {
     let collector: GarbageCollector
     /// Zero turns collection off.
     let interval: Duration
     let logger: Logger
+    /// The catalog's size on disk, for the metrics.
+    let catalogBytes: @Sendable () -> Int64?
 
-    func run() async {
+    public init(collector: GarbageCollector, interval: Duration, logger: Logger, catalogBytes: @escaping @Sendable () -> Int64?) {
+        self.collector = collector
+        self.interval = interval
+        self.logger = logger
+        self.catalogBytes = catalogBytes
+    }
+
+    public func run() async {
         guard interval > .zero else { return }
         while !Task.isCancelled {
             do {
@@ -19,6 +28,10 @@ struct PeriodicCollection: Sendable {
             }
             do {
                 let report = try await collector.collect()
+                TackMetrics.gcRuns.increment()
+                TackMetrics.gcRemovedBytes.increment(by: report.removedBytes)
+                TackMetrics.blobCount.record(report.examined - report.removed)
+                if let bytes = catalogBytes() { TackMetrics.catalogBytes.record(bytes) }
                 if report.removed > 0 || report.sweptStaging > 0 {
                     logger.info("collected garbage", metadata: [
                         "removed": "\(report.removed)", "bytes": "\(report.removedBytes)", "staging": "\(report.sweptStaging)",

@@ -1,0 +1,33 @@
+import Metrics
+import Prometheus
+
+/// The metrics tackd keeps, through swift-metrics, and their Prometheus text exposition.
+///
+/// `bootstrap()` is called once by `tackd serve`; without it every metric is a no-op (tests, admin commands).
+/// Hummingbird's `MetricsMiddleware` adds requests by route and status and their latency histograms.
+public enum TackMetrics {
+    /// The registry `/metrics` renders; swift-metrics writes into it once bootstrapped.
+    public static let registry = PrometheusCollectorRegistry()
+
+    public static func bootstrap() {
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    }
+
+    /// The Prometheus text format (version 0.0.4) of everything recorded so far.
+    public static func exposition() -> [UInt8] { registry.emitToBuffer() }
+
+    static let uploadsInFlight = Meter(label: "tack_uploads_in_flight")
+    static let bytesReceived = Counter(label: "tack_upload_bytes_total")
+    static let bytesSent = Counter(label: "tack_download_bytes_total")
+    static let thumbnailQueueDepth = Meter(label: "tack_thumbnail_queue_depth")
+    static let thumbnailDuration = Timer(label: "tack_thumbnail_duration_seconds", preferredDisplayUnit: .seconds)
+    static let gcRuns = Counter(label: "tack_gc_runs_total")
+    static let gcRemovedBytes = Counter(label: "tack_gc_removed_bytes_total")
+    static let blobCount = Gauge(label: "tack_blobs")
+    static let catalogBytes = Gauge(label: "tack_catalog_bytes")
+
+    /// Link fetches by how they ended: `stored`, `unchanged`, or the refusal's code.
+    static func linkFetch(_ outcome: String) {
+        Counter(label: "tack_link_fetches_total", dimensions: [("outcome", outcome)]).increment()
+    }
+}

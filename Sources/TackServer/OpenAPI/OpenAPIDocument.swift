@@ -1,0 +1,1413 @@
+/// tackd's API described in OpenAPI 3.1 and served at `/v1/openapi.json`.
+///
+/// Kept by hand, next to the routes it describes: `OpenAPITests` fails when a registered route, method or path
+/// parameter is missing here (or described here but not registered), and schemathesis checks the answers against
+/// it in the suite.
+enum OpenAPIDocument {
+    static let json = #"""
+{
+ "openapi": "3.1.0",
+ "info": {
+  "title": "tackd",
+  "version": "1",
+  "description": "Tack's attachment service. Every error is {\"error\": {\"code\", \"message\"}}; a non-member gets 404 for a room and everything in it."
+ },
+ "servers": [
+  {
+   "url": "/"
+  }
+ ],
+ "security": [
+  {
+   "bearer": []
+  }
+ ],
+ "paths": {
+  "/healthz": {
+   "get": {
+    "operationId": "health",
+    "summary": "Alive",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "tackd answers",
+      "content": {
+       "text/plain": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/openapi.json": {
+   "get": {
+    "operationId": "openapi",
+    "summary": "This description",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "OpenAPI 3.1",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/me": {
+   "get": {
+    "operationId": "me",
+    "summary": "The caller and their quota",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Me"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   }
+  },
+  "/v1/rooms": {
+   "get": {
+    "operationId": "listRooms",
+    "summary": "The caller's rooms, newest first",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/RoomPage"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   },
+   "post": {
+    "operationId": "createRoom",
+    "summary": "Create a room (clients only)",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "name"
+        ],
+        "properties": {
+         "name": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 200,
+          "pattern": "\\S"
+         },
+         "members": {
+          "type": [
+           "array",
+           "null"
+          ],
+          "items": {
+           "type": "string"
+          }
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Created",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Room"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     }
+    }
+   }
+  },
+  "/v1/rooms/{room}": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/room"
+    }
+   ],
+   "get": {
+    "operationId": "showRoom",
+    "summary": "One room",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Room"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   }
+  },
+  "/v1/rooms/{room}/members": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/room"
+    }
+   ],
+   "post": {
+    "operationId": "addMember",
+    "summary": "Add a member (the room's creator)",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "user"
+        ],
+        "properties": {
+         "user": {
+          "type": "string"
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Room"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     }
+    }
+   }
+  },
+  "/v1/rooms/{room}/members/{user}": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/room"
+    },
+    {
+     "$ref": "#/components/parameters/user"
+    }
+   ],
+   "delete": {
+    "operationId": "removeMember",
+    "summary": "Remove a member; they lose access at once",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Room"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    }
+   }
+  },
+  "/v1/rooms/{room}/attachments": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/room"
+    }
+   ],
+   "get": {
+    "operationId": "listAttachments",
+    "summary": "A room's attachments, newest first",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/limit"
+     },
+     {
+      "$ref": "#/components/parameters/cursor"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AttachmentPage"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   },
+   "post": {
+    "operationId": "upload",
+    "summary": "Upload a file; the body is the file, streamed",
+    "parameters": [
+     {
+      "name": "name",
+      "in": "query",
+      "schema": {
+       "type": "string",
+       "minLength": 1
+      },
+      "description": "The file's name when no Content-Disposition gives it"
+     },
+     {
+      "name": "Content-Disposition",
+      "in": "header",
+      "schema": {
+       "type": "string"
+      },
+      "description": "attachment; filename*=UTF-8''\u2026"
+     },
+     {
+      "name": "Content-Digest",
+      "in": "header",
+      "schema": {
+       "type": "string",
+       "pattern": "^sha-256=:[A-Za-z0-9+/]{43}=:$"
+      },
+      "description": "RFC 9530 SHA-256 of the bytes sent; verified"
+     },
+     {
+      "$ref": "#/components/parameters/idempotency"
+     }
+    ],
+    "requestBody": {
+     "required": false,
+     "description": "The file; no body is an empty file",
+     "content": {
+      "application/octet-stream": {
+       "schema": {
+        "type": "string",
+        "format": "binary"
+       }
+      },
+      "multipart/form-data": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "file"
+        ],
+        "properties": {
+         "file": {
+          "type": "string",
+          "format": "binary"
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Stored",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Attachment"
+        }
+       }
+      }
+     },
+     "200": {
+      "description": "The earlier upload with this Idempotency-Key",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Attachment"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "409": {
+      "$ref": "#/components/responses/Conflict"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     },
+     "429": {
+      "$ref": "#/components/responses/RateLimited"
+     }
+    }
+   }
+  },
+  "/v1/rooms/{room}/messages": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/room"
+    }
+   ],
+   "get": {
+    "operationId": "listMessages",
+    "summary": "A room's messages with their attachments, newest first",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/limit"
+     },
+     {
+      "$ref": "#/components/parameters/cursor"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MessagePage"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   },
+   "post": {
+    "operationId": "postMessage",
+    "summary": "Post a message carrying attachments of the room",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/idempotency"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "text": {
+          "type": "string",
+          "maxLength": 65536
+         },
+         "attachments": {
+          "type": "array",
+          "maxItems": 100,
+          "items": {
+           "type": "string"
+          }
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Posted",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Message"
+        }
+       }
+      }
+     },
+     "200": {
+      "description": "The earlier message with this Idempotency-Key",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Message"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "409": {
+      "$ref": "#/components/responses/Conflict"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     }
+    }
+   }
+  },
+  "/v1/rooms/{room}/links": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/room"
+    }
+   ],
+   "post": {
+    "operationId": "addLink",
+    "summary": "Fetch a linked file (Dropbox, Drive, OneDrive, Box, https) into the room",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "url"
+        ],
+        "properties": {
+         "url": {
+          "type": "string"
+         },
+         "message": {
+          "type": "string",
+          "maxLength": 65536
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Fetched and stored",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Attachment"
+        }
+       }
+      }
+     },
+     "502": {
+      "description": "The linked file's server failed or refused (upstream_*)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "504": {
+      "description": "The linked file's server was too slow",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     },
+     "429": {
+      "$ref": "#/components/responses/RateLimited"
+     }
+    }
+   }
+  },
+  "/v1/attachments/{id}": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/id"
+    }
+   ],
+   "get": {
+    "operationId": "showAttachment",
+    "summary": "An attachment",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Attachment"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   },
+   "delete": {
+    "operationId": "deleteAttachment",
+    "summary": "Delete (its uploader or the room's creator)",
+    "responses": {
+     "204": {
+      "description": "Deleted"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    }
+   }
+  },
+  "/v1/attachments/{id}/content": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/id"
+    },
+    {
+     "name": "Range",
+     "in": "header",
+     "schema": {
+      "type": "string"
+     },
+     "description": "One range, RFC 9110"
+    },
+    {
+     "name": "If-None-Match",
+     "in": "header",
+     "schema": {
+      "type": "string"
+     }
+    },
+    {
+     "name": "If-Range",
+     "in": "header",
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "get": {
+    "operationId": "download",
+    "summary": "The bytes, with Range, ETag and a sandboxing CSP",
+    "responses": {
+     "200": {
+      "description": "The file",
+      "content": {
+       "*/*": {
+        "schema": {
+         "type": "string",
+         "format": "binary"
+        }
+       }
+      }
+     },
+     "206": {
+      "description": "The requested range",
+      "content": {
+       "*/*": {
+        "schema": {
+         "type": "string",
+         "format": "binary"
+        }
+       }
+      }
+     },
+     "304": {
+      "description": "Not modified"
+     },
+     "416": {
+      "description": "The range is outside the file",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   },
+   "head": {
+    "operationId": "downloadHead",
+    "summary": "The download's headers",
+    "responses": {
+     "200": {
+      "description": "Headers only"
+     },
+     "206": {
+      "description": "Headers only"
+     },
+     "304": {
+      "description": "Not modified"
+     },
+     "400": {
+      "description": "Bad request"
+     },
+     "401": {
+      "description": "Unauthenticated"
+     },
+     "404": {
+      "description": "Not found"
+     },
+     "416": {
+      "description": "Range not satisfiable"
+     }
+    }
+   }
+  },
+  "/v1/attachments/{id}/thumbnail": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/id"
+    },
+    {
+     "name": "size",
+     "in": "query",
+     "schema": {
+      "type": "integer",
+      "minimum": 16,
+      "maximum": 4096
+     },
+     "description": "One of thumbnail_sizes (320, 64, 800 by default)"
+    },
+    {
+     "name": "method",
+     "in": "query",
+     "schema": {
+      "type": "string",
+      "enum": [
+       "scale",
+       "crop"
+      ]
+     }
+    },
+    {
+     "name": "If-None-Match",
+     "in": "header",
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "get": {
+    "operationId": "thumbnail",
+    "summary": "A thumbnail, made once per image, size and method",
+    "responses": {
+     "200": {
+      "description": "JPEG, or PNG when there is transparency",
+      "content": {
+       "image/jpeg": {
+        "schema": {
+         "type": "string",
+         "format": "binary"
+        }
+       },
+       "image/png": {
+        "schema": {
+         "type": "string",
+         "format": "binary"
+        }
+       }
+      }
+     },
+     "304": {
+      "description": "Not modified"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "415": {
+      "$ref": "#/components/responses/Unsupported"
+     }
+    }
+   }
+  },
+  "/v1/attachments/{id}/refresh": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/id"
+    }
+   ],
+   "post": {
+    "operationId": "refreshLink",
+    "summary": "Fetch a linked file again; a change is a new version",
+    "responses": {
+     "200": {
+      "description": "Unchanged",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Refreshed"
+        }
+       }
+      }
+     },
+     "201": {
+      "description": "Changed: a new version",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Refreshed"
+        }
+       }
+      }
+     },
+     "502": {
+      "description": "The linked file's server failed or refused",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "504": {
+      "description": "The linked file's server was too slow",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     },
+     "429": {
+      "$ref": "#/components/responses/RateLimited"
+     }
+    }
+   }
+  }
+ },
+ "components": {
+  "schemas": {
+   "Error": {
+    "type": "object",
+    "required": [
+     "error"
+    ],
+    "properties": {
+     "error": {
+      "type": "object",
+      "required": [
+       "code",
+       "message"
+      ],
+      "properties": {
+       "code": {
+        "type": "string",
+        "description": "Stable machine code, e.g. too_large, quota_exceeded"
+       },
+       "message": {
+        "type": "string",
+        "description": "What happened and how to fix it"
+       }
+      }
+     }
+    }
+   },
+   "Room": {
+    "type": "object",
+    "required": [
+     "id",
+     "name",
+     "creator",
+     "members",
+     "createdAt"
+    ],
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "name": {
+      "type": "string"
+     },
+     "creator": {
+      "type": "string"
+     },
+     "members": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "createdAt": {
+      "type": "string",
+      "format": "date-time"
+     }
+    }
+   },
+   "Attachment": {
+    "type": "object",
+    "required": [
+     "id",
+     "room",
+     "name",
+     "size",
+     "contentType",
+     "sha256",
+     "uploader",
+     "createdAt",
+     "kind",
+     "thumbnail",
+     "metadataStripped"
+    ],
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "room": {
+      "type": "string"
+     },
+     "name": {
+      "type": "string"
+     },
+     "size": {
+      "type": "integer",
+      "minimum": 0
+     },
+     "contentType": {
+      "type": "string"
+     },
+     "sha256": {
+      "type": "string",
+      "pattern": "^[0-9a-f]{64}$"
+     },
+     "uploader": {
+      "type": "string"
+     },
+     "createdAt": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "kind": {
+      "type": "string",
+      "enum": [
+       "upload",
+       "link"
+      ]
+     },
+     "source": {
+      "type": "object",
+      "required": [
+       "provider",
+       "url",
+       "fetchedAt"
+      ],
+      "properties": {
+       "provider": {
+        "type": "string"
+       },
+       "url": {
+        "type": "string"
+       },
+       "fetchedAt": {
+        "type": "string",
+        "format": "date-time"
+       },
+       "etag": {
+        "type": "string"
+       }
+      }
+     },
+     "versionOf": {
+      "type": "string"
+     },
+     "width": {
+      "type": "integer"
+     },
+     "height": {
+      "type": "integer"
+     },
+     "thumbnail": {
+      "type": "object",
+      "required": [
+       "state"
+      ],
+      "properties": {
+       "state": {
+        "type": "string",
+        "enum": [
+         "none",
+         "pending",
+         "ready",
+         "failed"
+        ]
+       },
+       "reason": {
+        "type": "string"
+       }
+      }
+     },
+     "metadataStripped": {
+      "type": "boolean"
+     },
+     "receivedSha256": {
+      "type": "string",
+      "pattern": "^[0-9a-f]{64}$",
+      "description": "Only in an upload's answer: SHA-256 of the bytes as received"
+     }
+    }
+   },
+   "Message": {
+    "type": "object",
+    "required": [
+     "id",
+     "room",
+     "author",
+     "text",
+     "attachments",
+     "createdAt"
+    ],
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "room": {
+      "type": "string"
+     },
+     "author": {
+      "type": "string"
+     },
+     "text": {
+      "type": "string"
+     },
+     "attachments": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/Attachment"
+      }
+     },
+     "createdAt": {
+      "type": "string",
+      "format": "date-time"
+     }
+    }
+   },
+   "RoomPage": {
+    "type": "object",
+    "required": [
+     "items",
+     "next"
+    ],
+    "properties": {
+     "items": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/Room"
+      }
+     },
+     "next": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "Cursor of the next page; null on the last"
+     }
+    }
+   },
+   "AttachmentPage": {
+    "type": "object",
+    "required": [
+     "items",
+     "next"
+    ],
+    "properties": {
+     "items": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/Attachment"
+      }
+     },
+     "next": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "Cursor of the next page; null on the last"
+     }
+    }
+   },
+   "MessagePage": {
+    "type": "object",
+    "required": [
+     "items",
+     "next"
+    ],
+    "properties": {
+     "items": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/Message"
+      }
+     },
+     "next": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "Cursor of the next page; null on the last"
+     }
+    }
+   },
+   "Me": {
+    "type": "object",
+    "required": [
+     "name",
+     "role",
+     "usedBytes",
+     "quotaBytes"
+    ],
+    "properties": {
+     "name": {
+      "type": "string"
+     },
+     "role": {
+      "type": "string",
+      "enum": [
+       "client",
+       "freelancer"
+      ]
+     },
+     "usedBytes": {
+      "type": "integer",
+      "minimum": 0
+     },
+     "quotaBytes": {
+      "type": "integer",
+      "minimum": 0
+     }
+    }
+   },
+   "Refreshed": {
+    "type": "object",
+    "required": [
+     "changed",
+     "attachment"
+    ],
+    "properties": {
+     "changed": {
+      "type": "boolean"
+     },
+     "attachment": {
+      "$ref": "#/components/schemas/Attachment"
+     }
+    }
+   }
+  },
+  "parameters": {
+   "room": {
+    "name": "room",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string"
+    },
+    "description": "A room id"
+   },
+   "id": {
+    "name": "id",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string"
+    },
+    "description": "An attachment id"
+   },
+   "user": {
+    "name": "user",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string"
+    }
+   },
+   "limit": {
+    "name": "limit",
+    "in": "query",
+    "schema": {
+     "type": "integer",
+     "minimum": 1,
+     "maximum": 200
+    },
+    "description": "Items per page (default 50; the most is max_page_size)"
+   },
+   "cursor": {
+    "name": "cursor",
+    "in": "query",
+    "schema": {
+     "type": "string",
+     "pattern": "^[0-9]+$"
+    },
+    "description": "The `next` of the previous page"
+   },
+   "idempotency": {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "schema": {
+     "type": "string",
+     "pattern": "^[\\x21-\\x7e]{1,128}$"
+    },
+    "description": "A retry with the same key returns what the first try made (200) instead of doing it again"
+   }
+  },
+  "securitySchemes": {
+   "bearer": {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A token from `tackd user add` or `tackd token new`"
+   }
+  },
+  "responses": {
+   "BadRequest": {
+    "description": "The request is malformed: the code says what (invalid_json, invalid_name, invalid_limit, \u2026)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Unauthenticated": {
+    "description": "No valid token",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "NotFound": {
+    "description": "No such thing, or not one the caller may see",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Forbidden": {
+    "description": "Not allowed for this caller",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Conflict": {
+    "description": "An Idempotency-Key reused for something else",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "TooLarge": {
+    "description": "Over a size limit or the caller's quota (too_large, quota_exceeded)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "RateLimited": {
+    "description": "Too many in a short time",
+    "headers": {
+     "Retry-After": {
+      "schema": {
+       "type": "integer"
+      }
+     }
+    },
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Unsupported": {
+    "description": "Not an image tackd can thumbnail",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   }
+  }
+ }
+}
+"""#
+}

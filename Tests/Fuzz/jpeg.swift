@@ -1,0 +1,28 @@
+// libFuzzer target: JPEG bytes through JPEGCodec (probe, decode at each DCT scale) and Thumbnailer (EXIF
+// orientation, the scanline reader in Sources/CJPEGShim, StreamingResizer, orientation applied, the encoders).
+import TackCore
+@testable import TackImage
+
+/// Small enough that a fuzzed header cannot make one run take seconds; the production limit is 100 M pixels.
+let limits = ImageLimits(maxPixels: 1 << 22, maxWorkingBytes: 64 << 20)
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    if let stored = try? JPEGCodec.size(of: bytes) {
+        for wanted in [1, 2, 4, 8] {
+            guard let image = try? JPEGCodec.decode(bytes, limits: limits, acceptable: { _, _, d in d == wanted }) else { continue }
+            precondition(image.width == (stored.width + wanted - 1) / wanted
+                         && image.height == (stored.height + wanted - 1) / wanted
+                         && image.pixels.count == image.width * image.height * 4)
+        }
+    }
+    let thumbnailer = Thumbnailer(limits: limits)
+    for (box, method) in [(64, ThumbnailMethod.scale), (24, .crop)] {
+        guard let thumbnail = try? thumbnailer.thumbnail(of: bytes, size: box, method: method) else { continue }
+        precondition((1...box).contains(thumbnail.width) && (1...box).contains(thumbnail.height),
+                     "a \(box) px \(method) thumbnail came out \(thumbnail.width)x\(thumbnail.height)")
+        precondition(thumbnail.width <= thumbnail.sourceWidth && thumbnail.height <= thumbnail.sourceHeight)
+    }
+    return 0
+}
