@@ -41,7 +41,7 @@ final class Tackd: @unchecked Sendable {
     }
 
     /// Starts `tackd serve` on a free port and waits until it says where it listens.
-    func start(_ extra: [String] = [], environment: [String: String] = [:]) async throws {
+    func start(_ extra: [String] = [], environment: [String: String] = [:], stderr: String? = nil) async throws {
         let log = "\(storage)/serve-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
@@ -51,7 +51,12 @@ final class Tackd: @unchecked Sendable {
         process.environment = ProcessInfo.processInfo.environment
             .merging(["TACK_LOG_LEVEL": "warning"]) { $1 }.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardError = FileHandle.standardError
+        if let stderr {
+            _ = FileManager.default.createFile(atPath: stderr, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
+        } else {
+            process.standardError = FileHandle.standardError
+        }
         try process.run()
         self.process = process
         for _ in 0..<600 {
