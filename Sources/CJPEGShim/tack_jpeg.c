@@ -258,6 +258,11 @@ struct tack_jpeg_reader *tack_jpeg_reader_open_file(FILE *file) {
 
 const char *tack_jpeg_reader_message(const struct tack_jpeg_reader *reader) { return reader->message; }
 
+int tack_jpeg_reader_progressive(struct tack_jpeg_reader *reader) {
+    if (setjmp(reader->error.jump)) return 0;
+    return jpeg_has_multiple_scans(&reader->info) ? 1 : 0;
+}
+
 int tack_jpeg_reader_header(struct tack_jpeg_reader *reader, int *width, int *height) {
     if (setjmp(reader->error.jump)) return -1;
     jpeg_read_header(&reader->info, TRUE);

@@ -83,9 +83,13 @@ final class JPEGRowReader {
             throw error
         }
         (width, height) = (Int(w), Int(h))
+        progressive = tack_jpeg_reader_progressive(reader) != 0
     }
 
     deinit { tack_jpeg_reader_close(reader) }
+
+    /// Several scans: at 1/8 only the first (DC) ones are read.
+    let progressive: Bool
 
     /// Starts decoding at 1/`denominator` (1, 2, 4, 8).
     func start(denominator: Int) throws(TackError) {

@@ -183,9 +183,16 @@ final class StreamingResizer {
         for x in 0..<outputWidth {
             let start = horizontal.start[x], count = horizontal.count[x]
             let weights = horizontal.weights + x * horizontal.stride
-            var sum = SIMD4<Float>.zero
-            for k in 0..<count { sum += line[start + k] * weights[k] }
-            target[x] = sum
+            // Two sums, so consecutive taps do not wait on each other's additions.
+            var even = SIMD4<Float>.zero, odd = SIMD4<Float>.zero
+            var k = 0
+            while k + 1 < count {
+                even += line[start + k] * weights[k]
+                odd += line[start + k + 1] * weights[k + 1]
+                k += 2
+            }
+            if k < count { even += line[start + k] * weights[k] }
+            target[x] = even + odd
         }
         while outputRows < outputHeight, vertical.start[outputRows] + vertical.count[outputRows] <= shrunkRows {
             writeOutputRow(outputRows)

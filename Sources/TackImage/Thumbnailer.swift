@@ -135,11 +135,13 @@ public struct Thumbnailer: Sendable {
         // Shrink while decoding. libjpeg's 1/2 scale drops the high frequencies, a clean low-pass, so it may go
         // down to the target itself; 1/4 and 1/8 are close to block averages, so they stop at twice the target and
         // leave the last halving to Lanczos, which keeps fine texture (grass, hair) as a good resize shows it.
+        // Except 1/8 of a progressive file: there it is the target itself that is enough (as libvips decides for
+        // every file), because only the DC scans are then read, five times faster than the whole file.
         let box = Self.box(width: upright.0, height: upright.1, size: size, method: method)
         let target = transposed ? (box.height, box.width) : (box.width, box.height)
         func scaled(_ d: Int) -> (Int, Int) { ((reader.width + d - 1) / d, (reader.height + d - 1) / d) }
         let denominator = [8, 4, 2].first { d in
-            let margin = d == 2 ? 1 : 2
+            let margin = d == 2 || (d == 8 && reader.progressive) ? 1 : 2
             return scaled(d).0 >= margin * target.0 && scaled(d).1 >= margin * target.1
         } ?? 1
         try reader.start(denominator: denominator)

@@ -36,6 +36,8 @@ struct tack_jpeg_reader;
 struct tack_jpeg_reader *tack_jpeg_reader_open_memory(const unsigned char *data, size_t size);
 struct tack_jpeg_reader *tack_jpeg_reader_open_file(FILE *file);
 int tack_jpeg_reader_header(struct tack_jpeg_reader *reader, int *width, int *height);
+/* 1 when the file has several scans (progressive): after header. At 1/8 such a file is done after its DC scans. */
+int tack_jpeg_reader_progressive(struct tack_jpeg_reader *reader);
 int tack_jpeg_reader_start(struct tack_jpeg_reader *reader, int denom, int *width, int *height);
 int tack_jpeg_reader_rows(struct tack_jpeg_reader *reader, unsigned char *rgba, int count, int *got);
 const char *tack_jpeg_reader_message(const struct tack_jpeg_reader *reader);
