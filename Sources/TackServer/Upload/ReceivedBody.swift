@@ -49,7 +49,9 @@ struct ReceivedBody<Base: AsyncSequence>: AsyncSequence where Base.Element == By
             while !finished {
                 guard let chunk = try await base.next() else {
                     finished = true
-                    if let rest = stripper?.finish(), !rest.isEmpty { return ByteBuffer(bytes: rest) }
+                    // A JPEG that ends before its picture does, or whose header cannot be cleaned, is refused
+                    // (invalid_image) rather than stored with its metadata.
+                    if let rest = try stripper?.end(), !rest.isEmpty { return ByteBuffer(bytes: rest) }
                     return nil
                 }
                 if !started {
@@ -59,7 +61,7 @@ struct ReceivedBody<Base: AsyncSequence>: AsyncSequence where Base.Element == By
                 }
                 facts.received(chunk)
                 guard var stripper, !stripper.isDone else { return chunk }
-                let out = stripper.feed(Array(chunk.readableBytesView))
+                let out = try stripper.strip(Array(chunk.readableBytesView))
                 if stripper.stripped { facts.markStripped() }
                 self.stripper = stripper
                 if !out.isEmpty { return ByteBuffer(bytes: out) }
