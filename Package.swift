@@ -147,7 +147,9 @@ let package = Package(
             ]
         ),
         // The server's pure parts (parsers, policies) tested in process; TackServerTests drive the real binaries.
-        .testTarget(name: "TackServerUnitTests", dependencies: ["TackServer", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "TackServerUnitTests", dependencies: [
+            "TackServer", "TackCore", "TackStorage", .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(
             name: "TackServerTests",
             dependencies: [

@@ -36,7 +36,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for limit in [JPEGMetadataStripper.maxHeaderBytes, 300] {
         let whole = strip(bytes, limit: limit) { _ in Int.max }
         precondition(whole.agrees(with: strip(bytes, limit: limit, chunks: chunked)), "chunking changed the output")
-        precondition(whole.agrees(with: strip(bytes, limit: limit) { _ in 1 }), "byte-at-a-time changed the output")
+        if size <= 4096 { // one byte per call is slow on a phone photo; the random cuts above cover those
+            precondition(whole.agrees(with: strip(bytes, limit: limit) { _ in 1 }), "byte-at-a-time changed the output")
+        }
         guard whole.failure == nil else { continue }
         let again = strip(whole.out, limit: JPEGMetadataStripper.maxHeaderBytes) { _ in Int.max }
         precondition(again.out == whole.out && again.failure == nil, "stripping a stripped JPEG changed it")

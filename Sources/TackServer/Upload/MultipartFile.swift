@@ -36,9 +36,10 @@ struct MultipartFileSequence<Base: AsyncSequence>: AsyncSequence where Base.Elem
         var base: Base.AsyncIterator
         var parser: MultipartParser
         let fileName: FileNameBox
-        /// Events of the last chunk not yet handled; `next` walks them with `position` instead of removing from
-        /// the front, which would cost a copy per event.
+        /// Events of the last chunk not yet handled, with the chunk their body ranges index into; `next` walks
+        /// them with `position` instead of removing from the front, which would cost a copy per event.
         var events: [MultipartParser.Event] = []
+        var chunk = ByteBuffer()
         var position = 0
         var inFile = false
         var sawFile = false
@@ -54,8 +55,10 @@ struct MultipartFileSequence<Base: AsyncSequence>: AsyncSequence where Base.Elem
                     switch event {
                     case .part(let headers):
                         enterFileIfNamed(headers["content-disposition"])
-                    case .body(let bytes):
-                        if inFile { return bytes }
+                    case .body(let range):
+                        if inFile { return chunk.getSlice(at: chunk.readerIndex + range.lowerBound, length: range.count) }
+                    case .heldBody(let bytes):
+                        if inFile { return ByteBuffer(bytes: bytes) }
                     case .partEnd:
                         if inFile { fileDone = true }
                         inFile = false
@@ -63,7 +66,7 @@ struct MultipartFileSequence<Base: AsyncSequence>: AsyncSequence where Base.Elem
                 }
                 events.removeAll(keepingCapacity: true)
                 position = 0
-                guard let chunk = try await base.next() else {
+                guard let next = try await base.next() else {
                     do {
                         try parser.finish()
                     } catch {
@@ -74,14 +77,18 @@ struct MultipartFileSequence<Base: AsyncSequence>: AsyncSequence where Base.Elem
                     }
                     return nil
                 }
+                chunk = next
                 rawBytes += Int64(chunk.readableBytes)
                 if rawBytes > maxRawBytes {
                     throw TackError(.tooLarge, "the upload is larger than the limit")
                 }
-                do {
-                    try parser.feed(chunk, into: &events)
-                } catch {
-                    throw TackError.invalid(.invalidMultipart, "the multipart/form-data body is malformed: \(error.message)")
+                // A non-throwing closure: Swift 6.3 crashes compiling a typed-throws one passed to withUnsafe….
+                var failure: MultipartParser.Malformed?
+                chunk.withUnsafeReadableBytes { bytes in
+                    do throws(MultipartParser.Malformed) { try parser.feed(bytes, into: &events) } catch { failure = error }
+                }
+                if let failure {
+                    throw TackError.invalid(.invalidMultipart, "the multipart/form-data body is malformed: \(failure.message)")
                 }
             }
         }

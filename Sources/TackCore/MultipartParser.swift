@@ -1,37 +1,41 @@
 import Foundation
-import NIOCore
 
 /// A streaming `multipart/form-data` parser whose work is linear in the body and whose memory is bounded by its
 /// limits, whatever a client sends.
 ///
-/// Body bytes are handed on as slices of the chunks that arrived (no copy); only a possible start of the next
+/// Pure: it reads bytes and says what it found, so it is tested (and fuzzed) without a server.
+/// Body bytes are named as ranges of the chunk that arrived (no copy); only a possible start of the next
 /// delimiter (at most the delimiter's length) and one part's header block are ever held back. The search for the
 /// delimiter jumps from one `\r` to the next with `memchr`, so a body of nothing but `\r` bytes costs one short
 /// comparison per byte and yields one body slice per chunk, not one per byte.
-struct MultipartParser {
+public struct MultipartParser: Sendable {
     /// What the parser found, in order.
-    enum Event {
+    public enum Event: Sendable, Equatable {
         /// A part begins; its header fields, names in lower case.
         case part([String: String])
-        /// Bytes of the current part's body.
-        case body(ByteBuffer)
+        /// Bytes of the current part's body: this range of the chunk just fed.
+        case body(Range<Int>)
+        /// Bytes of the current part's body that were held back from earlier chunks.
+        case heldBody([UInt8])
         /// The current part's body ended.
         case partEnd
     }
 
     /// Bounds on what a client may send around the file; each refusal names the bound.
-    struct Limits: Sendable {
+    public struct Limits: Sendable {
         /// Longest header line of a part (`Content-Disposition` with its file name, say).
-        var maxHeaderLineBytes = 8 * 1024
+        public var maxHeaderLineBytes = 8 * 1024
         /// Largest header block of a part, all its lines together.
-        var maxHeaderBlockBytes = 16 * 1024
+        public var maxHeaderBlockBytes = 16 * 1024
         /// Most parts in one body.
-        var maxParts = 16
+        public var maxParts = 16
+
+        public init() {}
     }
 
     /// Why a body is not acceptable `multipart/form-data`.
-    struct Malformed: Error, Equatable {
-        let message: String
+    public struct Malformed: Error, Equatable {
+        public let message: String
     }
 
     private enum State {
@@ -53,7 +57,7 @@ struct MultipartParser {
     private var headerBlock: [UInt8] = []
     private var parts = 0
 
-    init(boundary: String, limits: Limits = Limits()) {
+    public init(boundary: String, limits: Limits = Limits()) {
         delimiter = Array("\r\n--\(boundary)".utf8)
         self.limits = limits
         // The first delimiter may open the body without the CRLF every later one has: pretend the body began with it.
@@ -61,14 +65,14 @@ struct MultipartParser {
     }
 
     /// True once the closing delimiter has been read.
-    var isComplete: Bool {
+    public var isComplete: Bool {
         if case .epilogue = state { return true }
         return false
     }
 
-    /// Parses `chunk`, appending what it found to `events`.
-    mutating func feed(_ chunk: ByteBuffer, into events: inout [Event]) throws(Malformed) {
-        var rest = chunk
+    /// Parses `chunk`, appending what it found to `events`; `.body` ranges index into `chunk`.
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer, into events: inout [Event]) throws(Malformed) {
+        var rest = Cursor(bytes: chunk)
         while rest.readableBytes > 0 {
             switch state {
             case .epilogue:
@@ -76,7 +80,7 @@ struct MultipartParser {
             case .preamble, .body:
                 try scanForDelimiter(&rest, into: &events)
             case .afterDelimiter(var seen):
-                while seen.count < 2, let byte = rest.readInteger(as: UInt8.self) { seen.append(byte) }
+                while seen.count < 2, let byte = rest.readByte() { seen.append(byte) }
                 guard seen.count == 2 else {
                     state = .afterDelimiter(seen: seen)
                     return
@@ -101,16 +105,16 @@ struct MultipartParser {
     }
 
     /// Checks that the body ended where it may: after the closing delimiter.
-    func finish() throws(Malformed) {
+    public func finish() throws(Malformed) {
         guard isComplete else { throw Malformed(message: "the body ends before its closing delimiter") }
     }
 
-    private mutating func readHeaders(_ rest: inout ByteBuffer, into events: inout [Event]) throws(Malformed) {
+    private mutating func readHeaders(_ rest: inout Cursor, into events: inout [Event]) throws(Malformed) {
         // The end of the block may straddle chunks: look again from three bytes before what is new.
         let searchFrom = max(0, headerBlock.count - 3)
         let room = limits.maxHeaderBlockBytes + 4 - headerBlock.count
         let take = min(rest.readableBytes, max(room, 0))
-        headerBlock += rest.readableBytesView.prefix(take)
+        headerBlock += rest.view.prefix(take)
         guard let end = Self.endOfHeaders(headerBlock, from: searchFrom) else {
             rest.moveReaderIndex(forwardBy: take)
             if headerBlock.count > limits.maxHeaderBlockBytes {
@@ -168,18 +172,18 @@ struct MultipartParser {
     }
 
     /// Finds the next delimiter in `carry` + `rest`, emitting body bytes before it (in a part) and consuming it.
-    private mutating func scanForDelimiter(_ rest: inout ByteBuffer, into events: inout [Event]) throws(Malformed) {
+    private mutating func scanForDelimiter(_ rest: inout Cursor, into events: inout [Event]) throws(Malformed) {
         if !carry.isEmpty {
             // A delimiter may begin in the held-back bytes and end in this chunk.
             let count = rest.readableBytes
-            let head = rest.readableBytesView.prefix(delimiter.count)
+            let head = rest.view.prefix(delimiter.count)
             for start in carry.indices {
                 let held = carry[start...]
                 let needed = delimiter.count - held.count
                 guard delimiter.starts(with: held) else { continue }
                 if head.count >= needed {
                     guard head.prefix(needed).elementsEqual(delimiter[held.count...]) else { continue }
-                    emitBody(ByteBuffer(bytes: carry[..<start]), into: &events)
+                    emitHeld(Array(carry[..<start]), into: &events)
                     rest.moveReaderIndex(forwardBy: needed)
                     carry.removeAll(keepingCapacity: true)
                     delimiterFound(into: &events)
@@ -187,27 +191,28 @@ struct MultipartParser {
                 }
                 guard delimiter[held.count...].starts(with: head) else { continue }
                 // Still only a possible start: everything of this chunk joins the held-back bytes.
-                emitBody(ByteBuffer(bytes: carry[..<start]), into: &events)
+                emitHeld(Array(carry[..<start]), into: &events)
                 carry = Array(held) + head
                 rest.moveReaderIndex(forwardBy: count)
                 return
             }
-            emitBody(ByteBuffer(bytes: carry), into: &events)
+            emitHeld(carry, into: &events)
             carry.removeAll(keepingCapacity: true)
         }
-        let (match, length) = rest.withUnsafeReadableBytes { Self.search(delimiter, in: $0) }
+        let (match, length) = Self.search(delimiter, in: UnsafeRawBufferPointer(rebasing: rest.view))
         guard let match else {
-            emitBody(rest, into: &events)
+            emitBody(rest.index..<rest.end, into: &events)
             rest.moveReaderIndex(forwardBy: rest.readableBytes)
             return
         }
-        if let body = rest.readSlice(length: match) { emitBody(body, into: &events) }
+        emitBody(rest.index..<(rest.index + match), into: &events)
+        rest.moveReaderIndex(forwardBy: match)
         if length == delimiter.count {
             rest.moveReaderIndex(forwardBy: length)
             delimiterFound(into: &events)
         } else {
             // A possible delimiter runs to the end of the chunk: hold it back.
-            carry = Array(rest.readableBytesView)
+            carry = Array(rest.view)
             rest.moveReaderIndex(forwardBy: rest.readableBytes)
         }
     }
@@ -217,14 +222,37 @@ struct MultipartParser {
         state = .afterDelimiter(seen: [])
     }
 
-    private func emitBody(_ bytes: ByteBuffer, into events: inout [Event]) {
-        guard case .body = state, bytes.readableBytes > 0 else { return }
-        events.append(.body(bytes))
+    private func emitBody(_ range: Range<Int>, into events: inout [Event]) {
+        guard case .body = state, !range.isEmpty else { return }
+        events.append(.body(range))
+    }
+
+    private func emitHeld(_ bytes: [UInt8], into events: inout [Event]) {
+        guard case .body = state, !bytes.isEmpty else { return }
+        events.append(.heldBody(bytes))
+    }
+
+    /// Where parsing stands in the chunk being fed.
+    struct Cursor {
+        let bytes: UnsafeRawBufferPointer
+        var index = 0
+
+        var end: Int { bytes.count }
+        var readableBytes: Int { bytes.count - index }
+        var view: Slice<UnsafeRawBufferPointer> { bytes[index...] }
+
+        mutating func readByte() -> UInt8? {
+            guard index < bytes.count else { return nil }
+            defer { index += 1 }
+            return bytes[index]
+        }
+
+        mutating func moveReaderIndex(forwardBy count: Int) { index += count }
     }
 
     /// The first place `needle` starts in `haystack`, and how much of it is there: all of it, or the part that
     /// runs to the end of `haystack`. Nil when it starts nowhere.
-    static func search(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> (Int?, Int) {
+    public static func search(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> (Int?, Int) {
         guard let base = haystack.baseAddress, haystack.count > 0 else { return (nil, 0) }
         let first = Int32(needle[0])
         var offset = 0
