@@ -191,16 +191,4 @@ public struct Thumbnailer: Sendable {
         let factor = min(1, method == .scale ? fit : fill)
         return (max(1, Int((Double(width) * factor).rounded())), max(1, Int((Double(height) * factor).rounded())))
     }
-
-    static func centreCrop(_ image: RGBAImage, width: Int, height: Int) -> RGBAImage {
-        guard width < image.width || height < image.height else { return image }
-        let left = (image.width - width) / 2, top = (image.height - height) / 2
-        var out = [UInt8]()
-        out.reserveCapacity(width * height * 4)
-        for y in top..<(top + height) {
-            let start = (y * image.width + left) * 4
-            out += image.pixels[start..<(start + width * 4)]
-        }
-        return RGBAImage(width: width, height: height, pixels: out)
-    }
 }

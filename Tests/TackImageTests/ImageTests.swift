@@ -251,5 +251,15 @@ func pngClaiming(width: UInt32, height: UInt32) -> [UInt8] {
         let direct = Resampler.lanczos3(large, width: 320, height: 240)
         let staged = Resampler.resize(large, width: 320, height: 240)
         #expect(psnr(direct, staged) > 40)
+        // The streaming resizer the thumbnailer uses, fed row by row: the same picture as the whole-image path.
+        let plan = ResizePlan(decodedWidth: 3200, decodedHeight: 2400, boxWidth: 320, boxHeight: 240, outputWidth: 320, outputHeight: 240)
+        #expect((plan.factorX, plan.factorY) == (5, 5))
+        let streaming = StreamingResizer(plan: plan, opaque: true)
+        large.pixels.withUnsafeBufferPointer { pixels in
+            for y in 0..<2400 { streaming.push(row: y, pixels.baseAddress! + y * 3200 * 4) }
+        }
+        #expect(streaming.isComplete)
+        #expect(psnr(direct, streaming.image()) > 40)
+        #expect(streaming.workingBytes - 320 * 240 * 4 < 3200 * 4 * 16, "the output and less than 16 source rows, not the 30 MB image")
     }
 }
