@@ -58,6 +58,8 @@ extension ErrorCode {
     // Bounds.
     public static let tooLarge = ErrorCode("too_large", .tooLarge)
     public static let tooManyPixels = ErrorCode("too_many_pixels", .tooLarge)
+    /// An image whose decoding would need more working memory than `ImageLimits.maxWorkingBytes`.
+    public static let imageTooLarge = ErrorCode("image_too_large", .tooLarge)
     public static let quotaExceeded = ErrorCode("quota_exceeded", .tooLarge)
     public static let rateLimited = ErrorCode("rate_limited", .rateLimited)
     public static let rangeNotSatisfiable = ErrorCode("range_not_satisfiable", .rangeNotSatisfiable)
@@ -97,7 +99,7 @@ extension ErrorCode {
         .emptyMessage, .messageTooLong, .tooManyAttachments, .foreignAttachment, .cannotRemoveCreator,
         .unsupportedLink, .unsupportedScheme, .notALink, .folderLink, .credentialsInURL, .corruptImage,
         .invalidImage, .unreadableInput, .unauthenticated, .notFound, .notAllowed, .notRoomCreator,
-        .clientsOnly, .linksDisabled, .userExists, .idempotencyKeyReused, .tooLarge, .tooManyPixels, .quotaExceeded,
+        .clientsOnly, .linksDisabled, .userExists, .idempotencyKeyReused, .tooLarge, .tooManyPixels, .imageTooLarge, .quotaExceeded,
         .rateLimited, .rangeNotSatisfiable, .notAnImage, .unsupportedImage, .thumbnailFailed, .unresolvableHost,
         .upstreamBadRedirect, .upstreamError, .upstreamForbidden, .upstreamGone, .upstreamNotAFile,
         .upstreamRefused, .upstreamTruncated, .upstreamUnreachable, .upstreamStalled, .upstreamTimeout, .busy,

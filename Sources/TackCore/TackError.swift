@@ -46,10 +46,6 @@ public struct TackError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension TackError {
-    public static func invalid(_ code: String, _ message: String) -> TackError {
-        TackError(.invalidInput, code: code, message)
-    }
-
     public static func invalid(_ code: ErrorCode, _ message: String) -> TackError {
         TackError(.invalidInput, code: code.rawValue, message)
     }

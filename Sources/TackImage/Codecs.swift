@@ -16,10 +16,9 @@ public struct ImageLimits: Sendable, Equatable {
     }
 
     func check(width: Int, height: Int) throws(TackError) {
-        guard width > 0, height > 0 else { throw .invalid("corrupt_image", "the image declares no pixels") }
+        guard width > 0, height > 0 else { throw .invalid(.corruptImage, "the image declares no pixels") }
         guard width.multipliedReportingOverflow(by: height).partialValue <= maxPixels, width <= 1 << 20, height <= 1 << 20 else {
-            throw TackError(.tooLarge, code: "too_many_pixels",
-                            "the image is \(width)x\(height) pixels; the limit is \(maxPixels) pixels")
+            throw TackError(.tooManyPixels, "the image is \(width)x\(height) pixels; the limit is \(maxPixels) pixels")
         }
     }
 }
@@ -65,11 +64,11 @@ public enum PNGCodec {
     }
 
     private static func corrupt(_ image: inout png_image) -> TackError {
-        .invalid("corrupt_image", "the PNG cannot be decoded: \(message(&image))")
+        .invalid(.corruptImage, "the PNG cannot be decoded: \(message(&image))")
     }
 
     private static func encodeFailure(_ image: inout png_image) -> TackError {
-        TackError(.internalFailure, code: "encode_failed", "PNG encoding failed: \(message(&image))")
+        TackError(.encodeFailed, "PNG encoding failed: \(message(&image))")
     }
 
     private static func message(_ image: inout png_image) -> String {
@@ -112,7 +111,7 @@ public enum JPEGCodec {
                                  &width, &height, &message, message.count)
             }
         }
-        guard status == 0 else { throw .invalid("corrupt_image", "the JPEG cannot be decoded: \(text(message))") }
+        guard status == 0 else { throw .invalid(.corruptImage, "the JPEG cannot be decoded: \(text(message))") }
         return RGBAImage(width: Int(width), height: Int(height), pixels: pixels)
     }
 
@@ -126,7 +125,7 @@ public enum JPEGCodec {
         }
         defer { tack_jpeg_free(output) }
         guard status == 0, let output else {
-            throw TackError(.internalFailure, code: "encode_failed", "JPEG encoding failed: \(text(message))")
+            throw TackError(.encodeFailed, "JPEG encoding failed: \(text(message))")
         }
         return Array(UnsafeBufferPointer(start: output, count: Int(size)))
     }
@@ -141,7 +140,7 @@ public enum JPEGCodec {
         let status = data.withUnsafeBufferPointer {
             tack_jpeg_probe($0.baseAddress, $0.count, Int32(denominator), &w, &h, &sw, &sh, &message, message.count)
         }
-        guard status == 0 else { throw .invalid("corrupt_image", "the JPEG cannot be read: \(text(message))") }
+        guard status == 0 else { throw .invalid(.corruptImage, "the JPEG cannot be read: \(text(message))") }
         return Probe(width: Int(w), height: Int(h), scaledWidth: Int(sw), scaledHeight: Int(sh))
     }
 

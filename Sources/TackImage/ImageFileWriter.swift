@@ -52,7 +52,7 @@ public enum ImageFileWriter {
                              format: OutputFormat, options: EncodeOptions = EncodeOptions(),
                              to descriptor: Int32) throws(TackError) {
         guard width > 0, height > 0, stride >= width * 4, pixels.count >= stride * (height - 1) + width * 4 else {
-            throw TackError(.internalFailure, code: "encode_failed", "the pixel buffer does not match \(width)x\(height)")
+            throw TackError(.encodeFailed, "the pixel buffer does not match \(width)x\(height)")
         }
         var message = [CChar](repeating: 0, count: 256)
         let base = pixels.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -69,8 +69,7 @@ public enum ImageFileWriter {
         }
         guard status == 0 else {
             let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw TackError(.internalFailure, code: "encode_failed",
-                            "writing the \(format.rawValue.uppercased()) failed: \(text.isEmpty ? "an I/O error" : text)")
+            throw TackError(.encodeFailed, "writing the \(format.rawValue.uppercased()) failed: \(text.isEmpty ? "an I/O error" : text)")
         }
     }
 }

@@ -112,7 +112,7 @@ public struct JPEGMetadataStripper: Sendable {
     private mutating func fail(_ why: String) {
         state = .failed
         held = []
-        failure = .invalid("invalid_image", "the JPEG cannot be cleaned of metadata: \(why)")
+        failure = .invalid(.invalidImage, "the JPEG cannot be cleaned of metadata: \(why)")
     }
 
     private mutating func process(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {

@@ -20,7 +20,7 @@ final class PNGRowReader {
         case .memory(let bytes): tack_png_reader_open_memory(bytes.baseAddress, bytes.count)
         case .file(let file): tack_png_reader_open_file(file)
         }
-        guard let opened else { throw TackError(.internalFailure, code: "internal", "cannot start a PNG decoder") }
+        guard let opened else { throw TackError(.internal, "cannot start a PNG decoder") }
         reader = opened
         var w: Int32 = 0, h: Int32 = 0, i: Int32 = 0, a: Int32 = 0
         guard tack_png_reader_header(reader, &w, &h, &i, &a) == 0 else {
@@ -56,7 +56,7 @@ final class PNGRowReader {
     }
 
     private static func failure(_ reader: OpaquePointer) -> TackError {
-        .invalid("corrupt_image", "the PNG cannot be decoded: \(String(cString: tack_png_reader_message(reader)))")
+        .invalid(.corruptImage, "the PNG cannot be decoded: \(String(cString: tack_png_reader_message(reader)))")
     }
 }
 
@@ -74,7 +74,7 @@ final class JPEGRowReader {
         case .memory(let bytes): tack_jpeg_reader_open_memory(bytes.baseAddress, bytes.count)
         case .file(let file): tack_jpeg_reader_open_file(file)
         }
-        guard let opened else { throw TackError(.internalFailure, code: "internal", "cannot start a JPEG decoder") }
+        guard let opened else { throw TackError(.internal, "cannot start a JPEG decoder") }
         reader = opened
         var w: Int32 = 0, h: Int32 = 0
         guard tack_jpeg_reader_header(reader, &w, &h) == 0 else {
@@ -107,6 +107,6 @@ final class JPEGRowReader {
     }
 
     private static func failure(_ reader: OpaquePointer, _ verb: String) -> TackError {
-        .invalid("corrupt_image", "the JPEG cannot be \(verb): \(String(cString: tack_jpeg_reader_message(reader)))")
+        .invalid(.corruptImage, "the JPEG cannot be \(verb): \(String(cString: tack_jpeg_reader_message(reader)))")
     }
 }

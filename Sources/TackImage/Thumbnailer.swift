@@ -73,7 +73,7 @@ public struct Thumbnailer: Sendable {
     }
 
     func render(fileAt path: String, size: Int, method: ThumbnailMethod) throws(TackError) -> Rendered {
-        guard let file = fopen(path, "rb") else { throw .invalid("unreadable_input", "cannot read \(path)") }
+        guard let file = fopen(path, "rb") else { throw .invalid(.unreadableInput, "cannot read \(path)") }
         defer { fclose(file) }
         var head = [UInt8](repeating: 0, count: 8)
         let count = fread(&head, 1, 8, file)
@@ -82,11 +82,11 @@ public struct Thumbnailer: Sendable {
     }
 
     func render(_ source: ImageSource, format: ImageFormat?, size: Int, method: ThumbnailMethod) throws(TackError) -> Rendered {
-        guard size > 0, size <= 4096 else { throw .invalid("invalid_size", "a thumbnail is 1 to 4096 pixels") }
+        guard size > 0, size <= 4096 else { throw .invalid(.invalidSize, "a thumbnail is 1 to 4096 pixels") }
         switch format {
         case .png: return try renderPNG(source, size: size, method: method)
         case .jpeg: return try renderJPEG(source, size: size, method: method)
-        case nil: throw TackError(.unsupportedMediaType, code: "unsupported_image", "only PNG and JPEG images are thumbnailed")
+        case nil: throw TackError(.unsupportedImage, "only PNG and JPEG images are thumbnailed")
         }
     }
 
@@ -109,7 +109,7 @@ public struct Thumbnailer: Sendable {
         } else {
             let gridBytes = InterlacedAccumulator.gridBytes(plan)
             guard gridBytes + working <= limits.maxWorkingBytes else {
-                throw TackError(.tooLarge, code: "image_too_large", "the interlaced \(width)x\(height) PNG needs " +
+                throw TackError(.imageTooLarge, "the interlaced \(width)x\(height) PNG needs " +
                                 "\((gridBytes + working) >> 20) MiB to thumbnail at \(size) px; the limit is \(limits.maxWorkingBytes >> 20) MiB")
             }
             let grid = InterlacedAccumulator(plan: plan, opaque: !reader.hasAlpha)
