@@ -85,6 +85,8 @@ import Testing
                 "\(samples.filter { $0.name == "hb_requests" })")
         #expect(value("hb_requests", ["http_route": "/v1/attachments/{id}", "http_response_status_code": "404"]) == 1)
         #expect(types["http_server_request_duration"] == "histogram", "\(types)")
+        #expect((value("tack_catalog_bytes") ?? 0) > 0, "the catalog's size is known from the start")
+        #expect(value("tack_blobs") != nil)
         #expect(samples.contains { $0.name == "http_server_request_duration_bucket" && $0.labels["le"] == "+Inf" })
         let ready = try await API(base: world.tackd.base, token: nil).request(.GET, "/readyz")
         #expect(ready.status == 200 && ready.text == "ready")

@@ -19,6 +19,9 @@ public struct PeriodicCollection: Sendable {
     }
 
     public func run() async {
+        // The sizes are known from the start, not only after the first collection.
+        if let count = try? await collector.blobs.allHashes().count { TackMetrics.blobCount.record(count) }
+        if let bytes = catalogBytes() { TackMetrics.catalogBytes.record(bytes) }
         guard interval > .zero else { return }
         while !Task.isCancelled {
             do {
