@@ -228,8 +228,9 @@ func closedPort() throws -> Int {
         let bytes = pseudoRandomBytes(4 << 20, seed: 9)
         let file = "\(helper.home)/big.bin"
         try Data(bytes).write(to: URL(fileURLWithPath: file))
-        // A slow link, so the upload is surely under way when tack is killed.
-        let (process, _, _) = try helper.start(["put", file, "--room", world.room], extra: ["TACK_MAX_SEND_RATE": "262144"])
+        // A slow link (a minute for these 4 MiB), so the upload is surely under way when tack is killed, even when a
+        // loaded machine wakes this test late from its sleeps.
+        let (process, _, _) = try helper.start(["put", file, "--room", world.room], extra: ["TACK_MAX_SEND_RATE": "65536"])
         for _ in 0..<100 where helper.outboxEntries().isEmpty { try await Task.sleep(for: .milliseconds(20)) }
         try await Task.sleep(for: .milliseconds(800))
         kill(process.processIdentifier, SIGKILL)
