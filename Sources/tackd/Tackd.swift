@@ -59,6 +59,19 @@ struct Storage {
 }
 
 extension Storage {
+    /// Opens the storage for one admin command and closes the catalog however the command ends.
+    static func using<T>(_ settings: Settings, _ body: (Storage) async throws -> T) async throws -> T {
+        let storage = try await open(settings)
+        do {
+            let result = try await body(storage)
+            await storage.catalog.close()
+            return result
+        } catch {
+            await storage.catalog.close()
+            throw error
+        }
+    }
+
     static func fileSize(_ path: String) -> Int64? {
         (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
     }
@@ -167,11 +180,11 @@ struct UserCommand: AsyncParsableCommand {
                     throw TackError.invalid(.invalidUserName, "a user name is 1 to 64 letters, digits, '.', '_' or '-'")
                 }
                 let bytes = try quota.map(QuotaArgument.parse)
-                let storage = try await Storage.open(try options.settings())
                 let token = Tokens.generate()
-                _ = try await storage.catalog.createUser(name: name, role: role, tokenDigest: Tokens.digest(token), at: Date())
-                if let bytes { try await storage.catalog.setQuota(of: name, to: bytes) }
-                await storage.catalog.close()
+                try await Storage.using(try options.settings()) { storage in
+                    _ = try await storage.catalog.createUser(name: name, role: role, tokenDigest: Tokens.digest(token), at: Date())
+                    if let bytes { try await storage.catalog.setQuota(of: name, to: bytes) }
+                }
                 print("created \(role.rawValue) \(name); this token is shown only once:")
                 print(token)
             }
@@ -187,9 +200,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let storage = try await Storage.open(try options.settings())
-                let removed = try await storage.catalog.removeUser(named: name)
-                await storage.catalog.close()
+                let removed = try await Storage.using(try options.settings()) { try await $0.catalog.removeUser(named: name) }
                 guard removed else { throw TackError.notFound("user '\(name)'") }
                 print("removed \(name); their tokens no longer work")
             }
@@ -208,16 +219,10 @@ struct UserCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let settings = try options.settings()
                 let newQuota = try size.map { $0 == "default" ? nil : try QuotaArgument.parse($0) }
-                let storage = try await Storage.open(settings)
-                let found: Usage?
-                do {
+                let found = try await Storage.using(settings) { storage in
                     if let newQuota { try await storage.catalog.setQuota(of: name, to: newQuota) }
-                    found = try await storage.catalog.usage(of: name)
-                } catch {
-                    await storage.catalog.close()
-                    throw error
+                    return try await storage.catalog.usage(of: name)
                 }
-                await storage.catalog.close()
                 guard let usage = found else { throw TackError.notFound("user '\(name)'") }
                 let quota = usage.quotaBytes ?? settings.userQuotaBytes
                 print("\(name): \(usage.usedBytes) of \(quota) bytes used\(usage.quotaBytes == nil ? " (the server's default quota)" : "")")
@@ -258,10 +263,10 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let storage = try await Storage.open(try options.settings())
                 let token = Tokens.generate()
-                try await storage.catalog.addToken(user: name, tokenDigest: Tokens.digest(token), at: Date())
-                await storage.catalog.close()
+                try await Storage.using(try options.settings()) {
+                    try await $0.catalog.addToken(user: name, tokenDigest: Tokens.digest(token), at: Date())
+                }
                 print(token)
             }
         }
@@ -275,9 +280,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let storage = try await Storage.open(try options.settings())
-                let tokens = try await storage.catalog.tokens(of: name)
-                await storage.catalog.close()
+                let tokens = try await Storage.using(try options.settings()) { try await $0.catalog.tokens(of: name) }
                 for token in tokens {
                     print("\(token.id)  created \(ISO8601DateFormatter().string(from: token.createdAt))")
                 }
@@ -293,9 +296,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let storage = try await Storage.open(try options.settings())
-                let revoked = try await storage.catalog.revokeToken(id: id)
-                await storage.catalog.close()
+                let revoked = try await Storage.using(try options.settings()) { try await $0.catalog.revokeToken(id: id) }
                 guard revoked else { throw TackError.notFound("token '\(id)'") }
                 print("revoked \(id)")
             }
@@ -311,9 +312,9 @@ struct CollectGarbage: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let storage = try await Storage.open(try options.settings())
-            let report = try await GarbageCollector(blobs: storage.blobs, catalog: storage.catalog).collect()
-            await storage.catalog.close()
+            let report = try await Storage.using(try options.settings()) {
+                try await GarbageCollector(blobs: $0.blobs, catalog: $0.catalog).collect()
+            }
             print("examined \(report.examined) blobs, removed \(report.removed) (\(report.removedBytes) bytes), restored \(report.restored), swept \(report.sweptStaging) staging files")
         }
     }

@@ -51,16 +51,9 @@ import Testing
             save("exif-loop.jpg", with_exif(loop))
             print("\\n".join(sorted(os.listdir(out))))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script, folder]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw HarnessError("could not make the hostile files") }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        let (status, output) = try runProgram("/usr/bin/python3", ["-c", script, folder])
+        guard status == 0 else { throw HarnessError("could not make the hostile files: \(output)") }
+        return output.split(separator: "\n").map(String.init)
     }
 
     @Test func hostileImagesGetCleanAnswersAndBoundedMemory() async throws {

@@ -37,17 +37,8 @@ public final class VirtualScreen: @unchecked Sendable {
     /// Runs an X client program (xrandr, xdotool, xterm…) against this display and waits for it.
     @discardableResult
     public func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["DISPLAY": display]) { $1 }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runProgram("/usr/bin/env", [tool] + arguments,
+                       environment: ProcessInfo.processInfo.environment.merging(["DISPLAY": display]) { $1 })
     }
 }
 
