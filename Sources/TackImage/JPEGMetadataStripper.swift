@@ -45,7 +45,7 @@ public struct JPEGMetadataStripper: Sendable {
     private var state = State.signature(seen: 0)
     private var held: [UInt8] = []           // an APPn's first bytes, or an EXIF payload
     private var headerBytes = 0              // bytes spent outside scan data
-    private var orientationWritten = false
+    private var orientationRead = false      // an EXIF segment has stated the orientation
     private var sawScan = false
     private let limit: Int
 
@@ -281,7 +281,7 @@ public struct JPEGMetadataStripper: Sendable {
             return
         }
         stripped = true
-        if marker == 0xE1 && held.starts(with: Self.exifHeader) && !orientationWritten {
+        if marker == 0xE1 && held.starts(with: Self.exifHeader) && !orientationRead {
             held.reserveCapacity(held.count + remaining)
             state = .exif(remaining: remaining)
             if remaining == 0 { finishExif(into: &out) }
@@ -292,10 +292,12 @@ public struct JPEGMetadataStripper: Sendable {
     }
 
     /// A whole EXIF payload is in `held`: its orientation (when not 1) becomes a minimal EXIF segment here.
+    /// The first segment that states an orientation decides it, 1 included, as for `ExifOrientation.read` and
+    /// viewers: a later segment's value must not turn a picture that was shown upright.
     private mutating func finishExif(into out: inout [UInt8]) {
-        if let value = ExifOrientation.fromExif(held), value != 1 {
-            out += Self.orientationSegment(value)
-            orientationWritten = true
+        if let value = ExifOrientation.fromExif(held) {
+            if value != 1 { out += Self.orientationSegment(value) }
+            orientationRead = true
         }
         held = []
         state = .markerStart
