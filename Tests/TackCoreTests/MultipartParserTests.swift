@@ -121,4 +121,29 @@ import Testing
         #expect(find("abc\r\n-x") == (nil, 0))
         #expect(find("") == (nil, 0))
     }
+
+    @Test func aHeaderBlockAtItsBoundGetsTheSameVerdictHoweverItIsCut() throws {
+        // Found by the multipart fuzzer: a block whose blank line fell in the last four bytes of the bound was
+        // refused as too large when it arrived in pieces, and parsed when it arrived whole.
+        var limits = MultipartParser.Limits()
+        // The bound counts the header lines without the blank line that ends them: 38 bytes here, exactly the bound.
+        limits.maxHeaderBlockBytes = 38
+        let header = "Content-Disposition: form-data; name=f\r\n"
+        #expect(header.utf8.count == 40)
+        let body = Array("--XyZ\r\n\(header)\r\nx\r\n--XyZ--".utf8)
+        var verdicts: Set<String> = []
+        for chunkSize in 1...body.count {
+            do {
+                let (parts, _) = try parse(body, chunkSize: chunkSize, limits: limits)
+                verdicts.insert("parts \(parts.count)")
+            } catch let error as MultipartParser.Malformed {
+                verdicts.insert(error.message)
+            }
+        }
+        #expect(verdicts == ["parts 1"])
+        limits.maxHeaderBlockBytes = 37
+        #expect(throws: MultipartParser.Malformed(message: "a part's headers are larger than 37 bytes")) {
+            _ = try parse(body, chunkSize: 3, limits: limits)
+        }
+    }
 }
