@@ -144,6 +144,8 @@ let package = Package(
                 "TackStorage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // Tests write rows the way another process would, behind the catalog's back.
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
             ]
         ),
         // The server's pure parts (parsers, policies) tested in process; TackServerTests drive the real binaries.

@@ -9,6 +9,8 @@ import TackStorage
 struct AttachmentRoutes: Sendable {
     let catalog: any Catalog
     let blobs: any BlobStore
+    /// Thumbnails' bytes, served from memory.
+    let blobCache: BlobCache
     let limits: Limits
     let thumbnails: ThumbnailService
     let uploads: UploadPipeline
@@ -134,6 +136,9 @@ struct AttachmentRoutes: Sendable {
         ]
         if let ifNoneMatch = request.headers[.ifNoneMatch], DownloadPlan.matches(ifNoneMatch, etag: etag) {
             return Response(status: .notModified, headers: headers)
+        }
+        if let bytes = try await blobCache.bytes(of: stored.blob, in: blobs) {
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: bytes))
         }
         guard let length = try await blobs.size(of: stored.blob) else { throw BlobStoreError.missing(stored.blob) }
         let blobs = self.blobs

@@ -64,7 +64,8 @@ public enum TackApplication {
         let thumbnails = ThumbnailService(
             blobs: blobs, catalog: catalog, thumbnailer: Thumbnailer(limits: ImageLimits(maxPixels: settings.maxImagePixels)),
             sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
-        AttachmentRoutes(catalog: catalog, blobs: blobs, limits: settings.limits, thumbnails: thumbnails,
+        AttachmentRoutes(catalog: catalog, blobs: blobs, blobCache: BlobCache(capacityBytes: settings.blobCacheBytes),
+                         limits: settings.limits, thumbnails: thumbnails,
                          uploads: uploads, rateLimits: rateLimits).register(on: v1)
         MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
         AccountRoutes(uploads: uploads).register(on: v1)

@@ -56,8 +56,9 @@ actor ThumbnailService {
     /// Background jobs waiting or running now.
     var queueDepth: Int { queued }
 
-    /// The stored thumbnail, made now if it does not exist yet.
-    func thumbnail(of attachment: Attachment, size: Int, method: ThumbnailMethod) async throws -> StoredThumbnail {
+    /// The stored thumbnail, made now if it does not exist yet. Finding a stored one never waits on the actor: a
+    /// gallery's many requests run side by side, and only making a thumbnail is serialised.
+    nonisolated func thumbnail(of attachment: Attachment, size: Int, method: ThumbnailMethod) async throws -> StoredThumbnail {
         guard attachment.isThumbnailable else {
             throw TackError(.notAnImage, "only PNG and JPEG attachments have thumbnails")
         }
@@ -71,7 +72,16 @@ actor ThumbnailService {
         if let stored = try await catalog.thumbnail(of: attachment.sha256, size: size, method: method.rawValue) {
             return stored
         }
-        let key = Key(source: attachment.sha256, size: size, method: method)
+        return try await made(Key(source: attachment.sha256, size: size, method: method))
+    }
+
+    /// Makes the thumbnail, or waits for the request already making it.
+    private func made(_ key: Key) async throws -> StoredThumbnail {
+        if let running = inFlight[key] { return try await running.value }
+        // Another request may have finished it while this one waited for the actor.
+        if let stored = try await catalog.thumbnail(of: key.source, size: key.size, method: key.method.rawValue) {
+            return stored
+        }
         if let running = inFlight[key] { return try await running.value }
         let task = Task { try await self.make(key) }
         inFlight[key] = task

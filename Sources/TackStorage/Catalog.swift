@@ -6,6 +6,10 @@ import TackCore
 /// Every implementation (SQLite on one machine, PostgreSQL for many instances) must pass `CatalogContract`
 /// unchanged. Methods that change several rows do so in one transaction: a crash leaves all or nothing.
 public protocol Catalog: Sendable {
+    /// Every change a committed write made, published before the write returns; a catalog shared by several
+    /// processes also publishes the changes the others make, soon after they commit.
+    var changes: CatalogChanges { get }
+
     /// Creates a user with a first token; `conflict` when the name is taken.
     func createUser(name: String, role: Role, tokenDigest: String, at: Date) async throws -> User
     /// Adds a token for an existing user; `not_found` otherwise.

@@ -1,48 +1,62 @@
 import Foundation
 import Logging
+import NIOCore
 import SQLiteKit
 import Synchronization
 import TackCore
 
 /// The embedded default catalog: one SQLite file in WAL mode.
 ///
-/// Writes go through one connection, one transaction at a time; reads use a second connection, so they never
-/// see another request's uncommitted rows and never wait behind a write.
+/// Writes go through one connection, one transaction at a time; reads use connections of their own (one per core,
+/// up to four), so they never see another request's uncommitted rows, never wait behind a write and run side by side.
+///
+/// Each write records what it changed in `catalog_changes`, in its own transaction, and publishes it on `changes`
+/// before returning; `followChanges` publishes what other processes on the same file recorded.
 public final class SQLiteCatalog: Catalog {
     private let writer: SQLiteConnection
-    private let reader: SQLiteConnection
+    private let readers: [SQLiteConnection]
+    private let nextReader = Atomic<Int>(0)
     private let gate = SerialGate()
     private let closed = Mutex(false)
+    public let changes = CatalogChanges()
+    /// The newest row of `catalog_changes` already published.
+    private let changesSeen: Mutex<Int64>
 
     /// Opens (creating and migrating if needed) the database at `path`.
     public static func open(path: String, logger: Logger = Logger(label: "tack.catalog")) async throws -> SQLiteCatalog {
         let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        let catalog: SQLiteCatalog
+        var readers: [SQLiteConnection] = []
         do {
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000",
                            "PRAGMA foreign_keys=ON"] {
                 _ = try await writer.query(pragma)
             }
             try await SQLiteSchema.migrate(writer.sql())
-            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            _ = try await reader.query("PRAGMA busy_timeout=10000")
-            catalog = SQLiteCatalog(writer: writer, reader: reader)
+            for _ in 0..<max(1, min(4, System.coreCount)) {
+                let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                readers.append(reader)
+                _ = try await reader.query("PRAGMA busy_timeout=10000")
+            }
+            let seen = try await writer.sql().raw("SELECT COALESCE(MAX(seq), 0) AS seq FROM catalog_changes").first()?
+                .decode(column: "seq", as: Int64.self) ?? 0
+            return SQLiteCatalog(writer: writer, readers: readers, changesSeen: seen)
         } catch {
+            for reader in readers { try? await reader.close() }
             try? await writer.close()
             throw error
         }
-        return catalog
     }
 
-    private init(writer: SQLiteConnection, reader: SQLiteConnection) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], changesSeen: Int64) {
         self.writer = writer
-        self.reader = reader
+        self.readers = readers
+        self.changesSeen = Mutex(changesSeen)
     }
 
     public func close() async {
         guard closed.withLock({ wasClosed in defer { wasClosed = true }; return !wasClosed }) else { return }
         try? await writer.close()
-        try? await reader.close()
+        for reader in readers { try? await reader.close() }
     }
 
     deinit {
@@ -50,20 +64,37 @@ public final class SQLiteCatalog: Catalog {
         // the connections alive until SQLite has closed them. Never twice: SQLiteNIO crashes closing a closed one.
         if !closed.withLock({ $0 }) {
             _ = writer.close()
-            _ = reader.close()
+            for reader in readers { _ = reader.close() }
         }
     }
 
-    private var read: any SQLDatabase { reader.sql() }
+    /// A reader connection, taken in turn.
+    private var read: any SQLDatabase {
+        readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count].sql()
+    }
+
+    /// What one transaction changed: recorded with it, published once it commits.
+    private final class ChangeLog {
+        var changes: [CatalogChange] = []
+        func record(_ change: CatalogChange) { changes.append(change) }
+    }
 
     /// Runs `body` in one IMMEDIATE transaction (taking the write lock up front, so two processes never deadlock
-    /// upgrading read locks).
-    private func transaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await gate.run {
+    /// upgrading read locks); the changes it logs are recorded in the same transaction and published after COMMIT.
+    private func transaction<T: Sendable>(_ body: (any SQLDatabase, ChangeLog) async throws -> T) async throws -> T {
+        let log = ChangeLog()
+        let result = try await gate.run {
             let db = writer.sql()
             try await db.raw("BEGIN IMMEDIATE").run()
             do {
-                let result = try await body(db)
+                let result = try await body(db, log)
+                let now = Date().millis
+                for change in log.changes {
+                    let (kind, subject) = change.encoded
+                    try await db.raw("""
+                        INSERT INTO catalog_changes (kind, subject, at) VALUES (\(bind: kind), \(bind: subject), \(bind: now))
+                        """).run()
+                }
                 try await db.raw("COMMIT").run()
                 return result
             } catch {
@@ -71,12 +102,46 @@ public final class SQLiteCatalog: Catalog {
                 throw error
             }
         }
+        changes.publish(log.changes)
+        return result
+    }
+
+    /// Publishes, every `interval`, the changes other processes recorded (an admin command revoking a token, another
+    /// tackd on the same file), and forgets recorded changes older than `keep`. Runs until cancelled.
+    public func followChanges(every interval: Duration, keep: Duration = .seconds(600)) async {
+        var lastPrune = ContinuousClock.now
+        while !Task.isCancelled && !closed.withLock({ $0 }) {
+            try? await Task.sleep(for: interval)
+            try? await publishRecordedChanges()
+            if ContinuousClock.now - lastPrune > keep {
+                lastPrune = ContinuousClock.now
+                let cutoff = Date().addingTimeInterval(-Double(keep.components.seconds)).millis
+                _ = try? await transaction { db, _ in
+                    try await db.raw("DELETE FROM catalog_changes WHERE at < \(bind: cutoff)").run()
+                }
+            }
+        }
+    }
+
+    /// Publishes the changes recorded since the last call; this process's own are among them, and forgetting twice
+    /// is harmless.
+    func publishRecordedChanges() async throws {
+        let seen = changesSeen.withLock { $0 }
+        let rows = try await read.raw("""
+            SELECT seq, kind, subject FROM catalog_changes WHERE seq > \(bind: seen) ORDER BY seq LIMIT 10000
+            """).all()
+        guard let last = try rows.last?.decode(column: "seq", as: Int64.self) else { return }
+        changesSeen.withLock { $0 = max($0, last) }
+        changes.publish(try rows.compactMap { row in
+            CatalogChange(kind: try row.decode(column: "kind", as: String.self),
+                          subject: try row.decode(column: "subject", as: String.self))
+        })
     }
 
     // MARK: Users and tokens
 
     public func createUser(name: String, role: Role, tokenDigest: String, at date: Date) async throws -> User {
-        try await transaction { db in
+        try await transaction { db, _ in
             if try await db.raw("SELECT name FROM users WHERE name = \(bind: name)").first() != nil {
                 throw TackError(.userExists, "a user named '\(name)' exists already")
             }
@@ -87,7 +152,7 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func addToken(user: String, tokenDigest: String, at date: Date) async throws {
-        try await transaction { db in
+        try await transaction { db, _ in
             guard try await db.raw("SELECT name FROM users WHERE name = \(bind: user) AND removed_at IS NULL").first() != nil else {
                 throw TackError.notFound("user '\(user)'")
             }
@@ -115,21 +180,23 @@ public final class SQLiteCatalog: Catalog {
         let prefix = id.hasPrefix("tok_") ? String(id.dropFirst(4)) : id
         // Ids are 16 hex digits; anything else names no token (and must not match a digest by a shorter prefix).
         guard prefix.count == 16, prefix.allSatisfy(\.isHexDigit) else { return false }
-        return try await transaction { db in
-            let rows = try await db.raw("SELECT digest FROM tokens WHERE substr(digest, 1, 16) = \(bind: prefix.lowercased())").all()
+        return try await transaction { db, log in
+            let rows = try await db.raw("SELECT digest, user_name FROM tokens WHERE substr(digest, 1, 16) = \(bind: prefix.lowercased())").all()
             guard rows.count == 1 else { return false }
+            log.record(.user(try rows[0].decode(column: "user_name", as: String.self)))
             try await db.raw("DELETE FROM tokens WHERE substr(digest, 1, 16) = \(bind: prefix.lowercased())").run()
             return true
         }
     }
 
     public func removeUser(named name: String) async throws -> Bool {
-        try await transaction { db in
+        try await transaction { db, log in
             guard try await db.raw("SELECT name FROM users WHERE name = \(bind: name) AND removed_at IS NULL").first() != nil else {
                 return false
             }
             try await db.raw("DELETE FROM tokens WHERE user_name = \(bind: name)").run()
             try await db.raw("UPDATE users SET removed_at = \(bind: Date().millis) WHERE name = \(bind: name)").run()
+            log.record(.user(name))
             return true
         }
     }
@@ -143,7 +210,7 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func setQuota(of user: String, to bytes: Int64?) async throws {
-        try await transaction { db in
+        try await transaction { db, _ in
             guard try await db.raw("SELECT name FROM users WHERE name = \(bind: user) AND removed_at IS NULL").first() != nil else {
                 throw TackError.notFound("user '\(user)'")
             }
@@ -168,7 +235,8 @@ public final class SQLiteCatalog: Catalog {
     // MARK: Rooms
 
     public func createRoom(_ room: Room) async throws {
-        try await transaction { db in
+        try await transaction { db, log in
+            log.record(.room(room.id))
             try await db.raw("""
                 INSERT INTO rooms (id, name, creator, created_at)
                 VALUES (\(bind: room.id.rawValue), \(bind: room.name), \(bind: room.creator), \(bind: room.createdAt.millis))
@@ -213,11 +281,15 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func addMember(_ user: String, to room: RoomID) async throws {
-        try await transaction { db in try await Self.insertMember(user, room: room, db: db) }
+        try await transaction { db, log in
+            try await Self.insertMember(user, room: room, db: db)
+            log.record(.room(room))
+        }
     }
 
     public func removeMember(_ user: String, from room: RoomID) async throws -> Bool {
-        try await transaction { db in
+        try await transaction { db, log in
+            log.record(.room(room))
             let present = try await db.raw("SELECT user_name FROM room_members WHERE room_id = \(bind: room.rawValue) AND user_name = \(bind: user)").first() != nil
             try await db.raw("DELETE FROM room_members WHERE room_id = \(bind: room.rawValue) AND user_name = \(bind: user)").run()
             return present
@@ -228,14 +300,14 @@ public final class SQLiteCatalog: Catalog {
 
     public func pin(_ hash: ContentHash, until: Date) async throws -> String {
         let token = Identifier<PinKind>.make().rawValue
-        try await transaction { db in
+        try await transaction { db, _ in
             try await db.raw("INSERT INTO pins (token, sha256, until) VALUES (\(bind: token), \(bind: hash.hex), \(bind: until.millis))").run()
         }
         return token
     }
 
     public func releasePin(_ token: String) async throws {
-        try await transaction { db in try await db.raw("DELETE FROM pins WHERE token = \(bind: token)").run() }
+        try await transaction { db, _ in try await db.raw("DELETE FROM pins WHERE token = \(bind: token)").run() }
     }
 
     public func idempotentUpload(user: String, key: String) async throws -> IdempotentUpload? {
@@ -276,7 +348,7 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func forgetBlob(_ hash: ContentHash) async throws {
-        try await transaction { db in
+        try await transaction { db, _ in
             try await db.raw("DELETE FROM blobs WHERE sha256 = \(bind: hash.hex) AND refs <= 0").run()
             try await db.raw("DELETE FROM pins WHERE sha256 = \(bind: hash.hex) AND until <= \(bind: Date().millis)").run()
         }
@@ -287,7 +359,7 @@ public final class SQLiteCatalog: Catalog {
     public func insertAttachment(_ a: Attachment, releasing pin: String?, quota: Int64?, key: UploadKey?) async throws
         -> IdempotentUpload?
     {
-        try await transaction { db in
+        try await transaction { db, log in
             if let pin {
                 try await db.raw("DELETE FROM pins WHERE token = \(bind: pin)").run()
             }
@@ -329,6 +401,7 @@ public final class SQLiteCatalog: Catalog {
                     VALUES (\(bind: a.uploader), \(bind: key.key), \(bind: a.id.rawValue), \(bind: key.received.hex), \(bind: a.createdAt.millis))
                     """).run()
             }
+            log.record(.attachment(a.id, room: a.room))
             return nil
         }
     }
@@ -345,25 +418,25 @@ public final class SQLiteCatalog: Catalog {
         return IdempotentUpload(attachment: AttachmentID(rawValue: id), received: received)
     }
 
-    /// Every attachment query selects these `FROM attachments a` and joins what thumbnailing learned.
+    /// Every attachment query selects these, with what thumbnailing learned joined in (one lookup by primary key per
+    /// row, where four correlated subqueries used to be).
     private static let attachmentColumns = """
         a.seq, a.id, a.room_id, a.name, a.size, a.content_type, a.sha256, a.uploader, a.created_at,
         a.source_provider, a.source_url, a.fetched_at, a.etag, a.last_modified, a.version_of, a.metadata_stripped,
-        (SELECT count(*) FROM images i WHERE i.sha256 = a.sha256) AS has_image,
-        (SELECT i.width FROM images i WHERE i.sha256 = a.sha256) AS image_width,
-        (SELECT i.height FROM images i WHERE i.sha256 = a.sha256) AS image_height,
-        (SELECT i.failure FROM images i WHERE i.sha256 = a.sha256) AS image_failure
+        i.sha256 IS NOT NULL AS has_image, i.width AS image_width, i.height AS image_height, i.failure AS image_failure
         """
+    private static let selectAttachments =
+        "SELECT \(attachmentColumns) FROM attachments a LEFT JOIN images i ON i.sha256 = a.sha256"
 
     public func attachment(_ id: AttachmentID) async throws -> Attachment? {
-        try await read.raw("SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a WHERE a.id = \(bind: id.rawValue)")
+        try await read.raw("\(unsafeRaw: Self.selectAttachments) WHERE a.id = \(bind: id.rawValue)")
             .first().map(Self.attachment)
     }
 
     public func attachments(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Attachment> {
         let before = cursor?.before ?? Int64.max
         let rows = try await read.raw("""
-            SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a
+            \(unsafeRaw: Self.selectAttachments)
             WHERE a.room_id = \(bind: room.rawValue) AND a.seq < \(bind: before)
             ORDER BY a.seq DESC LIMIT \(bind: limit + 1)
             """).all()
@@ -371,17 +444,22 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func recordRefetch(_ id: AttachmentID, source: LinkSource) async throws {
-        try await transaction { db in
-            try await db.raw("""
+        try await transaction { db, log in
+            let updated = try await db.raw("""
                 UPDATE attachments SET fetched_at = \(bind: source.fetchedAt.millis), etag = \(bind: source.etag),
                        last_modified = \(bind: source.lastModified)
                 WHERE id = \(bind: id.rawValue) AND source_url IS NOT NULL
-                """).run()
+                RETURNING room_id
+                """).first()
+            if let room = try updated?.decode(column: "room_id", as: String.self) {
+                log.record(.attachment(id, room: RoomID(rawValue: room)))
+            }
         }
     }
 
     public func recordImage(_ hash: ContentHash, info: ImageInfo) async throws {
-        try await transaction { db in
+        try await transaction { db, log in
+            log.record(.blob(hash))
             try await db.raw("""
                 INSERT INTO images (sha256, width, height, failure) VALUES
                   (\(bind: hash.hex), \(bind: info.width), \(bind: info.height), \(bind: info.failure))
@@ -404,7 +482,7 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func insertThumbnail(_ t: StoredThumbnail, releasing pin: String?) async throws {
-        try await transaction { db in
+        try await transaction { db, _ in
             let existing = try await db.raw("""
                 SELECT blob_sha256 FROM thumbnails
                 WHERE source_sha256 = \(bind: t.source.hex) AND size = \(bind: t.size) AND method = \(bind: t.method)
@@ -426,17 +504,18 @@ public final class SQLiteCatalog: Catalog {
 
     public func latestVersion(of root: AttachmentID) async throws -> Attachment? {
         try await read.raw("""
-            SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a
+            \(unsafeRaw: Self.selectAttachments)
             WHERE a.id = \(bind: root.rawValue) OR a.version_of = \(bind: root.rawValue) ORDER BY a.seq DESC LIMIT 1
             """).first().map(Self.attachment)
     }
 
     public func deleteAttachment(_ id: AttachmentID) async throws -> Attachment? {
-        try await transaction { db in
-            guard let row = try await db.raw("SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a WHERE a.id = \(bind: id.rawValue)").first() else {
+        try await transaction { db, log in
+            guard let row = try await db.raw("\(unsafeRaw: Self.selectAttachments) WHERE a.id = \(bind: id.rawValue)").first() else {
                 return nil
             }
             let attachment = try Self.attachment(row)
+            log.record(.attachment(attachment.id, room: attachment.room))
             try await db.raw("DELETE FROM message_attachments WHERE attachment_id = \(bind: id.rawValue)").run()
             try await db.raw("DELETE FROM attachments WHERE id = \(bind: id.rawValue)").run()
             try await db.raw("""
@@ -453,6 +532,7 @@ public final class SQLiteCatalog: Catalog {
                     """).run()
                 try await db.raw("DELETE FROM thumbnails WHERE source_sha256 = \(bind: attachment.sha256.hex)").run()
                 try await db.raw("DELETE FROM images WHERE sha256 = \(bind: attachment.sha256.hex)").run()
+                log.record(.blob(attachment.sha256))
             }
             return attachment
         }
@@ -502,7 +582,7 @@ public final class SQLiteCatalog: Catalog {
 
     public func insertMessage(id: MessageID, room: RoomID, author: String, text: String,
                               attachments ids: [AttachmentID], at date: Date, key: String?) async throws -> Message {
-        let earlier: MessageID? = try await transaction { db in
+        let earlier: MessageID? = try await transaction { db, _ in
             if let key, let row = try await db.raw("""
                 SELECT message_id FROM message_keys WHERE user_name = \(bind: author) AND key = \(bind: key)
                 """).first() {
@@ -510,7 +590,7 @@ public final class SQLiteCatalog: Catalog {
             }
             var attachments: [Attachment] = []
             for attachmentID in ids {
-                guard let row = try await db.raw("SELECT \(unsafeRaw: Self.attachmentColumns) FROM attachments a WHERE a.id = \(bind: attachmentID.rawValue)").first(),
+                guard let row = try await db.raw("\(unsafeRaw: Self.selectAttachments) WHERE a.id = \(bind: attachmentID.rawValue)").first(),
                       let attachment = Optional(try Self.attachment(row)), attachment.room == room
                 else {
                     throw TackError.invalid(.foreignAttachment, "attachment '\(attachmentID)' is not in this room")
@@ -577,7 +657,7 @@ public final class SQLiteCatalog: Catalog {
     private func attachments(ofMessage id: MessageID) async throws -> [Attachment] {
         try await read.raw("""
             SELECT \(unsafeRaw: Self.attachmentColumns) FROM message_attachments ma
-            JOIN attachments a ON a.id = ma.attachment_id
+            JOIN attachments a ON a.id = ma.attachment_id LEFT JOIN images i ON i.sha256 = a.sha256
             WHERE ma.message_id = \(bind: id.rawValue) ORDER BY ma.position
             """).all().map(Self.attachment)
     }

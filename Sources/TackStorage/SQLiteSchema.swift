@@ -75,6 +75,15 @@ enum SQLiteSchema {
             "UPDATE users SET used_bytes = (SELECT COALESCE(SUM(size), 0) FROM attachments WHERE uploader = users.name)",
             "CREATE INDEX tokens_user ON tokens(user_name)",
         ],
+        [
+            // What each write changed, for the caches of every process on this file (see CatalogChange); rows are
+            // kept a few minutes, long enough for every follower to have read them.
+            """
+            CREATE TABLE catalog_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
+              subject TEXT NOT NULL, at INTEGER NOT NULL)
+            """,
+            "CREATE INDEX catalog_changes_at ON catalog_changes(at)",
+        ],
     ]
 
     static func migrate(_ db: any SQLDatabase) async throws {

@@ -137,8 +137,11 @@ struct Serve: AsyncParsableCommand {
             let storage = try await Storage.open(settings)
             let swept = try await storage.blobs.sweepStaging(olderThan: nil)
             if swept > 0 { logger.notice("removed \(swept) staging leftovers of crashed uploads") }
+            // Requests read through the caches; the admin commands write the file directly, and their changes reach
+            // the caches through the changes table within a poll.
+            let catalog = CachingCatalog(storage.catalog, entries: settings.catalogCacheEntries)
             let app = try TackApplication.make(
-                settings: settings, catalog: storage.catalog, blobs: storage.blobs, logger: logger
+                settings: settings, catalog: catalog, blobs: storage.blobs, logger: logger
             ) { host, port in
                 // Written straight to the descriptor: scripts and tests wait for this line, so it must not sit in a buffer.
                 FileHandle.standardOutput.write(Data("tackd listening on http://\(host):\(port)\n".utf8))
@@ -153,9 +156,11 @@ struct Serve: AsyncParsableCommand {
                 services.append(TackApplication.makeMetricsApplication(host: host, port: port, logger: logger))
             }
             let collecting = Task { await collector.run() }
+            let following = Task { await storage.catalog.followChanges(every: .milliseconds(200)) }
             try await ServiceGroup(configuration: .init(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
             collecting.cancel()
+            following.cancel()
             await storage.catalog.close()
         }
     }

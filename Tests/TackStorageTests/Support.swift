@@ -46,7 +46,9 @@ enum Implementations {
     }
 
     static func catalogs(in folder: TemporaryFolder) async throws -> [(String, any Catalog)] {
-        [("sqlite", try await SQLiteCatalog.open(path: folder.path + "/catalog.sqlite"))]
+        [("sqlite", try await SQLiteCatalog.open(path: folder.path + "/catalog.sqlite")),
+         // The caches must not change a single answer: the whole contract runs through them too.
+         ("sqlite+cache", CachingCatalog(try await SQLiteCatalog.open(path: folder.path + "/cached.sqlite"), entries: 64))]
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TackCore
 
 /// Writes each log record as one JSON object per line (`--log-format json`), for log collectors.
 public struct JSONLogHandler: LogHandler {

@@ -1,0 +1,156 @@
+import Foundation
+import Synchronization
+import TackCore
+
+/// A catalog in front of another that answers the reads every request makes (token to user, room to members,
+/// attachment, thumbnail) from bounded memory, and forgets an entry the moment a change to it is published.
+///
+/// Everything else, writes included, goes straight to `base`. Correctness rests on two rules: `base` publishes a
+/// write's changes before the write returns (so the next request misses the cache), and a value read from `base` is
+/// kept only if no change was published while it was being read (so a read racing a write cannot put back what the
+/// write replaced).
+public final class CachingCatalog: Catalog {
+    public let base: any Catalog
+    private let state: Mutex<State>
+
+    /// How many entries each of the four caches may hold.
+    public init(_ base: any Catalog, entries: Int) {
+        self.base = base
+        state = Mutex(State(entries: entries))
+        base.changes.subscribe { [weak self] change in self?.state.withLock { $0.forget(change) } }
+    }
+
+    public var changes: CatalogChanges { base.changes }
+
+    /// Entries held now, per cache; for tests and metrics.
+    public var counts: (users: Int, rooms: Int, attachments: Int, thumbnails: Int) {
+        state.withLock { ($0.users.count, $0.rooms.count, $0.attachments.count, $0.thumbnails.count) }
+    }
+
+    struct ThumbnailKey: Hashable {
+        let source: ContentHash
+        let size: Int
+        let method: String
+    }
+
+    struct State {
+        /// Bumped by every change: a read that started before it must not fill the cache.
+        var generation: UInt64 = 0
+        var users: BoundedCache<String, User>
+        var rooms: BoundedCache<RoomID, Room>
+        var attachments: BoundedCache<AttachmentID, Attachment>
+        var thumbnails: BoundedCache<ThumbnailKey, StoredThumbnail>
+
+        init(entries: Int) {
+            users = BoundedCache(capacity: entries)
+            rooms = BoundedCache(capacity: entries)
+            attachments = BoundedCache(capacity: entries)
+            thumbnails = BoundedCache(capacity: entries)
+        }
+
+        mutating func forget(_ change: CatalogChange) {
+            generation &+= 1
+            switch change {
+            case .user(let name):
+                users.removeAll { $1.name == name }
+            case .room(let id):
+                rooms.remove(id)
+            case .attachment(let id, _):
+                attachments.remove(id)
+            case .blob(let hash):
+                // Attachments carry their image's facts; thumbnails of dropped bytes must not be served.
+                attachments.removeAll { $1.sha256 == hash }
+                thumbnails.removeAll { key, _ in key.source == hash }
+            }
+        }
+    }
+
+    private func cached<Key: Hashable & Sendable, Value: Sendable>(
+        _ cache: WritableKeyPath<State, BoundedCache<Key, Value>> & Sendable, _ key: Key, load: () async throws -> Value?
+    ) async throws -> Value? {
+        let (hit, generation) = state.withLock { state in (state[keyPath: cache].value(for: key), state.generation) }
+        if let hit { return hit }
+        guard let loaded = try await load() else { return nil }
+        state.withLock { state in
+            if state.generation == generation { state[keyPath: cache].insert(loaded, for: key) }
+        }
+        return loaded
+    }
+
+    // MARK: Cached reads
+
+    public func user(forTokenDigest digest: String) async throws -> User? {
+        try await cached(\.users, digest) { try await base.user(forTokenDigest: digest) }
+    }
+
+    public func room(_ id: RoomID) async throws -> Room? {
+        try await cached(\.rooms, id) { try await base.room(id) }
+    }
+
+    public func attachment(_ id: AttachmentID) async throws -> Attachment? {
+        try await cached(\.attachments, id) { try await base.attachment(id) }
+    }
+
+    public func thumbnail(of source: ContentHash, size: Int, method: String) async throws -> StoredThumbnail? {
+        try await cached(\.thumbnails, ThumbnailKey(source: source, size: size, method: method)) {
+            try await base.thumbnail(of: source, size: size, method: method)
+        }
+    }
+
+    // MARK: Everything else, straight through
+
+    public func createUser(name: String, role: Role, tokenDigest: String, at: Date) async throws -> User {
+        try await base.createUser(name: name, role: role, tokenDigest: tokenDigest, at: at)
+    }
+    public func addToken(user: String, tokenDigest: String, at: Date) async throws {
+        try await base.addToken(user: user, tokenDigest: tokenDigest, at: at)
+    }
+    public func user(named name: String) async throws -> User? { try await base.user(named: name) }
+    public func tokens(of user: String) async throws -> [TokenInfo] { try await base.tokens(of: user) }
+    public func revokeToken(id: String) async throws -> Bool { try await base.revokeToken(id: id) }
+    public func removeUser(named name: String) async throws -> Bool { try await base.removeUser(named: name) }
+    public func usage(of user: String) async throws -> Usage? { try await base.usage(of: user) }
+    public func setQuota(of user: String, to bytes: Int64?) async throws { try await base.setQuota(of: user, to: bytes) }
+    public func createRoom(_ room: Room) async throws { try await base.createRoom(room) }
+    public func rooms(of user: String) async throws -> [Room] { try await base.rooms(of: user) }
+    public func addMember(_ user: String, to room: RoomID) async throws { try await base.addMember(user, to: room) }
+    public func removeMember(_ user: String, from room: RoomID) async throws -> Bool {
+        try await base.removeMember(user, from: room)
+    }
+    public func pin(_ hash: ContentHash, until: Date) async throws -> String { try await base.pin(hash, until: until) }
+    public func releasePin(_ token: String) async throws { try await base.releasePin(token) }
+    public func isPinned(_ hash: ContentHash, at now: Date) async throws -> Bool { try await base.isPinned(hash, at: now) }
+    public func insertAttachment(_ attachment: Attachment, releasing pin: String?, quota: Int64?, key: UploadKey?)
+        async throws -> IdempotentUpload?
+    {
+        try await base.insertAttachment(attachment, releasing: pin, quota: quota, key: key)
+    }
+    public func attachments(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Attachment> {
+        try await base.attachments(in: room, limit: limit, cursor: cursor)
+    }
+    public func deleteAttachment(_ id: AttachmentID) async throws -> Attachment? { try await base.deleteAttachment(id) }
+    public func recordRefetch(_ id: AttachmentID, source: LinkSource) async throws {
+        try await base.recordRefetch(id, source: source)
+    }
+    public func latestVersion(of root: AttachmentID) async throws -> Attachment? { try await base.latestVersion(of: root) }
+    public func recordImage(_ hash: ContentHash, info: ImageInfo) async throws { try await base.recordImage(hash, info: info) }
+    public func insertThumbnail(_ thumbnail: StoredThumbnail, releasing pin: String?) async throws {
+        try await base.insertThumbnail(thumbnail, releasing: pin)
+    }
+    public func references(to hash: ContentHash) async throws -> Int { try await base.references(to: hash) }
+    public func isInUse(_ hash: ContentHash, at now: Date) async throws -> Bool { try await base.isInUse(hash, at: now) }
+    public func forgetBlob(_ hash: ContentHash) async throws { try await base.forgetBlob(hash) }
+    public func insertMessage(id: MessageID, room: RoomID, author: String, text: String,
+                              attachments: [AttachmentID], at: Date, key: String?) async throws -> Message {
+        try await base.insertMessage(id: id, room: room, author: author, text: text, attachments: attachments, at: at, key: key)
+    }
+    public func messages(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Message> {
+        try await base.messages(in: room, limit: limit, cursor: cursor)
+    }
+    public func idempotentUpload(user: String, key: String) async throws -> IdempotentUpload? {
+        try await base.idempotentUpload(user: user, key: key)
+    }
+    public func idempotentMessage(user: String, key: String) async throws -> Message? {
+        try await base.idempotentMessage(user: user, key: key)
+    }
+}

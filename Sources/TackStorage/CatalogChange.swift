@@ -1,0 +1,67 @@
+import Synchronization
+import TackCore
+
+/// What a committed write changed, named so that whoever holds a copy of it (a cache, a live view) knows to let go.
+///
+/// Changes are explicit events rather than side effects of one process's writes: the SQLite catalog records each in
+/// the same transaction as the write, so other processes on the same file (`tackd token revoke`) and later other
+/// instances (PostgreSQL's LISTEN/NOTIFY) deliver the same events.
+public enum CatalogChange: Sendable, Hashable {
+    /// A user's tokens or standing changed: a token revoked, the user removed.
+    case user(String)
+    /// A room's members changed.
+    case room(RoomID)
+    /// An attachment was added, removed, or its record changed.
+    case attachment(AttachmentID, room: RoomID)
+    /// What is known about some bytes changed: image facts recorded, thumbnails added or dropped.
+    case blob(ContentHash)
+
+    /// The change as two strings, for a row in the changes table (and a NOTIFY payload later).
+    public var encoded: (kind: String, subject: String) {
+        switch self {
+        case .user(let name): ("user", name)
+        case .room(let id): ("room", id.rawValue)
+        case .attachment(let id, let room): ("attachment", "\(id.rawValue) \(room.rawValue)")
+        case .blob(let hash): ("blob", hash.hex)
+        }
+    }
+
+    /// The change `encoded` made; nil for kinds a newer tackd wrote that this one does not know.
+    public init?(kind: String, subject: String) {
+        switch kind {
+        case "user": self = .user(subject)
+        case "room": self = .room(RoomID(rawValue: subject))
+        case "attachment":
+            let parts = subject.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return nil }
+            self = .attachment(AttachmentID(rawValue: parts[0]), room: RoomID(rawValue: parts[1]))
+        case "blob":
+            guard let hash = ContentHash(hex: subject) else { return nil }
+            self = .blob(hash)
+        default: return nil
+        }
+    }
+}
+
+/// Delivers a catalog's changes to whoever subscribed, synchronously and in order, before the write that made them
+/// returns: a request that follows a write never sees what the write replaced.
+public final class CatalogChanges: Sendable {
+    public typealias Handler = @Sendable (CatalogChange) -> Void
+    private let handlers = Mutex<[Handler]>([])
+
+    public init() {}
+
+    /// Calls `handler` for every change published from now on. Handlers run on the publisher's thread: they must be
+    /// quick and must not publish.
+    public func subscribe(_ handler: @escaping Handler) {
+        handlers.withLock { $0.append(handler) }
+    }
+
+    public func publish(_ changes: [CatalogChange]) {
+        guard !changes.isEmpty else { return }
+        let current = handlers.withLock { $0 }
+        for change in changes {
+            for handler in current { handler(change) }
+        }
+    }
+}
