@@ -287,14 +287,14 @@ struct TokenCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let tokens = try await Storage.using(try options.settings()) { try await $0.catalog.tokens(of: name) }
                 for token in tokens {
-                    print("\(token.id)  created \(ISO8601DateFormatter().string(from: token.createdAt))")
+                    print("\(token.id)  created \(Timestamp.rfc3339(token.createdAt))")
                 }
             }
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id (from 'token list'); it stops working at once.")
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id (from 'token list'); a running tackd refuses it within a second.")
 
         @OptionGroup var options: StorageOptions
         @Argument(help: "The token's id, like tok_0123456789abcdef.") var id: String
