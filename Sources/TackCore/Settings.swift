@@ -32,6 +32,8 @@ public struct Settings: Sendable, Equatable {
     public var catalogCacheEntries = 20_000
     /// Bytes of small immutable blobs (thumbnails) kept in memory to serve without touching the disk; 0 turns it off.
     public var blobCacheBytes: Int64 = 64 << 20
+    /// Bytes of rendered attachment pages kept in memory, forgotten when their room changes; 0 turns it off.
+    public var pageCacheBytes: Int64 = 16 << 20
 
     public init() {}
 
@@ -45,6 +47,7 @@ public struct Settings: Sendable, Equatable {
         "header_timeout_seconds", "min_body_bytes_per_second", "min_body_rate_window_seconds", "max_connections",
         "linger_seconds", "linger_max_bytes", "linger_idle_seconds",
         "gc_interval_seconds", "thumbnail_queue", "metrics", "log_format", "catalog_cache_entries", "blob_cache_bytes",
+        "page_cache_bytes",
     ] + LinkSettings.endpointKeys
 
     /// Layers the sources, first wins: `flags` (already named by key), `environment`, then `file`.
@@ -108,6 +111,7 @@ public struct Settings: Sendable, Equatable {
         if let v = try integer("gc_interval_seconds", range: 0...(7 * 86_400)) { settings.gcIntervalSeconds = v }
         if let v = try integer("catalog_cache_entries", range: 0...10_000_000) { settings.catalogCacheEntries = Int(v) }
         if let v = try integer("blob_cache_bytes", range: 0...(1 << 40), bytes: true) { settings.blobCacheBytes = v }
+        if let v = try integer("page_cache_bytes", range: 0...(1 << 40), bytes: true) { settings.pageCacheBytes = v }
         if let (text, source) = value("thumbnail_sizes") {
             let sizes = text.split(separator: ",").map { Int($0.trimmingWhitespace()) }
             guard !sizes.isEmpty, sizes.allSatisfy({ $0.map { (16...4096).contains($0) } ?? false }) else {

@@ -11,6 +11,8 @@ struct AttachmentRoutes: Sendable {
     let blobs: any BlobStore
     /// Thumbnails' bytes, served from memory.
     let blobCache: BlobCache
+    /// Rooms' attachment pages as rendered JSON.
+    let pages: PageCache
     let limits: Limits
     let thumbnails: ThumbnailService
     let uploads: UploadPipeline
@@ -105,8 +107,13 @@ struct AttachmentRoutes: Sendable {
     @Sendable func list(_ request: Request, context: TackRequestContext) async throws -> Response {
         let room = try await access.room(context.parameters.require("room"), visibleTo: context.requireUser())
         let (limit, cursor) = try Paging.parse(request, limits: limits)
-        let page = try await catalog.attachments(in: room.id, limit: limit, cursor: cursor)
-        return try JSONBody.response(PageJSON(items: page.items.map(AttachmentJSON.init), next: page.next?.token))
+        let catalog = self.catalog
+        let body = try await pages.page(PageCache.Key(room: room.id, limit: limit, cursor: cursor)) {
+            let page = try await catalog.attachments(in: room.id, limit: limit, cursor: cursor)
+            let json = try JSONBody.encoder().encode(PageJSON(items: page.items.map(AttachmentJSON.init), next: page.next?.token))
+            return PageCache.Entry(body: ByteBuffer(data: json), files: Set(page.items.map(\.sha256)))
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 
     @Sendable func show(_ request: Request, context: TackRequestContext) async throws -> Response {

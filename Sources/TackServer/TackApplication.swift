@@ -65,6 +65,7 @@ public enum TackApplication {
             blobs: blobs, catalog: catalog, thumbnailer: Thumbnailer(limits: ImageLimits(maxPixels: settings.maxImagePixels)),
             sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
         AttachmentRoutes(catalog: catalog, blobs: blobs, blobCache: BlobCache(capacityBytes: settings.blobCacheBytes),
+                         pages: PageCache(capacityBytes: settings.pageCacheBytes, changes: catalog.changes),
                          limits: settings.limits, thumbnails: thumbnails,
                          uploads: uploads, rateLimits: rateLimits).register(on: v1)
         MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)

@@ -69,9 +69,11 @@ public final class SQLiteCatalog: Catalog {
     }
 
     /// A reader connection, taken in turn.
-    private var read: any SQLDatabase {
-        readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count].sql()
+    private var readerConnection: SQLiteConnection {
+        readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
     }
+
+    private var read: any SQLDatabase { readerConnection.sql() }
 
     /// What one transaction changed: recorded with it, published once it commits.
     private final class ChangeLog {
@@ -428,19 +430,28 @@ public final class SQLiteCatalog: Catalog {
     private static let selectAttachments =
         "SELECT \(attachmentColumns) FROM attachments a LEFT JOIN images i ON i.sha256 = a.sha256"
 
+    /// Attachments read through SQLiteNIO's rows rather than SQLKit's (see `SQLiteColumns`), on `connection`: a
+    /// reader, or the writer inside a transaction.
+    private static func attachments(
+        on connection: SQLiteConnection, _ clause: String, _ binds: [SQLiteData]
+    ) async throws -> [(seq: Int64, attachment: Attachment)] {
+        try await connection.query("\(selectAttachments) \(clause)", binds).map { row in
+            let columns = SQLiteColumns(row)
+            return (try columns.int64("seq"), try attachment(columns))
+        }
+    }
+
     public func attachment(_ id: AttachmentID) async throws -> Attachment? {
-        try await read.raw("\(unsafeRaw: Self.selectAttachments) WHERE a.id = \(bind: id.rawValue)")
-            .first().map(Self.attachment)
+        try await Self.attachments(on: readerConnection, "WHERE a.id = ?", [.text(id.rawValue)]).first?.attachment
     }
 
     public func attachments(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Attachment> {
-        let before = cursor?.before ?? Int64.max
-        let rows = try await read.raw("""
-            \(unsafeRaw: Self.selectAttachments)
-            WHERE a.room_id = \(bind: room.rawValue) AND a.seq < \(bind: before)
-            ORDER BY a.seq DESC LIMIT \(bind: limit + 1)
-            """).all()
-        return try Self.page(rows, limit: limit, Self.attachment)
+        let rows = try await Self.attachments(
+            on: readerConnection, "WHERE a.room_id = ? AND a.seq < ? ORDER BY a.seq DESC LIMIT ?",
+            [.text(room.rawValue), .integer(Int(cursor?.before ?? Int64.max)), .integer(limit + 1)])
+        let kept = rows.prefix(limit)
+        let next = rows.count > limit ? kept.last.map { PageCursor(before: $0.seq) } : nil
+        return Page(items: kept.map(\.attachment), next: next)
     }
 
     public func recordRefetch(_ id: AttachmentID, source: LinkSource) async throws {
@@ -503,18 +514,15 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func latestVersion(of root: AttachmentID) async throws -> Attachment? {
-        try await read.raw("""
-            \(unsafeRaw: Self.selectAttachments)
-            WHERE a.id = \(bind: root.rawValue) OR a.version_of = \(bind: root.rawValue) ORDER BY a.seq DESC LIMIT 1
-            """).first().map(Self.attachment)
+        try await Self.attachments(
+            on: readerConnection, "WHERE a.id = ? OR a.version_of = ? ORDER BY a.seq DESC LIMIT 1",
+            [.text(root.rawValue), .text(root.rawValue)]).first?.attachment
     }
 
     public func deleteAttachment(_ id: AttachmentID) async throws -> Attachment? {
         try await transaction { db, log in
-            guard let row = try await db.raw("\(unsafeRaw: Self.selectAttachments) WHERE a.id = \(bind: id.rawValue)").first() else {
-                return nil
-            }
-            let attachment = try Self.attachment(row)
+            guard let attachment = try await Self.attachments(on: writer, "WHERE a.id = ?", [.text(id.rawValue)]).first?
+                .attachment else { return nil }
             log.record(.attachment(attachment.id, room: attachment.room))
             try await db.raw("DELETE FROM message_attachments WHERE attachment_id = \(bind: id.rawValue)").run()
             try await db.raw("DELETE FROM attachments WHERE id = \(bind: id.rawValue)").run()
@@ -538,32 +546,32 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
-    private static func attachment(_ row: any SQLRow) throws -> Attachment {
-        let hex = try row.decode(column: "sha256", as: String.self)
+    private static func attachment(_ row: SQLiteColumns) throws -> Attachment {
+        let hex = try row.text("sha256")
         guard let hash = ContentHash(hex: hex) else {
             throw TackError(.corruptCatalog, "attachment row has a malformed sha256 '\(hex)'")
         }
         var attachment = Attachment(
-            id: AttachmentID(rawValue: try row.decode(column: "id", as: String.self)),
-            room: RoomID(rawValue: try row.decode(column: "room_id", as: String.self)),
-            name: try row.decode(column: "name", as: String.self),
-            size: try row.decode(column: "size", as: Int64.self),
-            contentType: try row.decode(column: "content_type", as: String.self),
+            id: AttachmentID(rawValue: try row.text("id")),
+            room: RoomID(rawValue: try row.text("room_id")),
+            name: try row.text("name"),
+            size: try row.int64("size"),
+            contentType: try row.text("content_type"),
             sha256: hash,
-            uploader: try row.decode(column: "uploader", as: String.self),
-            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
-            source: try row.decode(column: "source_url", as: String?.self).map { url in
-                LinkSource(provider: try row.decode(column: "source_provider", as: String?.self) ?? "https", url: url,
-                           fetchedAt: Date(millis: try row.decode(column: "fetched_at", as: Int64?.self) ?? 0),
-                           etag: try row.decode(column: "etag", as: String?.self),
-                           lastModified: try row.decode(column: "last_modified", as: String?.self))
+            uploader: try row.text("uploader"),
+            createdAt: Date(millis: try row.int64("created_at")),
+            source: row.optionalText("source_url").map { url in
+                LinkSource(provider: row.optionalText("source_provider") ?? "https", url: url,
+                           fetchedAt: Date(millis: Int64(row.optionalInt("fetched_at") ?? 0)),
+                           etag: row.optionalText("etag"),
+                           lastModified: row.optionalText("last_modified"))
             },
-            versionOf: try row.decode(column: "version_of", as: String?.self).map { AttachmentID(rawValue: $0) },
-            image: try row.decode(column: "has_image", as: Int.self) == 0 ? nil : ImageInfo(
-                width: try row.decode(column: "image_width", as: Int?.self),
-                height: try row.decode(column: "image_height", as: Int?.self),
-                failure: try row.decode(column: "image_failure", as: String?.self)))
-        attachment.metadataStripped = try row.decode(column: "metadata_stripped", as: Int.self) != 0
+            versionOf: row.optionalText("version_of").map { AttachmentID(rawValue: $0) },
+            image: try row.int64("has_image") == 0 ? nil : ImageInfo(
+                width: row.optionalInt("image_width"),
+                height: row.optionalInt("image_height"),
+                failure: row.optionalText("image_failure")))
+        attachment.metadataStripped = try row.int64("metadata_stripped") != 0
         return attachment
     }
 
@@ -590,8 +598,8 @@ public final class SQLiteCatalog: Catalog {
             }
             var attachments: [Attachment] = []
             for attachmentID in ids {
-                guard let row = try await db.raw("\(unsafeRaw: Self.selectAttachments) WHERE a.id = \(bind: attachmentID.rawValue)").first(),
-                      let attachment = Optional(try Self.attachment(row)), attachment.room == room
+                guard let attachment = try await Self.attachments(on: writer, "WHERE a.id = ?", [.text(attachmentID.rawValue)])
+                    .first?.attachment, attachment.room == room
                 else {
                     throw TackError.invalid(.foreignAttachment, "attachment '\(attachmentID)' is not in this room")
                 }
@@ -655,11 +663,11 @@ public final class SQLiteCatalog: Catalog {
     }
 
     private func attachments(ofMessage id: MessageID) async throws -> [Attachment] {
-        try await read.raw("""
-            SELECT \(unsafeRaw: Self.attachmentColumns) FROM message_attachments ma
+        try await readerConnection.query("""
+            SELECT \(Self.attachmentColumns) FROM message_attachments ma
             JOIN attachments a ON a.id = ma.attachment_id LEFT JOIN images i ON i.sha256 = a.sha256
-            WHERE ma.message_id = \(bind: id.rawValue) ORDER BY ma.position
-            """).all().map(Self.attachment)
+            WHERE ma.message_id = ? ORDER BY ma.position
+            """, [.text(id.rawValue)]).map { try Self.attachment(SQLiteColumns($0)) }
     }
 }
 
