@@ -256,30 +256,28 @@ public final class SQLiteCatalog: Catalog {
         try await db.raw("INSERT OR IGNORE INTO room_members (room_id, user_name) VALUES (\(bind: room.rawValue), \(bind: user))").run()
     }
 
+    /// Rooms with their members in one query (user names never hold a newline), instead of one query per room.
+    private static let selectRooms = """
+        SELECT r.id, r.name, r.creator, r.created_at,
+               (SELECT group_concat(user_name, char(10)) FROM room_members WHERE room_id = r.id) AS members
+        FROM rooms r
+        """
+
     public func room(_ id: RoomID) async throws -> Room? {
-        guard let row = try await read.raw("SELECT id, name, creator, created_at FROM rooms WHERE id = \(bind: id.rawValue)").first() else {
-            return nil
-        }
-        return try await room(from: row, db: read)
+        try await readerConnection.query("\(Self.selectRooms) WHERE r.id = ?", [.text(id.rawValue)])
+            .first.map { try Self.room(SQLiteColumns($0)) }
     }
 
     public func rooms(of user: String) async throws -> [Room] {
-        let rows = try await read.raw("""
-            SELECT r.id, r.name, r.creator, r.created_at FROM rooms r
-            JOIN room_members m ON m.room_id = r.id WHERE m.user_name = \(bind: user) ORDER BY r.seq DESC
-            """).all()
-        var rooms: [Room] = []
-        for row in rows { rooms.append(try await room(from: row, db: read)) }
-        return rooms
+        try await readerConnection.query("""
+            \(Self.selectRooms) JOIN room_members m ON m.room_id = r.id WHERE m.user_name = ? ORDER BY r.seq DESC
+            """, [.text(user)]).map { try Self.room(SQLiteColumns($0)) }
     }
 
-    private func room(from row: any SQLRow, db: any SQLDatabase) async throws -> Room {
-        let id = try row.decode(column: "id", as: String.self)
-        let members = try await db.raw("SELECT user_name FROM room_members WHERE room_id = \(bind: id) ORDER BY user_name")
-            .all().map { try $0.decode(column: "user_name", as: String.self) }
-        return Room(id: RoomID(rawValue: id), name: try row.decode(column: "name", as: String.self),
-                    creator: try row.decode(column: "creator", as: String.self), members: members,
-                    createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+    private static func room(_ row: SQLiteColumns) throws -> Room {
+        let members = row.optionalText("members")?.split(separator: "\n").map(String.init).sorted() ?? []
+        return Room(id: RoomID(rawValue: try row.text("id")), name: try row.text("name"), creator: try row.text("creator"),
+                    members: members, createdAt: Date(millis: try row.int64("created_at")))
     }
 
     public func addMember(_ user: String, to room: RoomID) async throws {

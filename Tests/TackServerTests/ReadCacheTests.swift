@@ -56,6 +56,21 @@ import Testing
         #expect((page.json["items"] as? [Any])?.isEmpty == true)
     }
 
+    @Test func pagesShowNewUploadsAndThumbnailStatesAtOnce() async throws {
+        let world = try await World.make()
+        let list = "/v1/rooms/\(world.room)/attachments"
+        #expect((try await world.fred.request(.GET, list).json["items"] as? [Any])?.isEmpty == true)
+        let upload = try await world.fred.upload(try RealPhotos.bytes(RealPhotos.baseline), room: world.room, name: "dune.jpg")
+        let id = try #require(upload.json["id"] as? String)
+        let listed = try #require(try await world.fred.request(.GET, list).json["items"] as? [[String: Any]])
+        #expect(listed.map { $0["id"] as? String } == [id], "the empty page was cached; the upload must replace it")
+        // The thumbnail's answer comes after its image facts are recorded: the page must show them from then on.
+        #expect(try await world.fred.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320").status == 200)
+        let item = try #require((try await world.fred.request(.GET, list).json["items"] as? [[String: Any]])?.first)
+        #expect((item["thumbnail"] as? [String: Any])?["state"] as? String == "ready")
+        #expect(item["width"] as? Int == 1680 && item["height"] as? Int == 1050)
+    }
+
     @Test func tokensRevokedAndUsersRemovedByTheAdminCommandsStopWorking() async throws {
         let (world, id, _) = try await warmWorld()
         let listed = try world.tackd.admin(["token", "list", "fred"])
