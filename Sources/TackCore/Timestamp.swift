@@ -8,7 +8,9 @@ public enum Timestamp {
     public static func rfc3339(_ date: Date) -> String {
         // Truncated to the millisecond, except that an instant stored in milliseconds (every date in the catalog)
         // comes back as that millisecond, not the one before it, whatever the binary fraction's error.
-        let scaled = date.timeIntervalSince1970 * 1000
+        // Years 0000 to 9999 are what RFC 3339 can write; anything outside (a corrupt value) is clamped, not a crash.
+        let raw = date.timeIntervalSince1970 * 1000
+        let scaled = raw.isNaN ? 0 : min(max(raw, -62_167_219_200_000), 253_402_300_799_999)
         let nearest = scaled.rounded()
         let millis = Int64(abs(scaled - nearest) < 0.001 ? nearest : scaled.rounded(.down))
         let (days, dayMillis) = millis.quotientAndRemainder(dividingBy: 86_400_000)

@@ -7,6 +7,7 @@ import TackCore
 /// caller may see them is decided before it asks.
 public final class BlobCache: Sendable {
     private let entries: Mutex<BoundedCache<ContentHash, ByteBuffer>>
+    private let capacityBytes: Int64
     /// Larger blobs are streamed from the store every time: they would evict many small ones for one reader.
     public let maxBlobBytes: Int64
 
@@ -14,6 +15,7 @@ public final class BlobCache: Sendable {
     public init(capacityBytes: Int64, maxBlobBytes: Int64 = 1 << 20) {
         entries = Mutex(BoundedCache(capacity: Int(clamping: capacityBytes), cost: { $0.readableBytes }))
         self.maxBlobBytes = maxBlobBytes
+        self.capacityBytes = capacityBytes
     }
 
     /// Bytes held now.
@@ -23,7 +25,8 @@ public final class BlobCache: Sendable {
     public func bytes(of hash: ContentHash, in blobs: any BlobStore) async throws -> ByteBuffer? {
         if let held = entries.withLock({ $0.value(for: hash) }) { return held }
         guard let size = try await blobs.size(of: hash) else { throw BlobStoreError.missing(hash) }
-        guard size <= maxBlobBytes else { return nil }
+        // What the cache could not keep is streamed, never read whole (a cache of 0 bytes keeps nothing).
+        guard size <= maxBlobBytes, size <= capacityBytes / 2 else { return nil }
         var whole = ByteBuffer()
         whole.reserveCapacity(Int(size))
         try await blobs.read(hash, range: nil) { chunk in

@@ -22,6 +22,9 @@ public final class CachingCatalog: Catalog {
 
     public var changes: CatalogChanges { base.changes }
 
+    // Only values found are kept, never "there is none": a write that creates a row (a token, a thumbnail) needs no
+    // change of its own, since nothing cached can contradict it.
+
     /// Entries held now, per cache; for tests and metrics.
     public var counts: (users: Int, rooms: Int, attachments: Int, thumbnails: Int) {
         state.withLock { ($0.users.count, $0.rooms.count, $0.attachments.count, $0.thumbnails.count) }
@@ -61,6 +64,11 @@ public final class CachingCatalog: Catalog {
                 // Attachments carry their image's facts; thumbnails of dropped bytes must not be served.
                 attachments.removeAll { $1.sha256 == hash }
                 thumbnails.removeAll { key, _ in key.source == hash }
+            case .everything:
+                users.removeAll()
+                rooms.removeAll()
+                attachments.removeAll()
+                thumbnails.removeAll()
             }
         }
     }

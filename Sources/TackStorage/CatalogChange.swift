@@ -15,6 +15,8 @@ public enum CatalogChange: Sendable, Hashable {
     case attachment(AttachmentID, room: RoomID)
     /// What is known about some bytes changed: image facts recorded, thumbnails added or dropped.
     case blob(ContentHash)
+    /// Anything may have changed (changes were missed: pruned before they were read, or unreadable): forget all.
+    case everything
 
     /// The change as two strings, for a row in the changes table (and a NOTIFY payload later).
     public var encoded: (kind: String, subject: String) {
@@ -23,6 +25,7 @@ public enum CatalogChange: Sendable, Hashable {
         case .room(let id): ("room", id.rawValue)
         case .attachment(let id, let room): ("attachment", "\(id.rawValue) \(room.rawValue)")
         case .blob(let hash): ("blob", hash.hex)
+        case .everything: ("everything", "")
         }
     }
 
@@ -38,6 +41,7 @@ public enum CatalogChange: Sendable, Hashable {
         case "blob":
             guard let hash = ContentHash(hex: subject) else { return nil }
             self = .blob(hash)
+        case "everything": self = .everything
         default: return nil
         }
     }

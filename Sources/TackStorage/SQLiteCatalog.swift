@@ -14,13 +14,15 @@ import TackCore
 /// before returning; `followChanges` publishes what other processes on the same file recorded.
 public final class SQLiteCatalog: Catalog {
     private let writer: SQLiteConnection
-    private let readers: [SQLiteConnection]
-    private let nextReader = Atomic<Int>(0)
+    private let readers: ConnectionPool
     private let gate = SerialGate()
     private let closed = Mutex(false)
     public let changes = CatalogChanges()
     /// The newest row of `catalog_changes` already published.
     private let changesSeen: Mutex<Int64>
+    /// Rows of `catalog_changes` this process wrote (and published as it wrote them), while it follows the table:
+    /// the follower skips them rather than forget the same entries twice.
+    private let ownChanges = Mutex<(following: Bool, seqs: Set<Int64>)>((false, []))
 
     /// Opens (creating and migrating if needed) the database at `path`.
     public static func open(path: String, logger: Logger = Logger(label: "tack.catalog")) async throws -> SQLiteCatalog {
@@ -37,8 +39,10 @@ public final class SQLiteCatalog: Catalog {
                 readers.append(reader)
                 _ = try await reader.query("PRAGMA busy_timeout=10000")
             }
-            let seen = try await writer.sql().raw("SELECT COALESCE(MAX(seq), 0) AS seq FROM catalog_changes").first()?
-                .decode(column: "seq", as: Int64.self) ?? 0
+            // The last number handed out, even when pruning has emptied the table, so the first poll sees no gap.
+            let seen = try await writer.sql().raw("""
+                SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'catalog_changes'), 0) AS seq
+                """).first()?.decode(column: "seq", as: Int64.self) ?? 0
             return SQLiteCatalog(writer: writer, readers: readers, changesSeen: seen)
         } catch {
             for reader in readers { try? await reader.close() }
@@ -49,14 +53,14 @@ public final class SQLiteCatalog: Catalog {
 
     private init(writer: SQLiteConnection, readers: [SQLiteConnection], changesSeen: Int64) {
         self.writer = writer
-        self.readers = readers
+        self.readers = ConnectionPool(readers)
         self.changesSeen = Mutex(changesSeen)
     }
 
     public func close() async {
         guard closed.withLock({ wasClosed in defer { wasClosed = true }; return !wasClosed }) else { return }
         try? await writer.close()
-        for reader in readers { try? await reader.close() }
+        for reader in readers.connections { try? await reader.close() }
     }
 
     deinit {
@@ -64,16 +68,17 @@ public final class SQLiteCatalog: Catalog {
         // the connections alive until SQLite has closed them. Never twice: SQLiteNIO crashes closing a closed one.
         if !closed.withLock({ $0 }) {
             _ = writer.close()
-            for reader in readers { _ = reader.close() }
+            for reader in readers.connections { _ = reader.close() }
         }
     }
 
-    /// A reader connection, taken in turn.
-    private var readerConnection: SQLiteConnection {
-        readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
-    }
+    /// One statement through SQLKit on a reader connection of its own.
+    private func read(_ query: SQLQueryString) -> PooledQuery { PooledQuery(pool: readers, query: query) }
 
-    private var read: any SQLDatabase { readerConnection.sql() }
+    /// One statement on a reader connection of its own, answered with SQLiteNIO's rows.
+    private func readRows(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
+        try await readers.with { try await $0.query(sql, binds) }
+    }
 
     /// What one transaction changed: recorded with it, published once it commits.
     private final class ChangeLog {
@@ -91,12 +96,17 @@ public final class SQLiteCatalog: Catalog {
             do {
                 let result = try await body(db, log)
                 let now = Date().millis
+                var seqs: [Int64] = []
                 for change in log.changes {
                     let (kind, subject) = change.encoded
-                    try await db.raw("""
+                    if let row = try await db.raw("""
                         INSERT INTO catalog_changes (kind, subject, at) VALUES (\(bind: kind), \(bind: subject), \(bind: now))
-                        """).run()
+                        RETURNING seq
+                        """).first() {
+                        seqs.append(try row.decode(column: "seq", as: Int64.self))
+                    }
                 }
+                ownChanges.withLock { own in if own.following { own.seqs.formUnion(seqs) } }
                 try await db.raw("COMMIT").run()
                 return result
             } catch {
@@ -111,6 +121,8 @@ public final class SQLiteCatalog: Catalog {
     /// Publishes, every `interval`, the changes other processes recorded (an admin command revoking a token, another
     /// tackd on the same file), and forgets recorded changes older than `keep`. Runs until cancelled.
     public func followChanges(every interval: Duration, keep: Duration = .seconds(600)) async {
+        ownChanges.withLock { $0.following = true }
+        defer { ownChanges.withLock { $0 = (false, []) } }
         var lastPrune = ContinuousClock.now
         while !Task.isCancelled && !closed.withLock({ $0 }) {
             try? await Task.sleep(for: interval)
@@ -125,19 +137,35 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
-    /// Publishes the changes recorded since the last call; this process's own are among them, and forgetting twice
-    /// is harmless.
+    /// Publishes the changes other processes recorded since the last call.
+    ///
+    /// Sequence numbers have no gaps (every write holds SQLite's one write lock while it takes its number and commits
+    /// in that order), so a gap means rows were pruned before this process read them, and a row it cannot read
+    /// names a change it cannot know: either way everything is forgotten, never too little.
     func publishRecordedChanges() async throws {
         let seen = changesSeen.withLock { $0 }
-        let rows = try await read.raw("""
-            SELECT seq, kind, subject FROM catalog_changes WHERE seq > \(bind: seen) ORDER BY seq LIMIT 10000
-            """).all()
-        guard let last = try rows.last?.decode(column: "seq", as: Int64.self) else { return }
-        changesSeen.withLock { $0 = max($0, last) }
-        changes.publish(try rows.compactMap { row in
-            CatalogChange(kind: try row.decode(column: "kind", as: String.self),
-                          subject: try row.decode(column: "subject", as: String.self))
-        })
+        let last = try await readRows(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'catalog_changes'", []).first.map { try SQLiteColumns($0).int64("seq") } ?? 0
+        guard last > seen else { return }
+        let rows = try await readRows(
+            "SELECT seq, kind, subject FROM catalog_changes WHERE seq > ? ORDER BY seq LIMIT 10000", [.integer(Int(seen))])
+        // Numbers were handed out but their rows are gone: pruned before this process read them.
+        var missed = rows.isEmpty
+        var expected = seen + 1
+        var recorded: [(seq: Int64, change: CatalogChange?)] = []
+        for row in rows {
+            let columns = SQLiteColumns(row)
+            let seq = try columns.int64("seq")
+            if seq != expected { missed = true }
+            expected = seq + 1
+            recorded.append((seq, CatalogChange(kind: columns.optionalText("kind") ?? "",
+                                                subject: columns.optionalText("subject") ?? "")))
+        }
+        let others = ownChanges.withLock { own in recorded.filter { own.seqs.remove($0.seq) == nil } }
+        if others.contains(where: { $0.change == nil }) { missed = true }
+        changes.publish(missed ? [.everything] : others.compactMap(\.change))
+        if rows.isEmpty { expected = last + 1 }
+        changesSeen.withLock { $0 = max($0, expected - 1) }
     }
 
     // MARK: Users and tokens
@@ -163,14 +191,14 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func user(forTokenDigest digest: String) async throws -> User? {
-        try await read.raw("""
+        try await read("""
             SELECT u.name, u.role, u.created_at FROM tokens t JOIN users u ON u.name = t.user_name
             WHERE t.digest = \(bind: digest) AND u.removed_at IS NULL
             """).first().map(Self.user)
     }
 
     public func tokens(of user: String) async throws -> [TokenInfo] {
-        try await read.raw("SELECT digest, user_name, created_at FROM tokens WHERE user_name = \(bind: user) ORDER BY created_at, digest")
+        try await read("SELECT digest, user_name, created_at FROM tokens WHERE user_name = \(bind: user) ORDER BY created_at, digest")
             .all().map { row in
                 TokenInfo(id: TokenInfo.id(forDigest: try row.decode(column: "digest", as: String.self)),
                           user: try row.decode(column: "user_name", as: String.self),
@@ -204,7 +232,7 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func usage(of user: String) async throws -> Usage? {
-        guard let row = try await read.raw("SELECT used_bytes, quota_bytes FROM users WHERE name = \(bind: user)").first() else {
+        guard let row = try await read("SELECT used_bytes, quota_bytes FROM users WHERE name = \(bind: user)").first() else {
             return nil
         }
         return Usage(usedBytes: try row.decode(column: "used_bytes", as: Int64.self),
@@ -221,7 +249,7 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func user(named name: String) async throws -> User? {
-        try await read.raw("SELECT name, role, created_at FROM users WHERE name = \(bind: name) AND removed_at IS NULL")
+        try await read("SELECT name, role, created_at FROM users WHERE name = \(bind: name) AND removed_at IS NULL")
             .first().map(Self.user)
     }
 
@@ -264,12 +292,12 @@ public final class SQLiteCatalog: Catalog {
         """
 
     public func room(_ id: RoomID) async throws -> Room? {
-        try await readerConnection.query("\(Self.selectRooms) WHERE r.id = ?", [.text(id.rawValue)])
+        try await readRows("\(Self.selectRooms) WHERE r.id = ?", [.text(id.rawValue)])
             .first.map { try Self.room(SQLiteColumns($0)) }
     }
 
     public func rooms(of user: String) async throws -> [Room] {
-        try await readerConnection.query("""
+        try await readRows("""
             \(Self.selectRooms) JOIN room_members m ON m.room_id = r.id WHERE m.user_name = ? ORDER BY r.seq DESC
             """, [.text(user)]).map { try Self.room(SQLiteColumns($0)) }
     }
@@ -311,7 +339,7 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func idempotentUpload(user: String, key: String) async throws -> IdempotentUpload? {
-        guard let row = try await read.raw("""
+        guard let row = try await read("""
             SELECT attachment_id, received_sha256 FROM upload_keys WHERE user_name = \(bind: user) AND key = \(bind: key)
             """).first() else { return nil }
         let id = try row.decode(column: "attachment_id", as: String.self)
@@ -320,7 +348,7 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func idempotentMessage(user: String, key: String) async throws -> Message? {
-        guard let row = try await read.raw("""
+        guard let row = try await read("""
             SELECT m.id, m.room_id, m.author, m.text, m.created_at FROM message_keys k JOIN messages m ON m.id = k.message_id
             WHERE k.user_name = \(bind: user) AND k.key = \(bind: key)
             """).first() else { return nil }
@@ -330,16 +358,16 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func isPinned(_ hash: ContentHash, at now: Date) async throws -> Bool {
-        try await read.raw("SELECT token FROM pins WHERE sha256 = \(bind: hash.hex) AND until > \(bind: now.millis) LIMIT 1").first() != nil
+        try await read("SELECT token FROM pins WHERE sha256 = \(bind: hash.hex) AND until > \(bind: now.millis) LIMIT 1").first() != nil
     }
 
     public func references(to hash: ContentHash) async throws -> Int {
-        try await read.raw("SELECT refs FROM blobs WHERE sha256 = \(bind: hash.hex)").first()?
+        try await read("SELECT refs FROM blobs WHERE sha256 = \(bind: hash.hex)").first()?
             .decode(column: "refs", as: Int.self) ?? 0
     }
 
     public func isInUse(_ hash: ContentHash, at now: Date) async throws -> Bool {
-        let row = try await read.raw("""
+        let row = try await read("""
             SELECT COALESCE((SELECT refs FROM blobs WHERE sha256 = \(bind: hash.hex)), 0) AS refs,
                    EXISTS(SELECT 1 FROM pins WHERE sha256 = \(bind: hash.hex) AND until > \(bind: now.millis)) AS pinned
             """).first()
@@ -440,13 +468,15 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func attachment(_ id: AttachmentID) async throws -> Attachment? {
-        try await Self.attachments(on: readerConnection, "WHERE a.id = ?", [.text(id.rawValue)]).first?.attachment
+        try await readers.with { try await Self.attachments(on: $0, "WHERE a.id = ?", [.text(id.rawValue)]) }.first?.attachment
     }
 
     public func attachments(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Attachment> {
-        let rows = try await Self.attachments(
-            on: readerConnection, "WHERE a.room_id = ? AND a.seq < ? ORDER BY a.seq DESC LIMIT ?",
-            [.text(room.rawValue), .integer(Int(cursor?.before ?? Int64.max)), .integer(limit + 1)])
+        let rows = try await readers.with {
+            try await Self.attachments(
+                on: $0, "WHERE a.room_id = ? AND a.seq < ? ORDER BY a.seq DESC LIMIT ?",
+                [.text(room.rawValue), .integer(Int(cursor?.before ?? Int64.max)), .integer(limit + 1)])
+        }
         let kept = rows.prefix(limit)
         let next = rows.count > limit ? kept.last.map { PageCursor(before: $0.seq) } : nil
         return Page(items: kept.map(\.attachment), next: next)
@@ -478,7 +508,7 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func thumbnail(of source: ContentHash, size: Int, method: String) async throws -> StoredThumbnail? {
-        guard let row = try await read.raw("""
+        guard let row = try await read("""
             SELECT blob_sha256, content_type, width, height FROM thumbnails
             WHERE source_sha256 = \(bind: source.hex) AND size = \(bind: size) AND method = \(bind: method)
             """).first(),
@@ -512,9 +542,11 @@ public final class SQLiteCatalog: Catalog {
     }
 
     public func latestVersion(of root: AttachmentID) async throws -> Attachment? {
-        try await Self.attachments(
-            on: readerConnection, "WHERE a.id = ? OR a.version_of = ? ORDER BY a.seq DESC LIMIT 1",
-            [.text(root.rawValue), .text(root.rawValue)]).first?.attachment
+        try await readers.with {
+            try await Self.attachments(
+                on: $0, "WHERE a.id = ? OR a.version_of = ? ORDER BY a.seq DESC LIMIT 1",
+                [.text(root.rawValue), .text(root.rawValue)])
+        }.first?.attachment
     }
 
     public func deleteAttachment(_ id: AttachmentID) async throws -> Attachment? {
@@ -626,7 +658,7 @@ public final class SQLiteCatalog: Catalog {
 
     /// A message with its attachments, read back as stored.
     private func message(_ id: MessageID) async throws -> Message {
-        guard let row = try await read.raw("""
+        guard let row = try await read("""
             SELECT id, room_id, author, text, created_at FROM messages WHERE id = \(bind: id.rawValue)
             """).first() else {
             throw TackError(.corruptCatalog, "message \(id) was recorded but cannot be read back")
@@ -638,7 +670,7 @@ public final class SQLiteCatalog: Catalog {
 
     public func messages(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Message> {
         let before = cursor?.before ?? Int64.max
-        let rows = try await read.raw("""
+        let rows = try await read("""
             SELECT seq, id, room_id, author, text, created_at FROM messages
             WHERE room_id = \(bind: room.rawValue) AND seq < \(bind: before) ORDER BY seq DESC LIMIT \(bind: limit + 1)
             """).all()
@@ -661,7 +693,7 @@ public final class SQLiteCatalog: Catalog {
     }
 
     private func attachments(ofMessage id: MessageID) async throws -> [Attachment] {
-        try await readerConnection.query("""
+        try await readRows("""
             SELECT \(Self.attachmentColumns) FROM message_attachments ma
             JOIN attachments a ON a.id = ma.attachment_id LEFT JOIN images i ON i.sha256 = a.sha256
             WHERE ma.message_id = ? ORDER BY ma.position
@@ -676,4 +708,19 @@ extension Date {
     var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
 
     init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
+}
+
+/// A statement built with SQLKit's interpolation, run on a pooled reader connection when it is awaited.
+private struct PooledQuery {
+    let pool: ConnectionPool
+    let query: SQLQueryString
+
+    func first() async throws -> (any SQLRow)? {
+        try await all().first
+    }
+
+    func all() async throws -> [any SQLRow] {
+        let query = self.query
+        return try await pool.with { try await $0.sql().raw(query).all() }
+    }
 }

@@ -87,6 +87,28 @@ import TackCore
         await serving.close()
     }
 
+    @Test func changesPrunedBeforeTheyWereReadForgetEverything() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path + "/c.sqlite"
+        let serving = try await SQLiteCatalog.open(path: path)
+        let cached = CachingCatalog(serving, entries: 100)
+        let (room, attachment) = try await seed(cached)
+        try await warm(cached, room, attachment)
+        let other = try await SQLiteCatalog.open(path: path)
+        #expect(try await other.removeMember("fred", from: room.id))
+        #expect(try await other.revokeToken(id: TokenInfo.id(forDigest: Self.fredDigest)))
+        // The serving process was asleep past the changes' retention: the rows are gone before it reads them.
+        let pruner = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await pruner.query("PRAGMA busy_timeout=10000")
+        _ = try await pruner.query("DELETE FROM catalog_changes")
+        try await pruner.close()
+        try await serving.publishRecordedChanges()
+        #expect(try await cached.user(forTokenDigest: Self.fredDigest) == nil)
+        #expect(try await cached.room(room.id)?.members == ["carol"])
+        await other.close()
+        await serving.close()
+    }
+
     @Test func cachesStayWithinTheirBoundsAcrossAHundredThousandAttachments() async throws {
         let folder = try TemporaryFolder()
         let path = folder.path + "/c.sqlite"
