@@ -28,6 +28,14 @@ enum RealPhotos {
         throw HarnessError("the thumbnail of \(id) stayed pending")
     }
 
+    /// How many thumbnails tackd has decoded and made (made or failed), from its own metrics: the evidence that a
+    /// thumbnail was made once, which counting stored blobs is not (identical thumbnails dedup by content).
+    func decodes(_ world: World) async throws -> Int {
+        let scrape = try await API(base: world.tackd.base, token: nil).request(.GET, "/metrics").text
+        let line = scrape.split(separator: "\n").first { $0.hasPrefix("tack_thumbnail_duration_seconds_count") }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Int(Double($0) ?? -1) } ?? 0
+    }
+
     @Test func photosGetThumbnailsMadeOnceAndServed() async throws {
         let world = try await World.make()
         let photo = try RealPhotos.bytes(RealPhotos.baseline)
@@ -45,6 +53,8 @@ enum RealPhotos {
         let etag = try #require(thumb.headers["ETag"].first)
         #expect(try await world.carol.request(.GET, "/v1/attachments/\(id)/thumbnail", headers: [("If-None-Match", etag)]).status == 304)
 
+        #expect(try await decodes(world) == 1, "the background job made the 320 px thumbnail; serving it decodes nothing")
+
         // Many clients asking at once for a size nobody made yet: one thumbnail is made.
         let before = world.tackd.storedBlobCount()
         let api = world.carol
@@ -56,6 +66,7 @@ enum RealPhotos {
         }
         #expect(etags.count == 1 && etags.first! != nil)
         #expect(world.tackd.storedBlobCount() == before + 1)
+        #expect(try await decodes(world) == 2, "six requests at once, one decode")
         let crop = try await world.carol.request(.GET, "/v1/attachments/\(id)/thumbnail?size=800&method=crop")
         let square = try JPEGCodec.decode(crop.body, limits: ImageLimits())
         #expect((square.width, square.height) == (800, 800))
@@ -64,7 +75,9 @@ enum RealPhotos {
         let again = try await world.carol.upload(photo, room: world.room, name: "copy.jpg")
         let againJSON = try await settled(world.carol, try #require(again.json["id"] as? String))
         #expect((againJSON["thumbnail"] as? [String: Any])?["state"] as? String == "ready")
+        #expect(try await world.carol.request(.GET, "/v1/attachments/\(try #require(again.json["id"] as? String))/thumbnail?size=800&method=crop").status == 200)
         #expect(world.tackd.storedBlobCount() == before + 1)
+        #expect(try await decodes(world) == 2, "the same bytes again decode nothing")
     }
 
     @Test func progressiveJPEGsAndTransparentPNGs() async throws {
@@ -72,7 +85,14 @@ enum RealPhotos {
         let progressive = try await world.carol.upload(try RealPhotos.bytes(RealPhotos.progressive), room: world.room, name: "f.jpg")
         let id = try #require(progressive.json["id"] as? String)
         let json = try await settled(world.carol, id)
-        #expect(json["width"] as? Int == 1600, "\(json)")
+        #expect((json["thumbnail"] as? [String: Any])?["state"] as? String == "ready", "\(json)")
+        #expect(json["width"] as? Int == 1600 && json["height"] as? Int == 1203, "\(json)")
+        let progressiveThumb = try await world.carol.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320")
+        let made = try JPEGCodec.decode(progressiveThumb.body, limits: ImageLimits())
+        #expect(made.width == 320 && abs(made.height - 241) <= 1, "\(made.width)x\(made.height)")
+        // The pixels, against Pillow's Lanczos of the same photo (independent of tackd's decoder and resizer).
+        let reference = try Pillow.lanczos(RealPhotos.progressive, width: made.width, height: made.height)
+        #expect(psnr(made, reference) > 30, "PSNR \(psnr(made, reference)) dB")
         let png = try PNGCodec.encode(RGBAImage(width: 500, height: 400, fill: (0, 120, 255, 90)))
         let pngID = try #require(try await world.carol.upload(png, room: world.room, name: "a.png").json["id"] as? String)
         let thumb = try await world.carol.request(.GET, "/v1/attachments/\(pngID)/thumbnail?size=64")
