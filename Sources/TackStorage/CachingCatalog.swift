@@ -21,6 +21,7 @@ public final class CachingCatalog: Catalog {
     }
 
     public var changes: CatalogChanges { base.changes }
+    public func catchUp() async throws { try await base.catchUp() }
 
     // Only values found are kept, never "there is none": a write that creates a row (a token, a thumbnail) needs no
     // change of its own, since nothing cached can contradict it.
@@ -76,6 +77,7 @@ public final class CachingCatalog: Catalog {
     private func cached<Key: Hashable & Sendable, Value: Sendable>(
         _ cache: WritableKeyPath<State, BoundedCache<Key, Value>> & Sendable, _ key: Key, load: () async throws -> Value?
     ) async throws -> Value? {
+        try await base.catchUp()
         let (hit, generation) = state.withLock { state in (state[keyPath: cache].value(for: key), state.generation) }
         if let hit { return hit }
         guard let loaded = try await load() else { return nil }

@@ -9,6 +9,9 @@ public protocol Catalog: Sendable {
     /// Every change a committed write made, published before the write returns; a catalog shared by several
     /// processes also publishes the changes the others make, soon after they commit.
     var changes: CatalogChanges { get }
+    /// Publishes what other processes changed since the last look, if anything; cheap when nothing did. A cache
+    /// calls it before answering from memory.
+    func catchUp() async throws
 
     /// Creates a user with a first token; `conflict` when the name is taken.
     func createUser(name: String, role: Role, tokenDigest: String, at: Date) async throws -> User

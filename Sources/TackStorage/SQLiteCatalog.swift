@@ -23,6 +23,7 @@ public final class SQLiteCatalog: Catalog {
     /// Rows of `catalog_changes` this process wrote (and published as it wrote them), while it follows the table:
     /// the follower skips them rather than forget the same entries twice.
     private let ownChanges = Mutex<(following: Bool, seqs: Set<Int64>)>((false, []))
+    private let marker: ChangeMarker?
 
     /// Opens (creating and migrating if needed) the database at `path`.
     public static func open(path: String, logger: Logger = Logger(label: "tack.catalog")) async throws -> SQLiteCatalog {
@@ -43,7 +44,7 @@ public final class SQLiteCatalog: Catalog {
             let seen = try await writer.sql().raw("""
                 SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'catalog_changes'), 0) AS seq
                 """).first()?.decode(column: "seq", as: Int64.self) ?? 0
-            return SQLiteCatalog(writer: writer, readers: readers, changesSeen: seen)
+            return SQLiteCatalog(writer: writer, readers: readers, changesSeen: seen, marker: ChangeMarker(path: path + "-changes"))
         } catch {
             for reader in readers { try? await reader.close() }
             try? await writer.close()
@@ -51,7 +52,8 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], changesSeen: Int64) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], changesSeen: Int64, marker: ChangeMarker?) {
+        self.marker = marker
         self.writer = writer
         self.readers = ConnectionPool(readers)
         self.changesSeen = Mutex(changesSeen)
@@ -107,6 +109,7 @@ public final class SQLiteCatalog: Catalog {
                     }
                 }
                 ownChanges.withLock { own in if own.following { own.seqs.formUnion(seqs) } }
+                if let newest = seqs.max() { marker?.record(newest) }
                 try await db.raw("COMMIT").run()
                 return result
             } catch {
@@ -135,6 +138,11 @@ public final class SQLiteCatalog: Catalog {
                 }
             }
         }
+    }
+
+    public func catchUp() async throws {
+        guard let marker, marker.value > changesSeen.withLock({ $0 }) else { return }
+        try await publishRecordedChanges()
     }
 
     /// Publishes the changes other processes recorded since the last call.

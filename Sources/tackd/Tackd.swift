@@ -294,7 +294,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id (from 'token list'); a running tackd refuses it within a second.")
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id (from 'token list'); a running tackd refuses it from its next request on.")
 
         @OptionGroup var options: StorageOptions
         @Argument(help: "The token's id, like tok_0123456789abcdef.") var id: String
