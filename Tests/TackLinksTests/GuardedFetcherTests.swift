@@ -133,10 +133,10 @@ import TackTestSupport
     }
 
     @Test func keepsConnectionDetailsOutOfTheAnswer() async throws {
-        // A closed port on loopback: the member learns that the upstream could not be reached, not why.
-        var closed: RawListener? = try RawListener()
-        let port = closed!.port
-        closed = nil
+        // A refusing port on loopback: the member learns that the upstream could not be reached, not why.
+        let refusing = try RefusingPort()
+        let port = refusing.port
+        defer { _ = refusing }
         do {
             _ = try await collect(fetcher(), "http://files.test:\(port)/")
             Issue.record("fetched from a closed port")

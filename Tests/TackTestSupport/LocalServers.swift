@@ -48,6 +48,33 @@ public final class LocalHTTPServer: Sendable {
     }
 }
 
+/// A loopback port that refuses every connection and stays reserved while this lives: a socket bound without
+/// listening. A listener opened and closed instead leaves the port free for another test's server to take.
+public final class RefusingPort: Sendable {
+    public let port: Int
+    private let fd: Int32
+
+    public init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw SupportError("could not bind a port on 127.0.0.1") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    deinit { close(fd) }
+}
+
 /// A bare TCP listener that counts connections and answers each with fixed bytes (or nothing) and closes:
 /// proof that a refused fetch never connected, and a way to send responses no HTTP library would.
 public final class RawListener: Sendable {
