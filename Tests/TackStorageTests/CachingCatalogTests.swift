@@ -36,6 +36,19 @@ import TackCore
         #expect(try await catalog.thumbnail(of: hash(1), size: 320, method: "scale") != nil)
     }
 
+    /// A serving catalog with warm caches, and a second catalog on the same file, as an admin command or a second
+    /// tackd would open it.
+    func servingBesideAnotherProcess() async throws
+        -> (TemporaryFolder, SQLiteCatalog, CachingCatalog, Room, Attachment, SQLiteCatalog)
+    {
+        let folder = try TemporaryFolder()
+        let serving = try await SQLiteCatalog.open(path: folder.path + "/c.sqlite")
+        let cached = CachingCatalog(serving, entries: 100)
+        let (room, attachment) = try await seed(cached)
+        try await warm(cached, room, attachment)
+        return (folder, serving, cached, room, attachment, try await SQLiteCatalog.open(path: folder.path + "/c.sqlite"))
+    }
+
     @Test func everyWriteIsSeenByTheNextRead() async throws {
         let folder = try TemporaryFolder()
         let cached = CachingCatalog(try await SQLiteCatalog.open(path: folder.path + "/c.sqlite"), entries: 100)
@@ -65,13 +78,8 @@ import TackCore
     }
 
     @Test func otherProcessesWritesAreSeenByTheNextRead() async throws {
-        let folder = try TemporaryFolder()
-        let serving = try await SQLiteCatalog.open(path: folder.path + "/c.sqlite")
-        let cached = CachingCatalog(serving, entries: 100)
-        let (room, attachment) = try await seed(cached)
-        try await warm(cached, room, attachment)
-        // An admin command, or a second tackd, on the same file.
-        let other = try await SQLiteCatalog.open(path: folder.path + "/c.sqlite")
+        let (folder, serving, cached, room, attachment, other) = try await servingBesideAnotherProcess()
+        _ = folder
         #expect(try await other.revokeToken(id: TokenInfo.id(forDigest: Self.fredDigest)))
         #expect(try await other.removeMember("fred", from: room.id))
         #expect(try await other.deleteAttachment(attachment.id) != nil)
@@ -85,13 +93,8 @@ import TackCore
     }
 
     @Test func changesPrunedBeforeTheyWereReadForgetEverything() async throws {
-        let folder = try TemporaryFolder()
+        let (folder, serving, cached, room, _, other) = try await servingBesideAnotherProcess()
         let path = folder.path + "/c.sqlite"
-        let serving = try await SQLiteCatalog.open(path: path)
-        let cached = CachingCatalog(serving, entries: 100)
-        let (room, attachment) = try await seed(cached)
-        try await warm(cached, room, attachment)
-        let other = try await SQLiteCatalog.open(path: path)
         #expect(try await other.removeMember("fred", from: room.id))
         #expect(try await other.revokeToken(id: TokenInfo.id(forDigest: Self.fredDigest)))
         // The serving process was asleep past the changes' retention: the rows are gone before it reads them.
