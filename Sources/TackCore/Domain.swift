@@ -54,6 +54,8 @@ public struct Attachment: Sendable, Hashable, Codable {
     public var image: ImageInfo?
     /// True when tackd removed metadata (EXIF, GPS, XMP, comments) from the stored bytes; `sha256` is of those.
     public var metadataStripped = false
+    /// True for a screenshot sent by `tack shot` (the upload said `origin=screenshot`).
+    public var isScreenshot = false
 
     public init(
         id: AttachmentID, room: RoomID, name: String, size: Int64, contentType: String,

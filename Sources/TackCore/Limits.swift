@@ -16,6 +16,8 @@ public struct Limits: Sendable, Equatable, Codable {
     public var maxAttachmentsPerMessage: Int = 100
     /// Largest JSON request body, in bytes.
     public var maxJSONBytes: Int = 1024 * 1024
+    /// Longest search (`q=`), in UTF-8 bytes.
+    public var maxQueryBytes: Int = 1024
 
     public init() {}
 

@@ -34,6 +34,10 @@ public struct Settings: Sendable, Equatable {
     public var blobCacheBytes: Int64 = 64 << 20
     /// Bytes of rendered attachment pages kept in memory, forgotten when their room changes; 0 turns it off.
     public var pageCacheBytes: Int64 = 16 << 20
+    /// Seconds rooms' events are kept for live streams that reconnect (`Last-Event-ID`).
+    public var eventRetentionSeconds: Int64 = 86_400
+    /// Seconds between heartbeat comments on an idle live stream, so proxies keep it open.
+    public var eventHeartbeatSeconds: Int64 = 15
 
     public init() {}
 
@@ -47,7 +51,7 @@ public struct Settings: Sendable, Equatable {
         "header_timeout_seconds", "min_body_bytes_per_second", "min_body_rate_window_seconds", "max_connections",
         "linger_seconds", "linger_max_bytes", "linger_idle_seconds",
         "gc_interval_seconds", "thumbnail_queue", "metrics", "log_format", "catalog_cache_entries", "blob_cache_bytes",
-        "page_cache_bytes",
+        "page_cache_bytes", "max_query_bytes", "event_retention_seconds", "event_heartbeat_seconds",
     ] + LinkSettings.endpointKeys
 
     /// Layers the sources, first wins: `flags` (already named by key), `environment`, then `file`.
@@ -112,6 +116,9 @@ public struct Settings: Sendable, Equatable {
         if let v = try integer("catalog_cache_entries", range: 0...10_000_000) { settings.catalogCacheEntries = Int(v) }
         if let v = try integer("blob_cache_bytes", range: 0...(1 << 40), bytes: true) { settings.blobCacheBytes = v }
         if let v = try integer("page_cache_bytes", range: 0...(1 << 40), bytes: true) { settings.pageCacheBytes = v }
+        if let v = try integer("max_query_bytes", range: 16...65_536, bytes: true) { settings.limits.maxQueryBytes = Int(v) }
+        if let v = try integer("event_retention_seconds", range: 3600...(30 * 86_400)) { settings.eventRetentionSeconds = v }
+        if let v = try integer("event_heartbeat_seconds", range: 1...3600) { settings.eventHeartbeatSeconds = v }
         if let (text, source) = value("thumbnail_sizes") {
             let sizes = text.split(separator: ",").map { Int($0.trimmingWhitespace()) }
             guard !sizes.isEmpty, sizes.allSatisfy({ $0.map { (16...4096).contains($0) } ?? false }) else {
@@ -150,7 +157,8 @@ public struct Settings: Sendable, Equatable {
     }
 }
 
-/// Sizes as people write them: `1048576`, `512KiB`, `100MiB`, `1GiB` (K, M, G are binary too).
+/// Sizes as people write them: `1048576`, `512KiB`, `100MiB`, `1GiB`, `10MB` (K, M, G, T and KB, MB, GB, TB are
+/// binary too, as most file managers on Linux count them).
 public enum ByteCount {
     public static func parse(_ text: String) -> Int64? {
         let trimmed = text.trimmingWhitespace()
@@ -160,9 +168,10 @@ public enum ByteCount {
         let multiplier: Int64
         switch unit {
         case "", "b": multiplier = 1
-        case "k", "kib": multiplier = 1 << 10
-        case "m", "mib": multiplier = 1 << 20
-        case "g", "gib": multiplier = 1 << 30
+        case "k", "kb", "kib": multiplier = 1 << 10
+        case "m", "mb", "mib": multiplier = 1 << 20
+        case "g", "gb", "gib": multiplier = 1 << 30
+        case "t", "tb", "tib": multiplier = 1 << 40
         default: return nil
         }
         let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)

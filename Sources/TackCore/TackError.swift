@@ -27,6 +27,8 @@ public struct TackError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// For `rateLimited` and `unavailable`: when trying again makes sense (HTTP's `Retry-After`).
     public var retryAfterSeconds: Int?
+    /// For input read character by character (a search): where the problem is, counted in Unicode scalars from 0.
+    public var position: Int?
 
     public init(_ category: Category, code: String, _ message: String) {
         self.category = category

@@ -75,7 +75,10 @@ import Testing
         #expect(ByteCount.parse("512k") == 512 << 10)
         #expect(ByteCount.parse("7") == 7)
         #expect(ByteCount.parse("1 GiB") == 1 << 30)
-        #expect(ByteCount.parse("1TB") == nil)
+        #expect(ByteCount.parse("10MB") == 10 << 20)
+        #expect(ByteCount.parse("1TB") == 1 << 40)
+        #expect(ByteCount.parse("1XB") == nil)
+        #expect(ByteCount.parse("MB") == nil)
         #expect(ByteCount.parse("99999999999999G") == nil)
     }
 
