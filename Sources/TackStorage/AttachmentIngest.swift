@@ -12,6 +12,8 @@ public struct AttachmentFacts: Sendable {
     public var declaredType: String?
     /// True when the body was changed on its way in (JPEG metadata removed).
     public var metadataStripped = false
+    /// True for a screenshot sent by `tack shot`.
+    public var isScreenshot = false
     /// For linked files: where the bytes came from, and the attachment a refreshed version replaces.
     public var source: LinkSource?
     public var versionOf: AttachmentID?
@@ -79,6 +81,7 @@ public struct AttachmentIngest: Sendable {
                     size: staged.blob.size, contentType: contentType, sha256: staged.blob.hash,
                     uploader: facts.uploader, createdAt: Date(), source: facts.source, versionOf: facts.versionOf)
                 attachment.metadataStripped = facts.metadataStripped
+                attachment.isScreenshot = facts.isScreenshot
                 if let earlier = try await catalog.insertAttachment(attachment, releasing: pin, quota: quota, key: key) {
                     return .repeated(earlier)
                 }

@@ -53,6 +53,7 @@ public final class CachingCatalog: Catalog {
         }
 
         mutating func forget(_ change: CatalogChange) {
+            if case .events = change { return }
             generation &+= 1
             switch change {
             case .user(let name):
@@ -70,6 +71,8 @@ public final class CachingCatalog: Catalog {
                 rooms.removeAll()
                 attachments.removeAll()
                 thumbnails.removeAll()
+            case .events:
+                break
             }
         }
     }
@@ -156,6 +159,19 @@ public final class CachingCatalog: Catalog {
     }
     public func messages(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Message> {
         try await base.messages(in: room, limit: limit, cursor: cursor)
+    }
+    public func message(_ id: MessageID) async throws -> Message? { try await base.message(id) }
+    public func searchAttachments(_ filter: AttachmentFilter, limit: Int, cursor: PageCursor?) async throws
+        -> Page<Attachment>
+    {
+        try await base.searchAttachments(filter, limit: limit, cursor: cursor)
+    }
+    public func summarizeAttachments(_ filter: AttachmentFilter) async throws -> AttachmentCounts {
+        try await base.summarizeAttachments(filter)
+    }
+    public func latestRoomEvent() async throws -> Int64 { try await base.latestRoomEvent() }
+    public func roomEvents(in room: RoomID, after seq: Int64, limit: Int) async throws -> RoomEventBatch {
+        try await base.roomEvents(in: room, after: seq, limit: limit)
     }
     public func idempotentUpload(user: String, key: String) async throws -> IdempotentUpload? {
         try await base.idempotentUpload(user: user, key: key)

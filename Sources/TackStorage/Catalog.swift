@@ -86,6 +86,19 @@ public protocol Catalog: Sendable {
     /// A room's messages with their attachments, newest first.
     func messages(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Message>
 
+    /// A message with its attachments; nil when there is none.
+    func message(_ id: MessageID) async throws -> Message?
+
+    /// Attachments that match `filter`, newest first.
+    func searchAttachments(_ filter: AttachmentFilter, limit: Int, cursor: PageCursor?) async throws -> Page<Attachment>
+    /// How many attachments match `filter`, and their bytes, by type.
+    func summarizeAttachments(_ filter: AttachmentFilter) async throws -> AttachmentCounts
+
+    /// The newest event's number across all rooms (0 before the first): where a new stream starts.
+    func latestRoomEvent() async throws -> Int64
+    /// A room's events numbered after `seq`, oldest first, at most `limit`.
+    func roomEvents(in room: RoomID, after seq: Int64, limit: Int) async throws -> RoomEventBatch
+
     /// What an earlier upload with this client-chosen key made, so a retried upload returns it instead of adding
     /// the file again.
     func idempotentUpload(user: String, key: String) async throws -> IdempotentUpload?

@@ -15,6 +15,8 @@ public enum CatalogChange: Sendable, Hashable {
     case attachment(AttachmentID, room: RoomID)
     /// What is known about some bytes changed: image facts recorded, thumbnails added or dropped.
     case blob(ContentHash)
+    /// A room has new events (`RoomEvent`) for its live streams; nothing cached changes because of it.
+    case events(RoomID)
     /// Anything may have changed (changes were missed: pruned before they were read, or unreadable): forget all.
     case everything
 
@@ -25,6 +27,7 @@ public enum CatalogChange: Sendable, Hashable {
         case .room(let id): ("room", id.rawValue)
         case .attachment(let id, let room): ("attachment", "\(id.rawValue) \(room.rawValue)")
         case .blob(let hash): ("blob", hash.hex)
+        case .events(let room): ("events", room.rawValue)
         case .everything: ("everything", "")
         }
     }
@@ -41,6 +44,7 @@ public enum CatalogChange: Sendable, Hashable {
         case "blob":
             guard let hash = ContentHash(hex: subject) else { return nil }
             self = .blob(hash)
+        case "events": self = .events(RoomID(rawValue: subject))
         case "everything": self = .everything
         default: return nil
         }
@@ -51,21 +55,39 @@ public enum CatalogChange: Sendable, Hashable {
 /// returns: a request that follows a write never sees what the write replaced.
 public final class CatalogChanges: Sendable {
     public typealias Handler = @Sendable (CatalogChange) -> Void
-    private let handlers = Mutex<[Handler]>([])
+    private let handlers = Mutex<(next: Int, byID: [Int: Handler])>((0, [:]))
 
     public init() {}
 
-    /// Calls `handler` for every change published from now on. Handlers run on the publisher's thread: they must be
-    /// quick and must not publish.
-    public func subscribe(_ handler: @escaping Handler) {
-        handlers.withLock { $0.append(handler) }
+    /// Calls `handler` for every change published from now on, until the subscription is cancelled. Handlers run on
+    /// the publisher's thread: they must be quick and must not publish.
+    @discardableResult
+    public func subscribe(_ handler: @escaping Handler) -> Subscription {
+        let id = handlers.withLock { handlers in
+            defer { handlers.next += 1 }
+            handlers.byID[handlers.next] = handler
+            return handlers.next
+        }
+        return Subscription { [weak self] in _ = self?.handlers.withLock { $0.byID.removeValue(forKey: id) } }
     }
 
     public func publish(_ changes: [CatalogChange]) {
         guard !changes.isEmpty else { return }
-        let current = handlers.withLock { $0 }
+        let current = handlers.withLock { $0.byID.sorted { $0.key < $1.key }.map(\.value) }
         for change in changes {
             for handler in current { handler(change) }
         }
+    }
+
+    /// Handlers subscribed now; for tests.
+    public var subscriberCount: Int { handlers.withLock { $0.byID.count } }
+
+    /// Ends a subscription on `cancel()`; the caches subscribe for their lifetime and never do.
+    public final class Subscription: Sendable {
+        private let end: Mutex<(@Sendable () -> Void)?>
+
+        init(_ end: @escaping @Sendable () -> Void) { self.end = Mutex(end) }
+
+        public func cancel() { end.withLock { end in end?(); end = nil } }
     }
 }

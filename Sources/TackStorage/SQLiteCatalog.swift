@@ -85,7 +85,13 @@ public final class SQLiteCatalog: Catalog {
     /// What one transaction changed: recorded with it, published once it commits.
     private final class ChangeLog {
         var changes: [CatalogChange] = []
+        var events: [(room: RoomID, kind: RoomEvent.Kind, subject: String)] = []
         func record(_ change: CatalogChange) { changes.append(change) }
+        /// Something members' live streams show; recorded in `room_events` with the write.
+        func event(_ kind: RoomEvent.Kind, in room: RoomID, subject: String) {
+            events.append((room, kind, subject))
+            if !changes.contains(.events(room)) { changes.append(.events(room)) }
+        }
     }
 
     /// Runs `body` in one IMMEDIATE transaction (taking the write lock up front, so two processes never deadlock
@@ -98,6 +104,12 @@ public final class SQLiteCatalog: Catalog {
             do {
                 let result = try await body(db, log)
                 let now = Date().millis
+                for event in log.events {
+                    try await db.raw("""
+                        INSERT INTO room_events (room_id, kind, subject, at)
+                        VALUES (\(bind: event.room.rawValue), \(bind: event.kind.rawValue), \(bind: event.subject), \(bind: now))
+                        """).run()
+                }
                 var seqs: [Int64] = []
                 for change in log.changes {
                     let (kind, subject) = change.encoded
@@ -123,7 +135,9 @@ public final class SQLiteCatalog: Catalog {
 
     /// Publishes, every `interval`, the changes other processes recorded (an admin command revoking a token, another
     /// tackd on the same file), and forgets recorded changes older than `keep`. Runs until cancelled.
-    public func followChanges(every interval: Duration, keep: Duration = .seconds(600)) async {
+    /// Room events older than `keepEvents` are forgotten with them.
+    public func followChanges(every interval: Duration, keep: Duration = .seconds(600),
+                              keepEvents: Duration = .seconds(86_400)) async {
         ownChanges.withLock { $0.following = true }
         defer { ownChanges.withLock { $0 = (false, []) } }
         var lastPrune = ContinuousClock.now
@@ -133,8 +147,10 @@ public final class SQLiteCatalog: Catalog {
             if ContinuousClock.now - lastPrune > keep {
                 lastPrune = ContinuousClock.now
                 let cutoff = Date().addingTimeInterval(-Double(keep.components.seconds)).millis
+                let eventCutoff = Date().addingTimeInterval(-Double(keepEvents.components.seconds)).millis
                 _ = try? await transaction { db, _ in
                     try await db.raw("DELETE FROM catalog_changes WHERE at < \(bind: cutoff)").run()
+                    try await db.raw("DELETE FROM room_events WHERE at < \(bind: eventCutoff)").run()
                 }
             }
         }
@@ -318,8 +334,12 @@ public final class SQLiteCatalog: Catalog {
 
     public func addMember(_ user: String, to room: RoomID) async throws {
         try await transaction { db, log in
+            let present = try await db.raw("""
+                SELECT user_name FROM room_members WHERE room_id = \(bind: room.rawValue) AND user_name = \(bind: user)
+                """).first() != nil
             try await Self.insertMember(user, room: room, db: db)
             log.record(.room(room))
+            if !present { log.event(.memberAdded, in: room, subject: user) }
         }
     }
 
@@ -328,6 +348,7 @@ public final class SQLiteCatalog: Catalog {
             log.record(.room(room))
             let present = try await db.raw("SELECT user_name FROM room_members WHERE room_id = \(bind: room.rawValue) AND user_name = \(bind: user)").first() != nil
             try await db.raw("DELETE FROM room_members WHERE room_id = \(bind: room.rawValue) AND user_name = \(bind: user)").run()
+            if present { log.event(.memberRemoved, in: room, subject: user) }
             return present
         }
     }
@@ -421,16 +442,20 @@ public final class SQLiteCatalog: Catalog {
                 INSERT INTO blobs (sha256, size, refs) VALUES (\(bind: a.sha256.hex), \(bind: a.size), 1)
                 ON CONFLICT(sha256) DO UPDATE SET refs = refs + 1
                 """).run()
-            try await db.raw("""
+            let seq = try await db.raw("""
                 INSERT INTO attachments (id, room_id, name, size, content_type, sha256, uploader, created_at,
                                          source_provider, source_url, fetched_at, etag, last_modified, version_of,
-                                         metadata_stripped)
+                                         metadata_stripped, media, ext, screenshot)
                 VALUES (\(bind: a.id.rawValue), \(bind: a.room.rawValue), \(bind: a.name), \(bind: a.size),
                         \(bind: a.contentType), \(bind: a.sha256.hex), \(bind: a.uploader), \(bind: a.createdAt.millis),
                         \(bind: a.source?.provider), \(bind: a.source?.url), \(bind: a.source?.fetchedAt.millis),
                         \(bind: a.source?.etag), \(bind: a.source?.lastModified), \(bind: a.versionOf?.rawValue),
-                        \(bind: a.metadataStripped ? 1 : 0))
-                """).run()
+                        \(bind: a.metadataStripped ? 1 : 0), \(bind: a.media.rawValue),
+                        \(bind: AttachmentType.fileExtension(of: a.name)), \(bind: a.isScreenshot ? 1 : 0))
+                RETURNING seq
+                """).first()?.decode(column: "seq", as: Int64.self)
+            try await db.raw("INSERT INTO attachment_text (rowid, name, text) VALUES (\(bind: seq), \(bind: a.name), '')").run()
+            log.event(.attachmentCreated, in: a.room, subject: a.id.rawValue)
             if let key {
                 try await db.raw("""
                     INSERT INTO upload_keys (user_name, key, attachment_id, received_sha256, created_at)
@@ -459,7 +484,7 @@ public final class SQLiteCatalog: Catalog {
     private static let attachmentColumns = """
         a.seq, a.id, a.room_id, a.name, a.size, a.content_type, a.sha256, a.uploader, a.created_at,
         a.source_provider, a.source_url, a.fetched_at, a.etag, a.last_modified, a.version_of, a.metadata_stripped,
-        i.sha256 IS NOT NULL AS has_image, i.width AS image_width, i.height AS image_height, i.failure AS image_failure
+        a.screenshot, i.sha256 IS NOT NULL AS has_image, i.width AS image_width, i.height AS image_height, i.failure AS image_failure
         """
     private static let selectAttachments =
         "SELECT \(attachmentColumns) FROM attachments a LEFT JOIN images i ON i.sha256 = a.sha256"
@@ -507,6 +532,17 @@ public final class SQLiteCatalog: Catalog {
     public func recordImage(_ hash: ContentHash, info: ImageInfo) async throws {
         try await transaction { db, log in
             log.record(.blob(hash))
+            let before = try await db.raw("SELECT width, height, failure FROM images WHERE sha256 = \(bind: hash.hex)").first()
+            let known = try before.map { row in
+                ImageInfo(width: try row.decode(column: "width", as: Int?.self), height: try row.decode(column: "height", as: Int?.self),
+                          failure: try row.decode(column: "failure", as: String?.self))
+            }
+            if known != info {
+                for row in try await db.raw("SELECT id, room_id FROM attachments WHERE sha256 = \(bind: hash.hex)").all() {
+                    log.event(.attachmentThumbnailed, in: RoomID(rawValue: try row.decode(column: "room_id", as: String.self)),
+                              subject: try row.decode(column: "id", as: String.self))
+                }
+            }
             try await db.raw("""
                 INSERT INTO images (sha256, width, height, failure) VALUES
                   (\(bind: hash.hex), \(bind: info.width), \(bind: info.height), \(bind: info.failure))
@@ -559,9 +595,11 @@ public final class SQLiteCatalog: Catalog {
 
     public func deleteAttachment(_ id: AttachmentID) async throws -> Attachment? {
         try await transaction { db, log in
-            guard let attachment = try await Self.attachments(on: writer, "WHERE a.id = ?", [.text(id.rawValue)]).first?
-                .attachment else { return nil }
+            guard let (seq, attachment) = try await Self.attachments(on: writer, "WHERE a.id = ?", [.text(id.rawValue)]).first
+            else { return nil }
             log.record(.attachment(attachment.id, room: attachment.room))
+            log.event(.attachmentDeleted, in: attachment.room, subject: attachment.id.rawValue)
+            try await db.raw("DELETE FROM attachment_text WHERE rowid = \(bind: seq)").run()
             try await db.raw("DELETE FROM message_attachments WHERE attachment_id = \(bind: id.rawValue)").run()
             try await db.raw("DELETE FROM attachments WHERE id = \(bind: id.rawValue)").run()
             try await db.raw("""
@@ -610,7 +648,76 @@ public final class SQLiteCatalog: Catalog {
                 height: row.optionalInt("image_height"),
                 failure: row.optionalText("image_failure")))
         attachment.metadataStripped = try row.int64("metadata_stripped") != 0
+        attachment.isScreenshot = try row.int64("screenshot") != 0
         return attachment
+    }
+
+    // MARK: Search
+
+    public func searchAttachments(_ filter: AttachmentFilter, limit: Int, cursor: PageCursor?) async throws
+        -> Page<Attachment>
+    {
+        let search = SQLiteSearch(filter)
+        let rows = try await readers.with {
+            try await Self.attachments(
+                on: $0, "WHERE \(search.whereClause) AND a.seq < ? ORDER BY a.seq DESC LIMIT ?",
+                search.binds + [.integer(Int(cursor?.before ?? Int64.max)), .integer(limit + 1)])
+        }
+        let kept = rows.prefix(limit)
+        let next = rows.count > limit ? kept.last.map { PageCursor(before: $0.seq) } : nil
+        return Page(items: kept.map(\.attachment), next: next)
+    }
+
+    public func summarizeAttachments(_ filter: AttachmentFilter) async throws -> AttachmentCounts {
+        let search = SQLiteSearch(filter)
+        let rows = try await readRows("""
+            SELECT a.media, a.screenshot, a.source_url IS NOT NULL AS linked, COUNT(*) AS count, SUM(a.size) AS bytes
+            FROM attachments a WHERE \(search.whereClause) GROUP BY 1, 2, 3
+            """, search.binds)
+        var summary = AttachmentCounts()
+        for row in rows {
+            let columns = SQLiteColumns(row)
+            let count = Int(try columns.int64("count"))
+            let bytes = try columns.int64("bytes")
+            summary.total.add(count: count, bytes: bytes)
+            summary.byType[AttachmentType(rawValue: try columns.text("media")) ?? .other, default: .init()]
+                .add(count: count, bytes: bytes)
+            if try columns.int64("linked") != 0 { summary.byType[.link, default: .init()].add(count: count, bytes: bytes) }
+            if try columns.int64("screenshot") != 0 {
+                summary.byType[.screenshot, default: .init()].add(count: count, bytes: bytes)
+            }
+        }
+        return summary
+    }
+
+    // MARK: Room events
+
+    public func latestRoomEvent() async throws -> Int64 {
+        try await readRows("SELECT seq FROM sqlite_sequence WHERE name = 'room_events'", [])
+            .first.map { try SQLiteColumns($0).int64("seq") } ?? 0
+    }
+
+    public func roomEvents(in room: RoomID, after seq: Int64, limit: Int) async throws -> RoomEventBatch {
+        try await readers.with { connection in
+            // One statement each, on one connection, but the oldest kept event is only ever pruned forward: if it is
+            // past `seq` + 1 when read after the events, some were forgotten whichever order the two reads saw.
+            let rows = try await connection.query("""
+                SELECT seq, room_id, kind, subject, at FROM room_events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?
+                """, [.text(room.rawValue), .integer(Int(seq)), .integer(limit)])
+            let oldest = try await connection.query("""
+                SELECT COALESCE((SELECT MIN(seq) FROM room_events),
+                                (SELECT seq + 1 FROM sqlite_sequence WHERE name = 'room_events'), 1) AS oldest
+                """, []).first.map { try SQLiteColumns($0).int64("oldest") } ?? 1
+            let events = try rows.compactMap { row -> RoomEvent? in
+                let columns = SQLiteColumns(row)
+                // A kind a newer tackd wrote is skipped, not an error.
+                guard let kind = RoomEvent.Kind(rawValue: try columns.text("kind")) else { return nil }
+                return RoomEvent(seq: try columns.int64("seq"), room: RoomID(rawValue: try columns.text("room_id")),
+                                 kind: kind, subject: try columns.text("subject"),
+                                 at: Date(millis: try columns.int64("at")))
+            }
+            return RoomEventBatch(events: events, missedSome: seq + 1 < oldest)
+        }
     }
 
     private static func page<T>(_ rows: [any SQLRow], limit: Int, _ make: (any SQLRow) throws -> T) throws -> Page<T> {
@@ -628,31 +735,37 @@ public final class SQLiteCatalog: Catalog {
 
     public func insertMessage(id: MessageID, room: RoomID, author: String, text: String,
                               attachments ids: [AttachmentID], at date: Date, key: String?) async throws -> Message {
-        let earlier: MessageID? = try await transaction { db, _ in
+        let earlier: MessageID? = try await transaction { db, log in
             if let key, let row = try await db.raw("""
                 SELECT message_id FROM message_keys WHERE user_name = \(bind: author) AND key = \(bind: key)
                 """).first() {
                 return MessageID(rawValue: try row.decode(column: "message_id", as: String.self))
             }
-            var attachments: [Attachment] = []
+            var attachments: [(seq: Int64, attachment: Attachment)] = []
             for attachmentID in ids {
-                guard let attachment = try await Self.attachments(on: writer, "WHERE a.id = ?", [.text(attachmentID.rawValue)])
-                    .first?.attachment, attachment.room == room
+                guard let found = try await Self.attachments(on: writer, "WHERE a.id = ?", [.text(attachmentID.rawValue)])
+                    .first, found.attachment.room == room
                 else {
                     throw TackError.invalid(.foreignAttachment, "attachment '\(attachmentID)' is not in this room")
                 }
-                attachments.append(attachment)
+                if !attachments.contains(where: { $0.seq == found.seq }) { attachments.append(found) }
             }
             try await db.raw("""
                 INSERT INTO messages (id, room_id, author, text, created_at)
                 VALUES (\(bind: id.rawValue), \(bind: room.rawValue), \(bind: author), \(bind: text), \(bind: date.millis))
                 """).run()
-            for (position, attachment) in attachments.enumerated() {
+            for (position, (seq, attachment)) in attachments.enumerated() {
                 try await db.raw("""
                     INSERT OR IGNORE INTO message_attachments (message_id, attachment_id, position)
                     VALUES (\(bind: id.rawValue), \(bind: attachment.id.rawValue), \(bind: position))
                     """).run()
+                // The message's words find the files it carries.
+                try await db.raw("""
+                    UPDATE attachment_text SET text = CASE WHEN text = '' THEN \(bind: text) ELSE text || char(10) || \(bind: text) END
+                    WHERE rowid = \(bind: seq)
+                    """).run()
             }
+            log.event(.messageCreated, in: room, subject: id.rawValue)
             if let key {
                 try await db.raw("""
                     INSERT INTO message_keys (user_name, key, message_id, created_at)
@@ -661,16 +774,16 @@ public final class SQLiteCatalog: Catalog {
             }
             return nil
         }
-        return try await message(earlier ?? id)
+        guard let message = try await message(earlier ?? id) else {
+            throw TackError(.corruptCatalog, "message \(earlier ?? id) was recorded but cannot be read back")
+        }
+        return message
     }
 
-    /// A message with its attachments, read back as stored.
-    private func message(_ id: MessageID) async throws -> Message {
+    public func message(_ id: MessageID) async throws -> Message? {
         guard let row = try await read("""
             SELECT id, room_id, author, text, created_at FROM messages WHERE id = \(bind: id.rawValue)
-            """).first() else {
-            throw TackError(.corruptCatalog, "message \(id) was recorded but cannot be read back")
-        }
+            """).first() else { return nil }
         var message = try Self.message(row)
         message.attachments = try await attachments(ofMessage: message.id)
         return message

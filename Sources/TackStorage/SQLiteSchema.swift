@@ -1,4 +1,5 @@
 import SQLKit
+import TackCore
 
 /// The catalog's tables, versioned with `PRAGMA user_version` so a newer tackd upgrades an older file in place.
 enum SQLiteSchema {
@@ -84,7 +85,47 @@ enum SQLiteSchema {
             """,
             "CREATE INDEX catalog_changes_at ON catalog_changes(at)",
         ],
+        [
+            // Search: each attachment's media kind and extension (filled in below for older rows), whether `tack shot`
+            // sent it, and a text index over its name and the text of the messages that carry it, keyed by its seq.
+            // PostgreSQL maps the same columns onto a tsvector with a GIN index.
+            "ALTER TABLE attachments ADD COLUMN media TEXT NOT NULL DEFAULT 'other'",
+            "ALTER TABLE attachments ADD COLUMN ext TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE attachments ADD COLUMN screenshot INTEGER NOT NULL DEFAULT 0",
+            "CREATE INDEX attachments_room_uploader ON attachments(room_id, uploader COLLATE NOCASE, seq)",
+            "CREATE INDEX attachments_room_media ON attachments(room_id, media, seq)",
+            "CREATE VIRTUAL TABLE attachment_text USING fts5(name, text, tokenize = 'unicode61 remove_diacritics 2')",
+            """
+            INSERT INTO attachment_text (rowid, name, text)
+            SELECT a.seq, a.name, COALESCE((SELECT group_concat(m.text, ' ') FROM message_attachments ma
+                                            JOIN messages m ON m.id = ma.message_id WHERE ma.attachment_id = a.id), '')
+            FROM attachments a
+            """,
+            // What happened in each room, for live streams and for a reconnecting stream to catch up; kept for
+            // `event_retention` (a day by default).
+            """
+            CREATE TABLE room_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, room_id TEXT NOT NULL, kind TEXT NOT NULL,
+              subject TEXT NOT NULL, at INTEGER NOT NULL)
+            """,
+            "CREATE INDEX room_events_room ON room_events(room_id, seq)",
+            "CREATE INDEX room_events_at ON room_events(at)",
+        ],
     ]
+
+    /// Work a step needs beyond SQL, run in the step's transaction: for step 8, each older attachment's media kind
+    /// and extension, which only `AttachmentType` knows how to tell.
+    static func backfill(step index: Int, _ db: any SQLDatabase) async throws {
+        guard index == 7 else { return }
+        for row in try await db.raw("SELECT seq, name, content_type FROM attachments").all() {
+            let name = try row.decode(column: "name", as: String.self)
+            let type = try row.decode(column: "content_type", as: String.self)
+            try await db.raw("""
+                UPDATE attachments SET media = \(bind: AttachmentType.media(contentType: type, name: name).rawValue),
+                       ext = \(bind: AttachmentType.fileExtension(of: name))
+                WHERE seq = \(bind: try row.decode(column: "seq", as: Int64.self))
+                """).run()
+        }
+    }
 
     static func migrate(_ db: any SQLDatabase) async throws {
         for (index, statements) in migrations.enumerated() {
@@ -95,6 +136,7 @@ enum SQLiteSchema {
                 let version = try await db.raw("PRAGMA user_version").first()?.decode(column: "user_version", as: Int.self) ?? 0
                 if version <= index {
                     for statement in statements { try await db.raw("\(unsafeRaw: statement)").run() }
+                    try await backfill(step: index, db)
                     try await db.raw("PRAGMA user_version = \(unsafeRaw: String(index + 1))").run()
                 }
                 try await db.raw("COMMIT").run()
