@@ -39,12 +39,13 @@ struct AttachmentRoutes: Sendable {
         let key = try IdempotencyKey.parse(request.headers[.idempotencyKey])
         let (quota, _) = try await uploads.quota(of: user.name)
         // The whole request is checked before a retry is recognised: a retry is the same, valid request.
-        let upload = Upload(
+        var upload = Upload(
             room: room.id, uploader: user.name, limit: limits.maxUploadBytes, quota: quota,
             name: boundary == nil ? try headerName(request) ?? queryName(request) : try queryName(request),
             declaredType: boundary == nil ? contentType : nil,
             expectedDigest: try ContentDigest.sha256(fromHeader: request.headers[.contentDigest]),
             idempotencyKey: key)
+        upload.isScreenshot = try origin(request) == "screenshot"
         if let key, let earlier = try await catalog.idempotentUpload(user: user.name, key: key) {
             let result = try await uploads.repeated(earlier, room: room.id)
             try await drain(request.body, limit: limits.maxUploadBytes + framing)
@@ -98,6 +99,15 @@ struct AttachmentRoutes: Sendable {
         return try AttachmentName.validate(raw, maxBytes: limits.maxNameBytes)
     }
 
+    /// Where the file comes from: `upload` (the default) or `screenshot` (`tack shot`), which `type:screenshot` finds.
+    private func origin(_ request: Request) throws -> String {
+        guard let raw = request.uri.queryParameters["origin"] else { return "upload" }
+        guard raw == "upload" || raw == "screenshot" else {
+            throw TackError.invalid(.invalidOrigin, "origin must be 'upload' or 'screenshot', not '\(raw)'")
+        }
+        return String(raw)
+    }
+
     private func queryName(_ request: Request) throws -> String? {
         // Hummingbird has already percent-decoded query values.
         guard let raw = request.uri.queryParameters["name"] else { return nil }
@@ -106,6 +116,9 @@ struct AttachmentRoutes: Sendable {
 
     @Sendable func list(_ request: Request, context: TackRequestContext) async throws -> Response {
         let room = try await access.room(context.parameters.require("room"), visibleTo: context.requireUser())
+        if request.uri.queryParameters["q"] != nil || request.uri.queryParameters["tz"] != nil {
+            return try await SearchRoutes(catalog: catalog, limits: limits).search(request, in: room)
+        }
         let (limit, cursor) = try Paging.parse(request, limits: limits)
         let catalog = self.catalog
         let body = try await pages.page(PageCache.Key(room: room.id, limit: limit, cursor: cursor)) {

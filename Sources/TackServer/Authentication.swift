@@ -13,12 +13,14 @@ struct BearerAuthentication: RouterMiddleware {
         guard let header = request.headers[.authorization] else { throw TackError.unauthenticated }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty,
-              let user = try await catalog.user(forTokenDigest: Tokens.digest(String(parts[1])))
+              case let digest = Tokens.digest(String(parts[1])),
+              let user = try await catalog.user(forTokenDigest: digest)
         else {
             throw TackError.unauthenticated
         }
         var context = context
         context.user = user
+        context.tokenDigest = digest
         return try await next(request, context)
     }
 }

@@ -89,10 +89,11 @@ struct JSONErrorMiddleware: RouterMiddleware {
 
     static func body(for error: TackError) -> ByteBuffer {
         struct Body: Encodable {
-            struct Detail: Encodable { let code: String; let message: String }
+            struct Detail: Encodable { let code: String; let message: String; let position: Int? }
             let error: Detail
         }
-        let data = (try? JSONEncoder().encode(Body(error: .init(code: error.code, message: error.message)))) ?? Data()
+        let detail = Body.Detail(code: error.code, message: error.message, position: error.position)
+        let data = (try? JSONEncoder().encode(Body(error: detail))) ?? Data()
         return ByteBuffer(data: data)
     }
 

@@ -13,6 +13,8 @@ struct AttachmentJSON: Codable {
     let uploader: String
     let createdAt: Date
     let kind: String
+    /// What `type:` finds it as: its media kind, and `link` or `screenshot` for where it came from.
+    let types: [String]
     let source: SourceJSON?
     let versionOf: String?
     let width: Int?
@@ -47,6 +49,7 @@ struct AttachmentJSON: Codable {
         case (true, let info?): info.failure.map { ThumbnailState(state: "failed", reason: $0) } ?? ThumbnailState(state: "ready", reason: nil)
         }
         kind = a.kind
+        types = a.types.map(\.rawValue)
         source = a.source.map { SourceJSON(provider: $0.provider, url: $0.url, fetchedAt: $0.fetchedAt, etag: $0.etag) }
         versionOf = a.versionOf?.rawValue
         id = a.id.rawValue

@@ -36,13 +36,14 @@ final class PageCache: Sendable {
     }
 
     private func forget(_ change: CatalogChange) {
+        if case .events = change { return }
         state.withLock { state in
             state.generation &+= 1
             switch change {
             case .attachment(_, let room): state.pages.removeAll { key, _ in key.room == room }
             case .blob(let hash): state.pages.removeAll { _, entry in entry.files.contains(hash) }
             case .everything: state.pages.removeAll()
-            case .user, .room: break
+            case .user, .room, .events: break
             }
         }
     }

@@ -69,6 +69,8 @@ public enum TackApplication {
                          limits: settings.limits, thumbnails: thumbnails,
                          uploads: uploads, rateLimits: rateLimits).register(on: v1)
         MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
+        SearchRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
+        EventRoutes(catalog: catalog, heartbeat: .seconds(settings.eventHeartbeatSeconds)).register(on: v1)
         AccountRoutes(uploads: uploads).register(on: v1)
         let importer = LinkImporter(
             rules: ProviderRules(settings: settings.links), fetcher: try GuardedFetcher(settings: settings.links),

@@ -118,8 +118,6 @@ actor ThumbnailService {
             try await catalog.recordImage(key.source, info: ImageInfo(width: nil, height: nil, failure: error.message))
             throw TackError(.thumbnailFailed, "this image cannot be thumbnailed: \(error.message)")
         }
-        try await catalog.recordImage(key.source, info: ImageInfo(width: thumbnail.sourceWidth, height: thumbnail.sourceHeight,
-                                                                  failure: nil))
         let staged = try await blobs.stage(
             [ByteBuffer(bytes: thumbnail.bytes)].async, limit: Int64(thumbnail.bytes.count), expected: nil)
         let pin = try await catalog.pin(staged.hash, until: Date().addingTimeInterval(3600))
@@ -128,6 +126,9 @@ actor ThumbnailService {
             source: key.source, size: key.size, method: key.method.rawValue, blob: staged.hash,
             contentType: thumbnail.format == .png ? "image/png" : "image/jpeg", width: thumbnail.width, height: thumbnail.height)
         try await catalog.insertThumbnail(stored, releasing: pin)
+        // Recorded once the thumbnail is: a client told "ready" (an attachment's state, a live event) finds it stored.
+        try await catalog.recordImage(key.source, info: ImageInfo(width: thumbnail.sourceWidth, height: thumbnail.sourceHeight,
+                                                                  failure: nil))
         return try await catalog.thumbnail(of: key.source, size: key.size, method: key.method.rawValue) ?? stored
     }
 }

@@ -43,6 +43,8 @@ import Testing
             "--checks", "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance,negative_data_rejection",
             "--phases", "examples,coverage,fuzzing", "--max-examples", "25", "--seed", "1", "--no-color",
             "--request-timeout", "30", "--workers", "2",
+            // A live stream answers for as long as the client listens: EventStreamTests walk it instead.
+            "--exclude-path", "/v1/rooms/{room}/events",
         ], environment: ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }, directory: folder)
         #expect(status == 0, "\(text.suffix(6000))")
         #expect(text.contains("API Operations"), "schemathesis ran: \(text.suffix(2000))")

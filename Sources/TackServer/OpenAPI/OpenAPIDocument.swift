@@ -310,13 +310,19 @@ enum OpenAPIDocument {
    ],
    "get": {
     "operationId": "listAttachments",
-    "summary": "A room's attachments, newest first",
+    "summary": "A room's attachments, newest first; with q, those that match the search",
     "parameters": [
      {
       "$ref": "#/components/parameters/limit"
      },
      {
       "$ref": "#/components/parameters/cursor"
+     },
+     {
+      "$ref": "#/components/parameters/q"
+     },
+     {
+      "$ref": "#/components/parameters/tz"
      }
     ],
     "responses": {
@@ -373,6 +379,18 @@ enum OpenAPIDocument {
      },
      {
       "$ref": "#/components/parameters/idempotency"
+     },
+     {
+      "name": "origin",
+      "in": "query",
+      "schema": {
+       "type": "string",
+       "enum": [
+        "upload",
+        "screenshot"
+       ]
+      },
+      "description": "screenshot for a screenshot sent by tack shot (type:screenshot finds it); upload by default"
      }
     ],
     "requestBody": {
@@ -937,6 +955,131 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/v1/attachments": {
+   "get": {
+    "operationId": "searchAttachments",
+    "summary": "Attachments in every room the caller is a member of, newest first; with q, those that match the search",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/q"
+     },
+     {
+      "$ref": "#/components/parameters/tz"
+     },
+     {
+      "$ref": "#/components/parameters/limit"
+     },
+     {
+      "$ref": "#/components/parameters/cursor"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AttachmentPage"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   }
+  },
+  "/v1/rooms/{room}/attachments/summary": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/room"
+    }
+   ],
+   "get": {
+    "operationId": "summarizeAttachments",
+    "summary": "How many of a room's attachments match the search, and their bytes, by type",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/q"
+     },
+     {
+      "$ref": "#/components/parameters/tz"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AttachmentSummary"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   }
+  },
+  "/v1/rooms/{room}/events": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/room"
+    }
+   ],
+   "get": {
+    "operationId": "roomEvents",
+    "summary": "What happens in the room, live, as Server-Sent Events",
+    "description": "Each event has an id and one of the kinds attachment.created, attachment.thumbnailed, attachment.deleted, message.created, member.added, member.removed, with JSON data (an EventData); reset when events since Last-Event-ID are no longer kept. Comments keep an idle stream open. The stream closes when the caller leaves the room or their token is revoked.",
+    "parameters": [
+     {
+      "name": "Last-Event-ID",
+      "in": "header",
+      "schema": {
+       "type": "string",
+       "pattern": "^[0-9]+$"
+      },
+      "description": "The id of the last event received: the stream starts after it"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The stream",
+      "content": {
+       "text/event-stream": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   }
   }
  },
  "components": {
@@ -961,6 +1104,11 @@ enum OpenAPIDocument {
        "message": {
         "type": "string",
         "description": "What happened and how to fix it"
+       },
+       "position": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "For bad_query: where in the search the problem is, in Unicode scalars from 0"
        }
       }
      }
@@ -1010,7 +1158,8 @@ enum OpenAPIDocument {
      "createdAt",
      "kind",
      "thumbnail",
-     "metadataStripped"
+     "metadataStripped",
+     "types"
     ],
     "properties": {
      "id": {
@@ -1106,6 +1255,23 @@ enum OpenAPIDocument {
       "type": "string",
       "pattern": "^[0-9a-f]{64}$",
       "description": "Only in an upload's answer: SHA-256 of the bytes as received"
+     },
+     "types": {
+      "type": "array",
+      "items": {
+       "type": "string",
+       "enum": [
+        "image",
+        "video",
+        "audio",
+        "document",
+        "archive",
+        "link",
+        "screenshot",
+        "other"
+       ]
+      },
+      "description": "What type: finds it as: its media type, plus link or screenshot"
      }
     }
    },
@@ -1253,6 +1419,216 @@ enum OpenAPIDocument {
       "$ref": "#/components/schemas/Attachment"
      }
     }
+   },
+   "AttachmentSummary": {
+    "type": "object",
+    "required": [
+     "total",
+     "types"
+    ],
+    "properties": {
+     "total": {
+      "type": "object",
+      "required": [
+       "count",
+       "bytes"
+      ],
+      "properties": {
+       "count": {
+        "type": "integer",
+        "minimum": 0
+       },
+       "bytes": {
+        "type": "integer",
+        "minimum": 0
+       }
+      }
+     },
+     "types": {
+      "type": "object",
+      "description": "Every type; link and screenshot overlap the media types (a screenshot is an image too)",
+      "required": [
+       "image",
+       "video",
+       "audio",
+       "document",
+       "archive",
+       "link",
+       "screenshot",
+       "other"
+      ],
+      "properties": {
+       "image": {
+        "type": "object",
+        "required": [
+         "count",
+         "bytes"
+        ],
+        "properties": {
+         "count": {
+          "type": "integer",
+          "minimum": 0
+         },
+         "bytes": {
+          "type": "integer",
+          "minimum": 0
+         }
+        }
+       },
+       "video": {
+        "type": "object",
+        "required": [
+         "count",
+         "bytes"
+        ],
+        "properties": {
+         "count": {
+          "type": "integer",
+          "minimum": 0
+         },
+         "bytes": {
+          "type": "integer",
+          "minimum": 0
+         }
+        }
+       },
+       "audio": {
+        "type": "object",
+        "required": [
+         "count",
+         "bytes"
+        ],
+        "properties": {
+         "count": {
+          "type": "integer",
+          "minimum": 0
+         },
+         "bytes": {
+          "type": "integer",
+          "minimum": 0
+         }
+        }
+       },
+       "document": {
+        "type": "object",
+        "required": [
+         "count",
+         "bytes"
+        ],
+        "properties": {
+         "count": {
+          "type": "integer",
+          "minimum": 0
+         },
+         "bytes": {
+          "type": "integer",
+          "minimum": 0
+         }
+        }
+       },
+       "archive": {
+        "type": "object",
+        "required": [
+         "count",
+         "bytes"
+        ],
+        "properties": {
+         "count": {
+          "type": "integer",
+          "minimum": 0
+         },
+         "bytes": {
+          "type": "integer",
+          "minimum": 0
+         }
+        }
+       },
+       "link": {
+        "type": "object",
+        "required": [
+         "count",
+         "bytes"
+        ],
+        "properties": {
+         "count": {
+          "type": "integer",
+          "minimum": 0
+         },
+         "bytes": {
+          "type": "integer",
+          "minimum": 0
+         }
+        }
+       },
+       "screenshot": {
+        "type": "object",
+        "required": [
+         "count",
+         "bytes"
+        ],
+        "properties": {
+         "count": {
+          "type": "integer",
+          "minimum": 0
+         },
+         "bytes": {
+          "type": "integer",
+          "minimum": 0
+         }
+        }
+       },
+       "other": {
+        "type": "object",
+        "required": [
+         "count",
+         "bytes"
+        ],
+        "properties": {
+         "count": {
+          "type": "integer",
+          "minimum": 0
+         },
+         "bytes": {
+          "type": "integer",
+          "minimum": 0
+         }
+        }
+       }
+      },
+      "additionalProperties": false
+     }
+    }
+   },
+   "EventData": {
+    "type": "object",
+    "required": [
+     "room",
+     "at"
+    ],
+    "properties": {
+     "room": {
+      "type": "string"
+     },
+     "at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "attachmentId": {
+      "type": "string"
+     },
+     "attachment": {
+      "$ref": "#/components/schemas/Attachment"
+     },
+     "messageId": {
+      "type": "string"
+     },
+     "message": {
+      "$ref": "#/components/schemas/Message"
+     },
+     "user": {
+      "type": "string"
+     }
+    }
    }
   },
   "parameters": {
@@ -1309,6 +1685,23 @@ enum OpenAPIDocument {
      "pattern": "^[\\x21-\\x7e]{1,128}$"
     },
     "description": "A retry with the same key returns what the first try made (200) instead of doing it again"
+   },
+   "q": {
+    "name": "q",
+    "in": "query",
+    "schema": {
+     "type": "string",
+     "maxLength": 1024
+    },
+    "description": "A search in the platform's syntax: from:bob, from:\"Bob Jones\", in:\"Room for Project A\", before:20150501 and after:20150601 (inclusive days), words and \"quoted phrases\" (in names and message text), type:image|video|audio|document|archive|link|screenshot, name:, ext:pdf, larger:10MB, smaller:500KB; -term excludes. A query that cannot be read is 400 bad_query with the position of the problem."
+   },
+   "tz": {
+    "name": "tz",
+    "in": "query",
+    "schema": {
+     "type": "string"
+    },
+    "description": "The time zone before: and after: days are in (an IANA name like Europe/Berlin); UTC when absent"
    }
   },
   "securitySchemes": {

@@ -17,6 +17,8 @@ struct Upload: Sendable {
     /// SHA-256 the client promised for the bytes it sends (`Content-Digest`).
     var expectedDigest: ContentHash?
     var idempotencyKey: String?
+    /// Sent by `tack shot` (`origin=screenshot`).
+    var isScreenshot = false
     /// For linked files.
     var source: LinkSource?
     var versionOf: AttachmentID?
@@ -107,6 +109,7 @@ struct UploadPipeline: Sendable {
     private func describe(_ upload: Upload, name: String?, stripped: Bool) throws -> AttachmentFacts {
         var facts = AttachmentFacts(room: upload.room, uploader: upload.uploader, name: name, declaredType: upload.declaredType)
         facts.metadataStripped = stripped
+        facts.isScreenshot = upload.isScreenshot
         facts.source = upload.source
         facts.versionOf = upload.versionOf
         return facts
