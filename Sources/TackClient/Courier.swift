@@ -27,8 +27,9 @@ public struct Courier: Sendable {
                 let item = entry.record.items[index]
                 guard let hash = ContentHash(hex: item.sha256) else { throw ClientError.local("the outbox record \(entry.record.id) is damaged") }
                 let summary = try api.upload(entry.path(of: item), size: item.size, name: item.name, contentType: item.contentType,
-                                             sha256: hash, room: entry.record.room,
-                                             idempotencyKey: "tack-\(entry.record.id)-\(index)", progress: progress(item))
+                                             sha256: hash, room: try room(of: &entry),
+                                             idempotencyKey: "tack-\(entry.record.id)-\(index)", origin: item.origin,
+                                             progress: progress(item))
                 guard (summary.receivedSha256 ?? summary.sha256) == item.sha256 else {
                     throw ClientError.unreachable("the server confirmed different bytes for \(item.name); it stays queued")
                 }
@@ -37,7 +38,7 @@ public struct Courier: Sendable {
                 try outbox.save(entry)
             }
             if let message = entry.record.message, !entry.record.messagePosted {
-                try api.postMessage(room: entry.record.room, text: message, attachments: entry.record.items.compactMap(\.attachment),
+                try api.postMessage(room: try room(of: &entry), text: message, attachments: entry.record.items.compactMap(\.attachment),
                                     idempotencyKey: "tack-\(entry.record.id)-message")
                 Failpoint.hit("after-message")
                 entry.record.messagePosted = true
@@ -50,6 +51,15 @@ public struct Courier: Sendable {
         }
         outbox.remove(entry)
         return entry.record.items.compactMap(\.attachment)
+    }
+
+    /// The entry's room as an id. A room given by name (queued while offline, say) is looked up once, when the
+    /// server can first be asked, and the id is kept in the entry, so later files of it go to the same room.
+    private func room(of entry: inout OutboxEntry) throws(ClientError) -> String {
+        guard !RoomResolver.isID(entry.record.room) else { return entry.record.room }
+        entry.record.room = try api.roomID(entry.record.room)
+        try outbox.save(entry)
+        return entry.record.room
     }
 }
 

@@ -16,6 +16,9 @@ public struct HTTPRequest: Sendable {
         /// Written to the descriptor. With `resumingAt` > 0 the request asked for a Range: a 200 answer (the whole
         /// file after all) truncates the descriptor before the first byte is written.
         case descriptor(Int32, resumingAt: Int64 = 0)
+        /// Handed to `receive` as it arrives, for answers that never end (a live event stream); `receive` returns
+        /// false to stop. Such a transfer has no stall limit: an idle stream is quiet, not stuck.
+        case stream(@Sendable ([UInt8]) -> Bool)
     }
 
     public var method: String
@@ -93,8 +96,14 @@ public struct HTTPSession: Sendable {
         _ = tack_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errors)
         _ = tack_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = tack_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, limits.connectTimeoutSeconds)
-        _ = tack_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
-        _ = tack_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, limits.stallSeconds)
+        if case .stream = request.sink {
+            // The kernel notices a dead peer instead: probes after a minute of silence.
+            _ = tack_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+            _ = tack_curl_setopt_long(handle, CURLOPT_TCP_KEEPIDLE, 60)
+        } else {
+            _ = tack_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+            _ = tack_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, limits.stallSeconds)
+        }
         _ = tack_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
         _ = tack_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
         _ = tack_curl_setopt_str(handle, CURLOPT_USERAGENT, "tack/1")
@@ -153,7 +162,7 @@ public struct HTTPSession: Sendable {
 
         let code = tack_curl_easy_perform(handle)
         if let failure = context.sinkFailure { throw .local(failure) }
-        guard code == CURLE_OK else {
+        guard code == CURLE_OK || (code == CURLE_WRITE_ERROR && context.stopped) else {
             let detail = String(cString: errors)
             let text = detail.isEmpty ? String(cString: tack_curl_easy_strerror(code)) : detail
             switch code {
@@ -179,6 +188,8 @@ private final class TransferContext {
     private var status: Int?
     var sinkFailure: String?
     var truncated = false
+    /// A `.stream` sink asked to stop: the transfer ends without an error.
+    var stopped = false
 
     init(handle: UnsafeMutableRawPointer, sink: HTTPRequest.Sink, progress: ((Int64, Int64) -> Void)?) {
         self.handle = handle; self.sink = sink; self.progress = progress
@@ -192,6 +203,10 @@ private final class TransferContext {
             return code
         }()
         switch sink {
+        case .stream(let receive) where (200..<300).contains(status):
+            if receive(Array(chunk)) { return true }
+            stopped = true
+            return false
         case .descriptor(let fd, let resumingAt) where (200..<300).contains(status):
             if resumingAt > 0, status == 200, !truncated {
                 truncated = true

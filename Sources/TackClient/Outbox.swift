@@ -20,6 +20,8 @@ public struct OutboxRecord: Codable, Sendable, Equatable {
         public var size: Int64
         public var contentType: String
         public var attachment: String?
+        /// `screenshot` for a capture by `tack shot` (the server's `type:screenshot`); nil for other files.
+        public var origin: String?
     }
 
     public var isDelivered: Bool {
@@ -176,10 +178,16 @@ public final class OutboxDraft {
     /// Adds a file that `write` produces into the descriptor it is given (a capture being encoded, say); it is
     /// hashed from disk afterwards, since the writer's bytes pass through C code that tack does not see.
     @discardableResult
-    public func add(name: String, contentType: String, write: (Int32) throws -> Void) throws(ClientError) -> OutboxRecord.Item {
+    public func add(name: String, contentType: String, origin: String? = nil,
+                    write: (Int32) throws -> Void) throws(ClientError) -> OutboxRecord.Item {
         let file = try create { fd in try write(fd) }
         let (hash, size) = try FileIO.digest(of: "\(directory)/\(file)")
-        return append(name: name, file: file, sha256: hash, size: size, contentType: contentType)
+        var item = append(name: name, file: file, sha256: hash, size: size, contentType: contentType)
+        if let origin {
+            item.origin = origin
+            record.items[record.items.count - 1].origin = origin
+        }
+        return item
     }
 
     /// Copies a file in, hashing it on the way; the copy is what gets uploaded, so later edits to the original

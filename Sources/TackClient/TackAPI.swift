@@ -22,6 +22,16 @@ public struct AttachmentSummary: Codable, Sendable, Equatable {
     /// On an upload's answer: the SHA-256 of the bytes the server received (the stored bytes may differ when it
     /// removed metadata).
     public var receivedSha256: String?
+    /// What `type:` finds it as (`image`, `screenshot`, …); absent from older servers.
+    public var types: [String]?
+}
+
+/// One event of a room's live stream, as `tack watch` prints it.
+public struct RoomEventMessage: Sendable, Equatable {
+    public var id: String?
+    public var kind: String
+    /// The event's JSON, as sent.
+    public var data: String
 }
 
 /// tackd's API over libcurl, with retries for network failures and 5xx answers.
@@ -40,18 +50,48 @@ public struct TackAPI: Sendable {
         try decode(Listing<RoomSummary>.self, from: send(HTTPRequest(url: url("/v1/rooms")))).items
     }
 
-    /// Every attachment of a room, newest first, following the cursor.
-    public func attachments(room: String) throws(ClientError) -> [AttachmentSummary] {
+    /// A room's attachments (every room's, without one), newest first, following the cursor: all of them, or
+    /// those that match `query` (the platform's search syntax), at most `limit`.
+    public func attachments(room: String?, query: String? = nil, limit: Int = .max) throws(ClientError) -> [AttachmentSummary] {
         var items: [AttachmentSummary] = []
         var cursor: String?
+        let base = room.map { "/v1/rooms/\(escape($0))/attachments" } ?? "/v1/attachments"
         repeat {
-            var path = "/v1/rooms/\(escape(room))/attachments?limit=200"
+            var path = base + "?limit=\(min(200, max(1, limit - items.count)))"
+            if let query, !query.isEmpty { path += "&q=\(escape(query))" }
+            if let timeZone = TimeZone.current.identifier.contains("/") ? TimeZone.current.identifier : nil {
+                // Days in before:/after: are the user's own days.
+                path += "&tz=\(escape(timeZone))"
+            }
             if let cursor { path += "&cursor=\(escape(cursor))" }
             let page = try decode(Listing<AttachmentSummary>.self, from: send(HTTPRequest(url: url(path))))
             items += page.items
             cursor = page.next
-        } while cursor != nil
+        } while cursor != nil && items.count < limit
         return items
+    }
+
+    public func room(_ id: String) throws(ClientError) -> RoomSummary {
+        try decode(RoomSummary.self, from: send(HTTPRequest(url: url("/v1/rooms/\(escape(id))"))))
+    }
+
+    /// The id of the room `given` names: an id as it is, else a name or the start of one (see `RoomResolver`).
+    public func roomID(_ given: String) throws(ClientError) -> String {
+        if RoomResolver.isID(given) { return given }
+        return try RoomResolver.resolve(given, among: rooms()).id
+    }
+
+    /// Follows a room's live events, calling `handle` for each until it returns false; `after` resumes after an
+    /// event already seen. Returns the id of the last event handled, when the server ends the stream.
+    public func events(room: String, after: String?, handle: @escaping @Sendable (RoomEventMessage) -> Bool)
+        throws(ClientError) -> String?
+    {
+        let parser = EventStreamParser(handle: handle)
+        var headers = [("Accept", "text/event-stream")]
+        if let after { headers.append(("Last-Event-ID", after)) }
+        _ = try send(HTTPRequest(url: url("/v1/rooms/\(escape(room))/events"), headers: headers,
+                                 sink: .stream { parser.feed($0) }))
+        return parser.lastID
     }
 
     public func attachment(_ id: String) throws(ClientError) -> AttachmentSummary {
@@ -61,9 +101,10 @@ public struct TackAPI: Sendable {
     /// Streams a file into a room. The idempotency key makes a repeat (after a crash, say) return the first upload
     /// instead of adding the file twice.
     public func upload(_ path: String, size: Int64, name: String, contentType: String, sha256: ContentHash, room: String,
-                       idempotencyKey: String, progress: ((Int64, Int64) -> Void)? = nil) throws(ClientError) -> AttachmentSummary {
+                       idempotencyKey: String, origin: String? = nil,
+                       progress: ((Int64, Int64) -> Void)? = nil) throws(ClientError) -> AttachmentSummary {
         let request = HTTPRequest(
-            method: "POST", url: url("/v1/rooms/\(escape(room))/attachments"),
+            method: "POST", url: url("/v1/rooms/\(escape(room))/attachments" + (origin.map { "?origin=\(escape($0))" } ?? "")),
             headers: [
                 ("Content-Type", contentType),
                 ("Content-Disposition", ContentDisposition.header(inline: false, fileName: name)),

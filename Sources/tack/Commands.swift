@@ -119,24 +119,127 @@ struct Rooms: ParsableCommand {
 
 /// `tack ls ROOM`.
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List a room's attachments, newest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "ls", abstract: "List a room's attachments, newest first, or those a search finds.",
+        discussion: SearchHelp.text)
 
-    @Argument(help: "The room's id.") var room: String
+    @Argument(help: "The room: its id, its name, or the start of its name.") var room: String
+    @Option(name: [.short, .long], parsing: .unconditional,
+            help: "Only attachments this search finds, like 'from:bob type:image' (may start with -).") var query: String?
+    @Option(name: .long, help: "At most this many.") var limit: Int?
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() throws {
         let api = try ClientContext().api(retries: 2)
         let items: [AttachmentSummary]
-        do { items = try api.attachments(room: room) } catch { throw Failure(error) }
-        if json {
-            Console.json(items.map {
-                ["id": $0.id, "name": $0.name, "size": $0.size, "contentType": $0.contentType, "sha256": $0.sha256,
-                 "uploader": $0.uploader, "createdAt": $0.createdAt] as [String: Any]
-            })
-        } else {
-            for item in items { print("\(item.id)\t\(item.size)\t\(item.createdAt)\t\(item.uploader)\t\(item.name)") }
+        do {
+            items = try api.attachments(room: try api.roomID(room), query: query, limit: limit ?? .max)
+        } catch {
+            throw Failure(error)
+        }
+        Listing.print(items, json: json)
+    }
+}
+
+/// `tack search QUERY`: across every room.
+struct Search: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Search the attachments of all your rooms, newest first.", discussion: SearchHelp.text)
+
+    @Argument(parsing: .allUnrecognized,
+              help: "The search, like 'from:bob type:image after:20260101'; terms may start with - (-type:link).")
+    var query: [String]
+    @Option(name: .long, help: "At most this many.") var limit = 50
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() throws {
+        let api = try ClientContext().api(retries: 2)
+        let items: [AttachmentSummary]
+        do { items = try api.attachments(room: nil, query: query.joined(separator: " "), limit: limit) } catch { throw Failure(error) }
+        Listing.print(items, json: json)
+    }
+}
+
+/// `tack watch ROOM`: the room's events as they happen.
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a room's events as they happen (new, thumbnailed and deleted files, messages, members).",
+        discussion: "Runs until interrupted; when the connection drops it reconnects and picks up what it missed.")
+
+    @Argument(help: "The room: its id, its name, or the start of its name.") var room: String
+    @Flag(name: .long, help: "Print each event as one line of JSON.") var json = false
+
+    func run() throws {
+        let api = try ClientContext().api(retries: 4)
+        let id: String
+        do { id = try api.roomID(room) } catch { throw Failure(error) }
+        var last: String?
+        var failures = 0
+        let json = self.json
+        while true {
+            do throws(ClientError) {
+                last = try api.events(room: id, after: last) { event in
+                    if json {
+                        Console.line(Console.jsonText([
+                            "id": event.id ?? NSNull(), "event": event.kind,
+                            "data": (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) ?? event.data,
+                        ]))
+                    } else {
+                        Console.line(Watch.line(event))
+                    }
+                    return true
+                } ?? last
+                // The server ended the stream: access went (removed, token revoked; this says which), or it is
+                // restarting, and the next round reconnects.
+                _ = try api.room(id)
+                failures = 0
+            } catch .unreachable(let text) {
+                failures += 1
+                guard failures < 30 else { throw Failure(.queued, "lost the server: \(text)") }
+                Console.log("\(text); reconnecting")
+                Thread.sleep(forTimeInterval: min(30, Double(failures) * 2))
+            } catch {
+                throw Failure(error)
+            }
         }
     }
+
+    /// One line per event: its kind and what it is about.
+    static func line(_ event: RoomEventMessage) -> String {
+        let data = (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) as? [String: Any] ?? [:]
+        let at = data["at"] as? String ?? ""
+        if let attachment = data["attachment"] as? [String: Any] {
+            return "\(at)\t\(event.kind)\t\(attachment["id"] ?? "")\t\(attachment["uploader"] ?? "")\t\(attachment["name"] ?? "")"
+        }
+        if let message = data["message"] as? [String: Any] {
+            return "\(at)\t\(event.kind)\t\(message["id"] ?? "")\t\(message["author"] ?? "")\t\(message["text"] ?? "")"
+        }
+        return "\(at)\t\(event.kind)\t\(data["attachmentId"] ?? data["user"] ?? "")"
+    }
+}
+
+/// How `ls` and `search` print attachments.
+enum Listing {
+    static func print(_ items: [AttachmentSummary], json: Bool) {
+        if json {
+            Console.json(items.map {
+                ["id": $0.id, "room": $0.room, "name": $0.name, "size": $0.size, "contentType": $0.contentType,
+                 "sha256": $0.sha256, "uploader": $0.uploader, "createdAt": $0.createdAt, "types": $0.types ?? []] as [String: Any]
+            })
+        } else {
+            for item in items { Swift.print("\(item.id)\t\(item.size)\t\(item.createdAt)\t\(item.uploader)\t\(item.name)") }
+        }
+    }
+}
+
+/// The search syntax, for `--help`.
+enum SearchHelp {
+    static let text = """
+        Searches use the platform's syntax: from:bob, from:"Bob Jones", in:"Room for Project A" (across rooms), \
+        before:20150501 and after:20150601 (days, inclusive, in your time zone), words and "quoted phrases" (in \
+        names and message text), type:image|video|audio|document|archive|link|screenshot, name:PART, ext:pdf, \
+        larger:10MB, smaller:500KB, and -term to leave out what a term finds.
+        """
 }
 
 /// `tack get ATTACHMENT`: downloads, resuming a partial `.part` file with Range, and checks the SHA-256.

@@ -52,7 +52,17 @@ enum Console {
     }
 
     static func json(_ value: Any) {
+        print(jsonText(value))
+    }
+
+    static func jsonText(_ value: Any) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        print(String(decoding: data, as: UTF8.self))
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A line on stdout at once, unbuffered: what a long-running command (`tack watch`) prints into a pipe must
+    /// arrive line by line.
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 }

@@ -4,7 +4,7 @@ import TackClient
 
 /// Options shared by commands that upload.
 struct UploadOptions: ParsableArguments {
-    @Option(name: .long, help: "The room to send to (its id).")
+    @Option(name: .long, help: "The room to send to: its id, its name, or the start of its name.")
     var room: String?
 
     @Option(name: .long, help: "A message to post with the files.")

@@ -98,7 +98,7 @@ struct Shot: ParsableCommand {
         let entry: OutboxEntry
         do {
             entry = try context.outbox.enqueue(room: room, message: upload.message) { draft throws(ClientError) in
-                try draft.add(name: name, contentType: format.contentType, write: encode)
+                try draft.add(name: name, contentType: format.contentType, origin: "screenshot", write: encode)
             }
         } catch {
             throw Failure(error)

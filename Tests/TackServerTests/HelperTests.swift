@@ -305,11 +305,13 @@ func closedPort() throws -> Int {
         painter.fill(100, 100, 200, 150, 255, 0, 0)
         painter.show()
         let helper = try Helper(server: world.tackd.base, token: world.carol.token, display: screen.display)
-        let shot = try await helper.run(["shot", "--region", "300x200+50+50", "--room", world.room, "--message", "look", "--json"])
+        // The room by the start of its name, as a person types it.
+        let shot = try await helper.run(["shot", "--region", "300x200+50+50", "--room", "room for", "--message", "look", "--json"])
         #expect(shot.status == 0, "\(shot)")
         let items = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
         let item = try #require(items?.first)
         #expect(item["contentType"] as? String == "image/png")
+        #expect(item["types"] as? [String] == ["image", "screenshot"], "type:screenshot finds what tack shot sent")
         let content = try await world.fred.request(.GET, "/v1/attachments/\(item["id"] as! String)/content")
         let image = try PNGCodec.decode(content.body, limits: ImageLimits())
         #expect(image.width == 300 && image.height == 200)
@@ -362,13 +364,15 @@ func closedPort() throws -> Int {
         let world = try await World.make()
         let screen = try VirtualScreen()
         var helper = try Helper(server: "http://127.0.0.1:\(try closedPort())", token: world.carol.token, display: screen.display)
-        let shot = try await helper.run(["shot", "--room", world.room, "--retries", "1"])
+        // Offline, the room's name cannot be looked up: it is kept, and resolved when the server answers again.
+        let shot = try await helper.run(["shot", "--room", "Room for Project A", "--retries", "1"])
         #expect(shot.status == 3, "\(shot)")
         #expect(helper.outboxEntries().count == 1)
         helper.environment["TACK_SERVER"] = world.tackd.base
         #expect(try await helper.run(["outbox", "flush"]).status == 0)
         let items = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
         #expect(items?.count == 1 && (items?.first?["name"] as? String)?.hasPrefix("screenshot-") == true)
+        #expect(items?.first?["types"] as? [String] == ["image", "screenshot"], "the outbox kept where the file came from")
     }
 
     /// The selection is driven like a person would, with xdotool; the rubber band must not be in the picture.
