@@ -163,8 +163,11 @@ public struct TackAPI: Sendable {
 
     func url(_ path: String) -> String { config.server + path }
 
-    /// Where an attachment's bytes are served: the link tack prints and copies.
+    /// Where an attachment's bytes are served, for programs (it needs the token).
     public func contentURL(of attachment: String) -> String { url("/v1/attachments/\(escape(attachment))/content") }
+
+    /// The attachment in the web gallery: the link tack prints and copies, which any member can open in a browser.
+    public func galleryURL(of attachment: String) -> String { url("/attachments/\(escape(attachment))") }
 
     private func escape(_ segment: String) -> String {
         segment.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? segment

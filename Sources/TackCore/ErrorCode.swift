@@ -25,6 +25,7 @@ extension ErrorCode {
     public static let digestMismatch = ErrorCode("digest_mismatch", .invalidInput)
     public static let invalidIdempotencyKey = ErrorCode("invalid_idempotency_key", .invalidInput)
     public static let invalidCursor = ErrorCode("invalid_cursor", .invalidInput)
+    public static let csrf = ErrorCode("csrf", .forbidden)
     public static let invalidOrigin = ErrorCode("invalid_origin", .invalidInput)
     public static let badQuery = ErrorCode("bad_query", .invalidInput)
     public static let invalidTimeZone = ErrorCode("invalid_time_zone", .invalidInput)

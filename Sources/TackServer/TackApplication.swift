@@ -55,6 +55,7 @@ public enum TackApplication {
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
+        GalleryRoutes(catalog: catalog, maxFormBytes: settings.limits.maxJSONBytes).register(on: router)
         let v1 = router.group("v1").add(middleware: BearerAuthentication(catalog: catalog))
         RoomRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
         let uploads = UploadPipeline(

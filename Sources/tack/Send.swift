@@ -24,10 +24,10 @@ enum Dispatch {
             let ids = try courier.deliver(entry)
             if json {
                 Console.json(["entry": entry.record.id, "room": entry.record.room, "attachments": ids.map { id in
-                    ["id": id, "url": courier.api.contentURL(of: id)]
+                    ["id": id, "url": courier.api.galleryURL(of: id), "content": courier.api.contentURL(of: id)]
                 }])
             } else {
-                for id in ids { print(courier.api.contentURL(of: id)) }
+                for id in ids { print(courier.api.galleryURL(of: id)) }
             }
             return ids
         } catch .unreachable(let text) {

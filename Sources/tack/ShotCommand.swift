@@ -109,7 +109,7 @@ struct Shot: ParsableCommand {
             if written != "-", !upload.json { print(written) }
         }
         let ids = try Dispatch.send(entry, courier: courier, json: upload.json)
-        if copy, let id = ids.first { Clipboard.copy(text: courier.api.contentURL(of: id)) }
+        if copy, let id = ids.first { Clipboard.copy(text: courier.api.galleryURL(of: id)) }
     }
 
     private func chooseFormat() throws(Failure) -> OutputFormat {

@@ -351,7 +351,7 @@ func closedPort() throws -> Int {
 
         let sent = try await helper.run(["shot", "--region", "20x10+5+5", "--room", world.room, "--copy"])
         let link = sent.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(sent.status == 0 && link.hasPrefix(world.tackd.base + "/v1/attachments/"), "\(sent)")
+        #expect(sent.status == 0 && link.hasPrefix(world.tackd.base + "/attachments/att_"), "the gallery's link: \(sent)")
         var text = ""
         for _ in 0..<50 where text != link {
             text = try screen.run("xclip", ["-selection", "clipboard", "-o"]).output

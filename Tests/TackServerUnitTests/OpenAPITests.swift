@@ -33,7 +33,10 @@ import TackStorage
         let router = try TackApplication.makeRouter(
             settings: Settings(), catalog: catalog, blobs: try await FileBlobStore(root: folder + "/blobs"))
         await catalog.close()
-        let registered = Set(router.routes.map { "\($0.method) \($0.path)" }).subtracting(["GET /metrics", "GET /readyz"])
+        // The gallery's pages and static files are HTML for browsers, not API; its session routes are described.
+        let registered = Set(router.routes.map { "\($0.method) \($0.path)" }).subtracting([
+            "GET /metrics", "GET /readyz", "GET /", "GET /rooms/{room}", "GET /attachments/{id}", "GET /static/gallery.js", "GET /static/gallery.css",
+        ])
         let described = try describedOperations()
         #expect(registered.subtracting(described).isEmpty, "routes missing from openapi.json: \(registered.subtracting(described).sorted())")
         #expect(described.subtracting(registered).isEmpty, "described but not routed: \(described.subtracting(registered).sorted())")

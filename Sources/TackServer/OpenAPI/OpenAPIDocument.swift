@@ -1080,6 +1080,74 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/session": {
+   "post": {
+    "operationId": "signIn",
+    "summary": "Sign a browser in: sets the HttpOnly, SameSite=Strict session cookie every /v1 route accepts",
+    "description": "The gallery's form posts application/x-www-form-urlencoded (token, next) and is answered with a 303; a script posts JSON. A cookie-authenticated POST or DELETE must carry a same-origin Origin header (403 csrf otherwise).",
+    "security": [],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "token"
+        ],
+        "properties": {
+         "token": {
+          "type": "string"
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "Signed in",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "name"
+         ],
+         "properties": {
+          "name": {
+           "type": "string"
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    }
+   },
+   "delete": {
+    "operationId": "signOut",
+    "summary": "Sign a browser out (needs a same-origin Origin header)",
+    "security": [],
+    "responses": {
+     "204": {
+      "description": "Signed out: the cookie is cleared"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     }
+    }
+   }
   }
  },
  "components": {
