@@ -15,6 +15,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.action_chains import ActionChains
@@ -48,7 +49,8 @@ def main():
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--no-proxy-server"]:
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    wait = WebDriverWait(driver, 30)
+    # The page changes under the test (live events re-render tiles and tabs): an element gone stale is looked up again.
+    wait = WebDriverWait(driver, 60, ignored_exceptions=[StaleElementReferenceException])
     try:
         run(driver, wait, args)
     except Exception:
@@ -60,7 +62,9 @@ def main():
 
 
 def tiles(driver):
-    return [element.text for element in driver.find_elements(By.CSS_SELECTOR, "#grid .tile .name")]
+    # Read in one script: tiles come and go live, and an element found a moment ago may be gone when read.
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#grid .tile .name'), (name) => name.textContent)")
 
 
 def run(driver, wait, args):
