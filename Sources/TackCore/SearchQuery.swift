@@ -18,7 +18,7 @@ public struct SearchQuery: Sendable, Equatable {
 
     /// What one term asks for.
     public enum Filter: Sendable, Equatable {
-        /// A word of a name or of a message's text; matches words that start with it.
+        /// A word of a name or of a message's text; ending in `*` (`rep*`), words that start with it.
         case word(String)
         /// Words in this order, in a name or a message's text.
         case phrase(String)

@@ -136,6 +136,15 @@ def run(driver, wait, args):
     stored = api(args.base, args.fred, "GET", "/v1/rooms/%s/attachments?q=name%%3Adropped" % args.room)["items"]
     assert [item["name"] for item in stored] == ["dropped.png"] and stored[0]["uploader"] == "fred", stored
 
+    # A pasted image goes in too, named for when it was pasted.
+    driver.execute_script("""
+        const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes, new Uint8Array([1])], 'image.png', { type: 'image/png' }));
+        document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+    """, base64.b64encode(PNG).decode())
+    wait.until(lambda d: any(name.startswith("pasted-") and name.endswith(".png") for name in tiles(d)))
+
     # Another member's upload appears without a reload, its thumbnail once made.
     api(args.base, args.carol, "POST", "/v1/rooms/%s/attachments?name=live.png" % args.room, body=PNG + b"\x00",
         headers={"Content-Type": "image/png"})
@@ -160,12 +169,23 @@ def run(driver, wait, args):
     assert driver.find_element(By.ID, "preview-title").text == "dune.jpg"
     ActionChains(driver).send_keys(Keys.ESCAPE).perform()
 
+    # Alt+Down and Alt+Up move between rooms.
+    rooms = api(args.base, args.fred, "GET", "/v1/rooms")["items"]
+    assert len(rooms) == 2, rooms
+    driver.get(room_page)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rooms a")) == 2)
+    ActionChains(driver).key_down(Keys.ALT).send_keys(Keys.ARROW_DOWN).key_up(Keys.ALT).perform()
+    wait.until(lambda d: d.current_url.split("?")[0] != room_page)
+    wait.until(lambda d: d.find_element(By.ID, "room-name").text in ("Design Review", "Room for Project A"))
+    ActionChains(driver).key_down(Keys.ALT).send_keys(Keys.ARROW_UP).key_up(Keys.ALT).perform()
+    wait.until(lambda d: d.current_url.split("?")[0] == room_page)
+
     # Signing out ends the session: the room page asks for a token again.
     driver.find_element(By.ID, "sign-out").click()
     wait.until(lambda d: d.find_elements(By.ID, "token"))
     driver.get(room_page)
     wait.until(lambda d: d.find_elements(By.ID, "token"))
-    print("gallery: signed in, filtered, previewed, dropped, saw a live upload and a deletion, signed out")
+    print("gallery: signed in, filtered, previewed, dropped, pasted, saw a live upload and a deletion, changed rooms, signed out")
 
 
 if __name__ == "__main__":

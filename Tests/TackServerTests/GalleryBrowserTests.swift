@@ -14,6 +14,8 @@ import Testing
         _ = try await world.carol.upload(try RealPhotos.bytes(RealPhotos.baseline), room: world.room, name: "dune.jpg")
         _ = try await world.carol.upload(Array("minutes".utf8), room: world.room, name: "notes.txt")
         _ = try await world.fred.upload(Array("text".utf8), room: world.room, name: "draft.txt")
+        // A second room, for moving between rooms from the keyboard.
+        #expect(try await world.carol.json(.POST, "/v1/rooms", ["name": "Design Review", "members": ["fred"]]).status == 201)
         let artifacts = Self.root + "/.build/artifacts"
         try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
         let arguments = [
