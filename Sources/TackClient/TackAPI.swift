@@ -58,10 +58,10 @@ public struct TackAPI: Sendable {
         let base = room.map { "/v1/rooms/\(escape($0))/attachments" } ?? "/v1/attachments"
         repeat {
             var path = base + "?limit=\(min(200, max(1, limit - items.count)))"
-            if let query, !query.isEmpty { path += "&q=\(escape(query))" }
-            if let timeZone = TimeZone.current.identifier.contains("/") ? TimeZone.current.identifier : nil {
+            if let query, !query.isEmpty {
+                path += "&q=\(escape(query))"
                 // Days in before:/after: are the user's own days.
-                path += "&tz=\(escape(timeZone))"
+                if TimeZone.current.identifier.contains("/") { path += "&tz=\(escape(TimeZone.current.identifier))" }
             }
             if let cursor { path += "&cursor=\(escape(cursor))" }
             let page = try decode(Listing<AttachmentSummary>.self, from: send(HTTPRequest(url: url(path))))
