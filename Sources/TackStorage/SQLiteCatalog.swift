@@ -448,13 +448,14 @@ public final class SQLiteCatalog: Catalog {
             let seq = try await db.raw("""
                 INSERT INTO attachments (id, room_id, name, size, content_type, sha256, uploader, created_at,
                                          source_provider, source_url, fetched_at, etag, last_modified, version_of,
-                                         metadata_stripped, media, ext, screenshot)
+                                         metadata_stripped, media, ext, screenshot, linked)
                 VALUES (\(bind: a.id.rawValue), \(bind: a.room.rawValue), \(bind: a.name), \(bind: a.size),
                         \(bind: a.contentType), \(bind: a.sha256.hex), \(bind: a.uploader), \(bind: a.createdAt.millis),
                         \(bind: a.source?.provider), \(bind: a.source?.url), \(bind: a.source?.fetchedAt.millis),
                         \(bind: a.source?.etag), \(bind: a.source?.lastModified), \(bind: a.versionOf?.rawValue),
                         \(bind: a.metadataStripped ? 1 : 0), \(bind: a.media.rawValue),
-                        \(bind: AttachmentType.fileExtension(of: a.name)), \(bind: a.isScreenshot ? 1 : 0))
+                        \(bind: AttachmentType.fileExtension(of: a.name)), \(bind: a.isScreenshot ? 1 : 0),
+                        \(bind: a.source == nil ? 0 : 1))
                 RETURNING seq
                 """).first()?.decode(column: "seq", as: Int64.self)
             try await db.raw("INSERT INTO attachment_text (rowid, name, text) VALUES (\(bind: seq), \(bind: a.name), '')").run()
@@ -613,7 +614,7 @@ public final class SQLiteCatalog: Catalog {
             try await db.raw("""
                 UPDATE room_type_counts SET count = count - 1, bytes = bytes - \(bind: attachment.size)
                 WHERE (room_id, media, screenshot, linked) =
-                      (SELECT room_id, media, screenshot, source_url IS NOT NULL FROM attachments WHERE seq = \(bind: seq))
+                      (SELECT room_id, media, screenshot, linked FROM attachments WHERE seq = \(bind: seq))
                 """).run()
             try await db.raw("DELETE FROM message_attachments WHERE attachment_id = \(bind: id.rawValue)").run()
             try await db.raw("DELETE FROM attachments WHERE id = \(bind: id.rawValue)").run()

@@ -92,8 +92,18 @@ enum SQLiteSchema {
             "ALTER TABLE attachments ADD COLUMN media TEXT NOT NULL DEFAULT 'other'",
             "ALTER TABLE attachments ADD COLUMN ext TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE attachments ADD COLUMN screenshot INTEGER NOT NULL DEFAULT 0",
-            "CREATE INDEX attachments_room_uploader ON attachments(room_id, uploader COLLATE NOCASE, seq)",
-            "CREATE INDEX attachments_room_media ON attachments(room_id, media, seq)",
+            "ALTER TABLE attachments ADD COLUMN linked INTEGER NOT NULL DEFAULT 0",
+            "UPDATE attachments SET linked = 1 WHERE source_url IS NOT NULL",
+            // Newest first by uploader or by kind within a room; the columns after seq are what filters and counts
+            // test, so a row that does not match is passed over (and a count made) without reading the row itself.
+            """
+            CREATE INDEX attachments_room_uploader
+              ON attachments(room_id, uploader COLLATE NOCASE, seq, media, screenshot, linked, size, created_at, ext)
+            """,
+            """
+            CREATE INDEX attachments_room_media
+              ON attachments(room_id, media, seq, uploader, screenshot, linked, size, created_at, ext)
+            """,
             "CREATE VIRTUAL TABLE attachment_text USING fts5(name, text, tokenize = 'unicode61 remove_diacritics 2')",
             """
             INSERT INTO attachment_text (rowid, name, text)
@@ -134,7 +144,7 @@ enum SQLiteSchema {
         }
         try await db.raw("""
             INSERT INTO room_type_counts (room_id, media, screenshot, linked, count, bytes)
-            SELECT room_id, media, screenshot, source_url IS NOT NULL, COUNT(*), SUM(size) FROM attachments GROUP BY 1, 2, 3, 4
+            SELECT room_id, media, screenshot, linked, COUNT(*), SUM(size) FROM attachments GROUP BY 1, 2, 3, 4
             """).run()
     }
 

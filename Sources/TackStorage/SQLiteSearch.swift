@@ -99,7 +99,7 @@ struct SQLiteSearch {
         }
         let text = match == nil ? "" : " AND a.seq IN (SELECT rowid FROM attachment_text WHERE attachment_text MATCH ?)"
         return ("""
-            SELECT a.media, a.screenshot, a.source_url IS NOT NULL AS linked, COUNT(*) AS count, SUM(a.size) AS bytes
+            SELECT a.media, a.screenshot, a.linked, COUNT(*) AS count, SUM(a.size) AS bytes
             FROM attachments a WHERE a.room_id IN (\(Self.placeholders(rooms.count)))\(text)\(conditions.map { " AND " + $0 }.joined())
             GROUP BY 1, 2, 3
             """, roomBinds + (match.map { [SQLiteData.text($0)] } ?? []) + binds)
@@ -118,7 +118,7 @@ struct SQLiteSearch {
             alternatives.append("a.media IN (\(Self.placeholders(media.count)))")
             values += media.map { .text($0.rawValue) }
         }
-        if types.contains(.link) { alternatives.append("a.source_url IS NOT NULL") }
+        if types.contains(.link) { alternatives.append("a.linked = 1") }
         if types.contains(.screenshot) { alternatives.append("a.screenshot = 1") }
         let either = "(" + alternatives.joined(separator: " OR ") + ")"
         add(negated ? "NOT " + either : either, values)
