@@ -52,6 +52,9 @@ struct Put: ParsableCommand {
 
     @OptionGroup var upload: UploadOptions
 
+    @Flag(name: .long, help: "Put the files' gallery links on the clipboard (needs xclip or xsel).")
+    var copy = false
+
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one file") }
         guard upload.room != nil else { throw ValidationError("--room is required") }
@@ -80,7 +83,8 @@ struct Put: ParsableCommand {
         } catch {
             throw Failure(error)
         }
-        _ = try Dispatch.send(entry, courier: courier, json: upload.json)
+        let ids = try Dispatch.send(entry, courier: courier, json: upload.json)
+        if copy, !ids.isEmpty { Clipboard.copy(text: ids.map(courier.api.galleryURL).joined(separator: "\n")) }
     }
 }
 

@@ -358,6 +358,19 @@ func closedPort() throws -> Int {
             if text != link { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(text == link)
+
+        // put --copy: the gallery links of everything sent, one a line.
+        let files = ["a.txt", "b.txt"].map { "\(helper.home)/\($0)" }
+        for file in files { try Data(file.utf8).write(to: URL(fileURLWithPath: file)) }
+        let put = try await helper.run(["put"] + files + ["--room", "room for", "--copy"])
+        let links = put.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(put.status == 0 && put.lines.count == 2 && put.lines.allSatisfy { $0.hasPrefix(world.tackd.base + "/attachments/att_") },
+                "\(put)")
+        for _ in 0..<50 where text != links {
+            text = try screen.run("xclip", ["-selection", "clipboard", "-o"]).output
+            if text != links { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(text == links)
     }
 
     @Test func serverDownKeepsTheCaptureAndFlushDeliversIt() async throws {
