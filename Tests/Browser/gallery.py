@@ -61,6 +61,12 @@ def main():
         driver.quit()
 
 
+def sign_in(driver, token):
+    field = driver.find_element(By.ID, "token")
+    field.send_keys(token)
+    field.send_keys(Keys.ENTER)
+
+
 def tiles(driver):
     # Read in one script: tiles come and go live, and an element found a moment ago may be gone when read.
     return driver.execute_script(
@@ -69,13 +75,13 @@ def tiles(driver):
 
 def run(driver, wait, args):
     room_page = args.base + "/rooms/" + args.room
-    # Signed out, the room's link leads to the sign-in form, and back to the room after it.
-    driver.get(room_page)
+    # Sign in on the front page, then open the room from the list of rooms.
+    driver.get(args.base + "/")
     wait.until(lambda d: d.find_elements(By.ID, "token"))
-    token_field = driver.find_element(By.ID, "token")
     assert driver.find_element(By.CSS_SELECTOR, "label[for=token]").text, "the token field has a label"
-    token_field.send_keys(args.fred)
-    token_field.send_keys(Keys.ENTER)
+    sign_in(driver, args.fred)
+    wait.until(lambda d: d.find_elements(By.LINK_TEXT, "Room for Project A"))
+    driver.find_element(By.LINK_TEXT, "Room for Project A").click()
     wait.until(lambda d: d.current_url.startswith(room_page))
     wait.until(lambda d: "dune.jpg" in tiles(d))
     wait.until(lambda d: d.find_element(By.ID, "room-name").text == "Room for Project A")
@@ -180,11 +186,13 @@ def run(driver, wait, args):
     ActionChains(driver).key_down(Keys.ALT).send_keys(Keys.ARROW_UP).key_up(Keys.ALT).perform()
     wait.until(lambda d: d.current_url.split("?")[0] == room_page)
 
-    # Signing out ends the session: the room page asks for a token again.
+    # Signing out ends the session: the room's page asks for a token again, and goes back to the room after it.
     driver.find_element(By.ID, "sign-out").click()
     wait.until(lambda d: d.find_elements(By.ID, "token"))
     driver.get(room_page)
     wait.until(lambda d: d.find_elements(By.ID, "token"))
+    sign_in(driver, args.fred)
+    wait.until(lambda d: d.current_url.startswith(room_page) and "dune.jpg" in tiles(d))
     print("gallery: signed in, filtered, previewed, dropped, pasted, saw a live upload and a deletion, changed rooms, signed out")
 
 
