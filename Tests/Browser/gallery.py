@@ -111,6 +111,10 @@ def run(driver, wait, args):
     wait.until(lambda d: sorted(tiles(d)) == ["draft.txt", "notes.txt"])
     driver.find_element(By.CSS_SELECTOR, "[role=tab][data-type='']").click()
     wait.until(lambda d: len(tiles(d)) == 3)
+    # The tabs are one stop in the focus order; the arrow keys move between them.
+    driver.execute_script("document.querySelector('[role=tab][aria-selected=true]').focus()")
+    ActionChains(driver).send_keys(Keys.ARROW_RIGHT).perform()
+    assert driver.execute_script("return document.activeElement.dataset.type") == "image", "Right moves to the next tab"
 
     # The preview: the image full size, the arrows move, Esc closes and gives the focus back.
     driver.find_element(By.CSS_SELECTOR, "#grid li[data-id] button[aria-label^='dune.jpg']").click()

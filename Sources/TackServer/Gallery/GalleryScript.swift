@@ -146,12 +146,23 @@ enum GalleryScript {
 
   async function loadSummary() {
     const summary = await api('/v1/rooms/' + roomID + '/attachments/summary?' + params({ q: query, tz: zone }));
+    // One tab in the focus order (the selected one); the arrow keys move between them, as ARIA's tabs pattern has it.
     const tab = (value, label, count) => el('button', { type: 'button', role: 'tab', 'aria-selected': String(type === value),
+      'aria-controls': 'grid', tabindex: type === value ? '0' : '-1',
       'data-type': value, onclick: () => { type = value; reload(); } }, label + ' (' + count + ')');
     tabs.replaceChildren(tab('', 'All', summary.total.count),
       ...types.filter((name) => summary.types[name].count > 0 || name === type)
         .map((name) => tab(name, name[0].toUpperCase() + name.slice(1), summary.types[name].count)));
   }
+
+  tabs.addEventListener('keydown', (event) => {
+    if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+    const all = Array.from(tabs.querySelectorAll('[role=tab]'));
+    const index = all.indexOf(document.activeElement);
+    if (index < 0) return;
+    event.preventDefault();
+    all[(index + (event.key === 'ArrowRight' ? 1 : all.length - 1)) % all.length].focus();
+  });
 
   function showError(error) {
     if (error.code !== 'bad_query') { say(error.message); return; }
