@@ -81,17 +81,21 @@ public struct TackAPI: Sendable {
         return try RoomResolver.resolve(given, among: rooms()).id
     }
 
-    /// Follows a room's live events, calling `handle` for each until it returns false; `after` resumes after an
-    /// event already seen. Returns the id of the last event handled, when the server ends the stream.
-    public func events(room: String, after: String?, handle: @escaping @Sendable (RoomEventMessage) -> Bool)
-        throws(ClientError) -> String?
-    {
+    /// Follows a room's live events over one connection, calling `handle` for each until it returns false or the
+    /// stream ends. `position` is the id of the last event seen: sent as `Last-Event-ID` and moved on as events are
+    /// handled, also when the connection fails, so the caller reconnects from exactly there.
+    public func events(room: String, after position: inout String?,
+                       handle: @escaping @Sendable (RoomEventMessage) -> Bool) throws(ClientError) {
+        // One parser per connection (a half-read event of a dropped one must not run into the next), and no retry
+        // inside `send`: a retry would resend the old Last-Event-ID and show events twice.
         let parser = EventStreamParser(handle: handle)
+        var once = self
+        once.retry = RetryPolicy(attempts: 1)
         var headers = [("Accept", "text/event-stream")]
-        if let after { headers.append(("Last-Event-ID", after)) }
-        _ = try send(HTTPRequest(url: url("/v1/rooms/\(escape(room))/events"), headers: headers,
-                                 sink: .stream { parser.feed($0) }))
-        return parser.lastID
+        if let position { headers.append(("Last-Event-ID", position)) }
+        defer { position = parser.lastID ?? position }
+        _ = try once.send(HTTPRequest(url: url("/v1/rooms/\(escape(room))/events"), headers: headers,
+                                      sink: .stream { parser.feed($0) }))
     }
 
     public func attachment(_ id: String) throws(ClientError) -> AttachmentSummary {

@@ -69,11 +69,13 @@ public struct AttachmentFilter: Sendable, Equatable {
                 let matching = Set(scope.filter { Self.names($0, name) }.map(\.id))
                 if excluded { excludedRooms.formUnion(matching) } else { included = (included ?? []).union(matching) }
             case .before(let day):
-                let end = Self.millis(startOf: day, plusDays: 1, calendar)
-                createdBefore = min(createdBefore ?? end, end)
+                // `-before:D` leaves out D and everything before it: from the day after D on.
+                if excluded { createdFrom = max(createdFrom ?? .min, Self.millis(startOf: day, plusDays: 1, calendar)) }
+                else { createdBefore = min(createdBefore ?? .max, Self.millis(startOf: day, plusDays: 1, calendar)) }
             case .after(let day):
-                let start = Self.millis(startOf: day, plusDays: 0, calendar)
-                createdFrom = max(createdFrom ?? start, start)
+                // `-after:D` leaves out D and everything after it: strictly before D.
+                if excluded { createdBefore = min(createdBefore ?? .max, Self.millis(startOf: day, plusDays: 0, calendar)) }
+                else { createdFrom = max(createdFrom ?? .min, Self.millis(startOf: day, plusDays: 0, calendar)) }
             case .type(let type):
                 excluded ? excludedTypes.append(type) : types.append(type)
             case .name(let part):

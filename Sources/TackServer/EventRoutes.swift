@@ -88,6 +88,12 @@ struct RoomStream: Sendable {
         // Reconnect after 3 s when the connection drops (EventSource's default is similar but unspecified).
         try await write("retry: 3000\n: connected\n\n")
         var position = self.position
+        let latest = try await catalog.latestRoomEvent()
+        if position > latest {
+            // An id this catalog never gave (a restored backup, another server): start over from now.
+            position = latest
+            try await write("id: \(position)\nevent: reset\ndata: {\"reason\":\"that event is unknown here; reload\"}\n\n")
+        }
         try await withGracefulShutdownHandler {
             var wroteSinceBeat = false
             guard try await deliver(from: &position, wrote: &wroteSinceBeat, write: write) else { return }

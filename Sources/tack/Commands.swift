@@ -182,7 +182,7 @@ struct Watch: ParsableCommand {
         let json = self.json
         while true {
             do throws(ClientError) {
-                last = try api.events(room: id, after: last) { event in
+                try api.events(room: id, after: &last) { event in
                     if json {
                         Console.line(Console.jsonText([
                             "id": event.id ?? NSNull(), "event": event.kind,
@@ -192,7 +192,7 @@ struct Watch: ParsableCommand {
                         Console.line(Watch.line(event))
                     }
                     return true
-                } ?? last
+                }
                 // The server ended the stream: access went (removed, token revoked; this says which), or it is
                 // restarting, and the next round reconnects.
                 _ = try api.room(id)

@@ -156,7 +156,8 @@ struct Serve: AsyncParsableCommand {
                 services.append(TackApplication.makeMetricsApplication(host: host, port: port, logger: logger))
             }
             let collecting = Task { await collector.run() }
-            let following = Task { await storage.catalog.followChanges(every: .milliseconds(200)) }
+            let keepEvents = Duration.seconds(settings.eventRetentionSeconds)
+            let following = Task { await storage.catalog.followChanges(every: .milliseconds(200), keepEvents: keepEvents) }
             try await ServiceGroup(configuration: .init(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
             collecting.cancel()

@@ -3,10 +3,12 @@
 Run by GalleryBrowserTests with a started tackd: signs fred in through the form, opens the room, filters it with
 the platform's syntax (and sees a bad query's error at its position), opens a preview and moves and closes it from
 the keyboard, drops a file on the page, and sees carol's upload appear without reloading. Saves a screenshot of the
-page. Chromium resolves no host name and reaches nothing but 127.0.0.1.
+page. Chromium resolves no host name and reaches nothing but 127.0.0.1 (tackd) and 127.0.0.2 (a page of "another site").
 """
 import argparse
 import base64
+import http.server
+import threading
 import json
 import os
 import sys
@@ -46,7 +48,7 @@ def main():
                  "--disable-default-apps", "--disable-domain-reliability", "--disable-client-side-phishing-detection",
                  "--no-pings", "--dns-prefetch-disable",
                  # No name resolves and no proxy is used: the only reachable place is the tackd on 127.0.0.1.
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--no-proxy-server"]:
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE 127.0.0.2", "--no-proxy-server"]:
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
     # The page changes under the test (live events re-render tiles and tabs): an element gone stale is looked up again.
@@ -177,6 +179,32 @@ def run(driver, wait, args):
     driver.get(args.base + "/attachments/" + dune["id"])
     wait.until(lambda d: d.find_element(By.ID, "preview").get_attribute("open") is not None)
     assert driver.find_element(By.ID, "preview-title").text == "dune.jpg"
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+
+    # The same link in another web app (a page on 127.0.0.2, another site): the browser does not send the
+    # SameSite=Strict cookie with that navigation, yet a signed-in member still lands on the file, not the form.
+    link = args.base + "/attachments/" + dune["id"]
+    page = ('<!doctype html><title>chat</title><a id="go" href="%s">the shot</a>' % link).encode()
+
+    class Chat(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args):
+            pass
+
+    chat = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Chat)
+    threading.Thread(target=chat.serve_forever, daemon=True).start()
+    try:
+        driver.get("http://127.0.0.2:%d/" % chat.server_address[1])
+        driver.find_element(By.ID, "go").click()
+        wait.until(lambda d: d.find_element(By.ID, "preview").get_attribute("open") is not None)
+        assert driver.find_element(By.ID, "preview-title").text == "dune.jpg"
+    finally:
+        chat.shutdown()
     ActionChains(driver).send_keys(Keys.ESCAPE).perform()
 
     # Alt+Down and Alt+Up move between rooms.

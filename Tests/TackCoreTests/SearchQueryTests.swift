@@ -152,6 +152,9 @@ import Testing
         let berlin = try filter("after:20150601", zone: "Europe/Berlin")
         #expect(berlin.createdFrom == 1_433_109_600_000, "midnight in Berlin is 22:00Z in summer")
         #expect(try filter("after:20150101 after:20150601").createdFrom == utc.createdFrom, "the tighter bound wins")
+        #expect(try filter("-before:20150531").createdFrom == utc.createdFrom, "not on or before May 31: from June 1 on")
+        #expect(try filter("-after:20150601").createdBefore == utc.createdFrom, "not on or after June 1: before it")
+        #expect(try filter("-after:20150601").createdFrom == nil)
     }
 
     @Test func excludedSizesBecomeTheOppositeBound() throws {

@@ -76,6 +76,13 @@ import Testing
         try await stream.waitUntil { $0.contains { $0.comment == "heartbeat" } }
         let bogus = try await EventStream.open(world.fred, room: world.room, lastEventID: "x")
         #expect(bogus.status == 400)
+        // An id this server never gave (a restored backup): a reset, then the stream goes on from now.
+        let future = try await EventStream.open(world.fred, room: world.room, lastEventID: "999999")
+        defer { future.close() }
+        _ = try await future.waitFor("reset")
+        _ = try await world.carol.upload([7], room: world.room, name: "after-reset.bin")
+        let created = try await future.waitFor("attachment.created")
+        #expect((created.json["attachment"] as? [String: Any])?["name"] as? String == "after-reset.bin")
     }
 }
 

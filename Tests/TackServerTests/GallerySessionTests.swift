@@ -110,7 +110,8 @@ import Testing
 
         // The form: a 303 to where the browser was going, never to another site.
         for (next, expected) in [("/rooms/\(world.room)", "/rooms/\(world.room)"), ("//evil.example/x", "/"),
-                                 ("https://evil.example", "/"), ("/\\evil.example", "/")] {
+                                 ("https://evil.example", "/"), ("/\\evil.example", "/"), ("/\t/evil.example", "/"),
+                                 ("/\n/evil.example", "/"), ("/rooms/x\\y", "/")] {
             let form = "token=\(world.fred.token!)&next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
             let reply = try await unredirected(world, .POST, "/session", headers: [("Content-Type", "application/x-www-form-urlencoded")],
                                                body: form)

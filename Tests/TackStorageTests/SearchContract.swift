@@ -88,7 +88,8 @@ import TackCore
     static let queries = [
         "", "from:bob", "from:BOB", "from:@bobjones", "from:bob from:carol", "-from:bob", "in:design",
         "in:\"Room for Project A\"", "in:Room for Project A", "-in:random", "in:nowhere",
-        "before:20150501", "after:20150501", "after:20150501 before:20150501", "after:20150601",
+        "before:20150501", "after:20150501", "after:20150501 before:20150501", "after:20150601", "-before:20150501",
+        "-after:20150601", "-after:20150601 -before:20150501",
         "type:image", "type:screenshot", "type:link", "-type:link", "type:document type:archive", "type:other",
         "type:video -type:link", "ext:pdf", "ext:gz", "-ext:png", "name:budget", "name:Q3", "-name:logo",
         "larger:10MB", "smaller:500KB", "larger:500KB smaller:10MB", "-larger:1KB", "-smaller:10MB",

@@ -122,9 +122,11 @@ struct GalleryRoutes: Sendable {
     }
 
     /// Where to go after signing in: a path on this server, never another site (`//evil.example`, `https://…`).
+    /// Browsers drop tabs and newlines from a URL and read `\` as `/`, so `/\t/evil.example` is `//evil.example` to
+    /// them: any control character or backslash makes it the front page.
     static func localPath(_ raw: String?) -> String {
-        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.hasPrefix("/\\"),
-              !raw.contains(where: { $0.isNewline || $0 == "\0" })
+        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"),
+              !raw.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == "\\" })
         else { return "/" }
         return raw
     }

@@ -13,7 +13,17 @@ enum GalleryScript {
       location.href = '/';
     });
   }
-  if (!app) return;
+  if (!app) {
+    // The sign-in page. A link followed from another site arrives without the SameSite=Strict cookie although the
+    // browser is signed in; asked from this page, the API sees it, and the browser goes on to where it was going.
+    const next = document.querySelector('input[name=next]');
+    if (next) {
+      fetch('/v1/me', { credentials: 'same-origin' }).then((response) => {
+        if (response.ok) location.replace(next.value || '/');
+      }).catch(() => { });
+    }
+    return;
+  }
 
   const statusBox = document.getElementById('status');
   const say = (text) => { statusBox.textContent = ''; setTimeout(() => { statusBox.textContent = text; }, 50); };
@@ -140,8 +150,12 @@ enum GalleryScript {
       done = !cursor;
       more.textContent = done ? (shown.length ? '' : 'Nothing here matches.') : 'Loading more…';
     })();
-    try { await loading; } finally { loading = null; }
-    if (!done && more.getBoundingClientRect().top < innerHeight * 2) loadMore();
+    const request = loading;
+    // A search or tab chosen meanwhile started over: only this call's own request may be cleared, and an old
+    // request must not go on loading pages of the old search.
+    try { await request; } finally { if (loading === request) loading = null; }
+    if (mine !== generation) return;
+    if (!done && more.getBoundingClientRect().top < innerHeight * 2) loadMore().catch(showError);
   }
 
   async function loadSummary() {
