@@ -41,10 +41,9 @@ struct EventRoutes: Sendable {
             })
     }
 
-    /// `Last-Event-ID` (or `lastEventId=` for clients that cannot set headers); nil when absent.
+    /// `Last-Event-ID` (EventSource sends it by itself when it reconnects); nil when absent.
     static func lastEventID(_ request: Request) throws -> Int64? {
-        guard let raw = request.headers[.lastEventID] ?? request.uri.queryParameters["lastEventId"].map(String.init)
-        else { return nil }
+        guard let raw = request.headers[.lastEventID] else { return nil }
         guard let id = Int64(raw.trimmingCharacters(in: .whitespaces)), id >= 0 else {
             throw TackError.invalid(.invalidCursor, "Last-Event-ID must be the id of an event this stream sent")
         }

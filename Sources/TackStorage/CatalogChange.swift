@@ -79,9 +79,6 @@ public final class CatalogChanges: Sendable {
         }
     }
 
-    /// Handlers subscribed now; for tests.
-    public var subscriberCount: Int { handlers.withLock { $0.byID.count } }
-
     /// Ends a subscription on `cancel()`; the caches subscribe for their lifetime and never do.
     public final class Subscription: Sendable {
         private let end: Mutex<(@Sendable () -> Void)?>

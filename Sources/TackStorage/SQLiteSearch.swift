@@ -50,9 +50,10 @@ struct SQLiteSearch {
         if let before = filter.createdBefore { add("a.created_at < ?", [.integer(Int(before))]) }
         if let larger = filter.largerThan { add("a.size > ?", [.integer(Int(larger))]) }
         if let smaller = filter.smallerThan { add("a.size < ?", [.integer(Int(smaller))]) }
-        for excluded in filter.excludedText {
+        if !filter.excludedText.isEmpty {
+            // One subquery for all of them, whatever their number: a row goes if it has any.
             add("a.seq NOT IN (SELECT rowid FROM attachment_text WHERE attachment_text MATCH ?)",
-                [.text(Self.matchExpression([excluded]))])
+                [.text(Self.matchExpression(filter.excludedText, joinedBy: " OR "))])
         }
     }
 
@@ -129,16 +130,16 @@ struct SQLiteSearch {
         Array(repeating: "?", count: count).joined(separator: ", ")
     }
 
-    /// An FTS5 query that every match must satisfy: each word or phrase quoted (so nothing typed is FTS5 syntax),
-    /// a word matching words that start with it.
-    static func matchExpression(_ matches: [AttachmentFilter.TextMatch]) -> String {
+    /// An FTS5 query of the matches joined by AND (all of them) or OR (any of them), each quoted so nothing typed
+    /// is FTS5 syntax.
+    static func matchExpression(_ matches: [AttachmentFilter.TextMatch], joinedBy separator: String = " AND ") -> String {
         matches.map { match in
             switch match {
             case .word(let word): quoted(word)
             case .prefix(let start): quoted(start) + "*"
             case .phrase(let phrase): quoted(phrase)
             }
-        }.joined(separator: " AND ")
+        }.joined(separator: separator)
     }
 
     private static func quoted(_ text: String) -> String {

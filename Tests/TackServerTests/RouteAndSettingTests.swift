@@ -65,16 +65,9 @@ import Testing
         #expect(thumbnail.text.contains("1000 pixels"))
         #expect(try await carol.request(.GET, "/v1/attachments/\(id)/content").status == 200, "the file itself is served")
 
-        let missing = Tackd.binary
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: missing)
-        process.arguments = ["serve", "--storage", tackd.storage, "--port", "0", "--config", tackd.storage + "/nope.json"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0 && text.contains("nope.json") && text.contains("does not exist"), "\(text)")
+        let (status, text) = try runProgram(Tackd.binary, [
+            "serve", "--storage", tackd.storage, "--port", "0", "--config", tackd.storage + "/nope.json",
+        ])
+        #expect(status != 0 && text.contains("nope.json") && text.contains("does not exist"), "\(text)")
     }
 }

@@ -93,7 +93,7 @@ import TackCore
         "type:image", "type:screenshot", "type:link", "-type:link", "type:document type:archive", "type:other",
         "type:video -type:link", "ext:pdf", "ext:gz", "-ext:png", "name:budget", "name:Q3", "-name:logo",
         "larger:10MB", "smaller:500KB", "larger:500KB smaller:10MB", "-larger:1KB", "-smaller:10MB",
-        "report", "rep", "rep*", "la*", "-draf*", "cafe", "café", "\"launch plan\"", "\"plan launch\"", "q3-budget", "-report", "report -invoice",
+        "report", "rep", "rep*", "la*", "-draf*", "-report -logo -\"launch plan\"", "cafe", "café", "\"launch plan\"", "\"plan launch\"", "q3-budget", "-report", "report -invoice",
         "\"final draft\" type:image", "from:alice type:image after:20150301 before:20150831", "notes -\"notes notes\"",
     ]
 

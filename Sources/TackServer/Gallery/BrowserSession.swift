@@ -13,15 +13,8 @@ enum BrowserSession {
 
     /// The token from the request's `Cookie` headers, if one carries ours.
     static func token(in request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let trimmed = pair.drop { $0 == " " }
-                guard trimmed.hasPrefix(cookieName + "=") else { continue }
-                let value = trimmed.dropFirst(cookieName.count + 1)
-                return value.isEmpty ? nil : String(value)
-            }
-        }
-        return nil
+        guard let value = request.cookies[cookieName]?.value, !value.isEmpty else { return nil }
+        return value
     }
 
     /// `Set-Cookie` for signing in (with the token) or out (nil). `Secure` when the browser came over https (a TLS

@@ -75,9 +75,10 @@ struct GalleryRoutes: Sendable {
         let token: String
         var next = "/"
         if isForm {
-            let fields = Self.formFields(String(buffer: body))
-            token = fields["token"] ?? ""
-            next = Self.localPath(fields["next"])
+            struct SignInForm: Decodable { let token: String?; let next: String? }
+            let form = try? URLEncodedFormDecoder().decode(SignInForm.self, from: String(buffer: body))
+            token = form?.token ?? ""
+            next = Self.localPath(form?.next)
         } else {
             struct SignIn: Decodable { let token: String }
             guard let decoded = try? JSONDecoder().decode(SignIn.self, from: Data(buffer: body)) else {
@@ -131,15 +132,4 @@ struct GalleryRoutes: Sendable {
         return raw
     }
 
-    /// `application/x-www-form-urlencoded` fields.
-    static func formFields(_ body: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            if let name = parts.first, fields[name] == nil { fields[name] = parts.count > 1 ? parts[1] : "" }
-        }
-        return fields
-    }
 }
