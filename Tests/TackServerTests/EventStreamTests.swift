@@ -46,6 +46,8 @@ import Testing
         defer { stream.close() }
         let others = try await EventStream.open(world.carol, room: world.room)
         defer { others.close() }
+        #expect(try await world.carol.json(.POST, "/v1/rooms/\(world.room)/members", ["user": "mallory"]).status == 200)
+        #expect(try await stream.waitFor("member.added").json["user"] as? String == "mallory")
         #expect(try await world.carol.request(.DELETE, "/v1/rooms/\(world.room)/members/fred").status == 200)
         let removed = try await stream.waitFor("member.removed")
         #expect(removed.json["user"] as? String == "fred")
@@ -55,7 +57,9 @@ import Testing
         _ = try await others.waitFor("attachment.created")
         #expect(await stream.events().contains { $0.event == "attachment.created" } == false)
         #expect(try await EventStream.open(world.fred, room: world.room).status == 404)
-        #expect(try await EventStream.open(world.mallory, room: world.room).status == 404)
+        let mallorys = try await EventStream.open(world.mallory, room: world.room)
+        defer { mallorys.close() }
+        #expect(mallorys.status == 200, "mallory is a member now")
     }
 
     @Test func aRevokedTokenEndsTheStream() async throws {
