@@ -31,11 +31,22 @@ let package = Package(
                 .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
             ]
         ),
+        // An S3 client of the few operations blobs need: a SigV4 signer (pure) and requests over AsyncHTTPClient.
+        .target(
+            name: "TackS3",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Where bytes and metadata live: BlobStore and Catalog with their implementations.
         .target(
             name: "TackStorage",
             dependencies: [
                 "TackCore",
+                "TackS3",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -124,7 +135,7 @@ let package = Package(
         // Servers and data the test targets share: local HTTP servers, raw listeners, reproducible bytes.
         .target(
             name: "TackTestSupport",
-            dependencies: ["CX11", "TackImage", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["CX11", "TackImage", "TackS3", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/TackTestSupport"
         ),
         .testTarget(
@@ -138,11 +149,17 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "TackS3Tests",
+            dependencies: ["TackS3", "TackTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
             name: "TackStorageTests",
             dependencies: [
                 "TackCore",
                 "TackTestSupport",
                 "TackStorage",
+                "TackS3",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 // Tests write rows the way another process would, behind the catalog's back.

@@ -3,6 +3,7 @@ import Foundation
 @_exported import TackTestSupport
 import NIOCore
 import TackCore
+import TackS3
 @testable import TackStorage
 
 /// A fresh folder under the system temp dir, removed when the test is done with it.
@@ -42,7 +43,9 @@ func readAll(_ store: any BlobStore, _ hash: ContentHash, range: ClosedRange<Int
 /// The implementations every contract runs against; PostgreSQL and S3 join these lists.
 enum Implementations {
     static func blobStores(in folder: TemporaryFolder) async throws -> [(String, any BlobStore)] {
-        [("file", try await FileBlobStore(root: folder.path + "/blobs"))]
+        [("file", try await FileBlobStore(root: folder.path + "/blobs")),
+         // S3's smallest parts, so S3BlobStoreTests reach multipart staging and part-by-part copies with 11 MiB.
+         ("s3", S3BlobStore(try await TestS3.client(), partSize: 5 << 20, copyLimit: 5 << 20, scratchFolder: folder.path))]
     }
 
     static func catalogs(in folder: TemporaryFolder) async throws -> [(String, any Catalog)] {

@@ -1,0 +1,251 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOFileSystem
+import TackCore
+import TackS3
+
+/// Blobs in an S3-compatible bucket (AWS S3, Ceph RGW, MinIO, SeaweedFS): `sha256/<hash>`, with `tmp/` for
+/// staging and `trash/` for quarantine, all under the location's prefix.
+///
+/// Staging streams the body up as it arrives (one request for small blobs, a multipart upload of `partSize` parts
+/// for large ones, one part sent while the next is read) and hashes it on the way. Publishing is a server-side copy
+/// to the address, which S3 makes visible whole or not at all, so no reader ever sees a partial object at an
+/// address; several instances may publish the same bytes at once and the last copy changes nothing.
+public struct S3BlobStore: BlobStore {
+    public let s3: S3Client
+    /// Size of each part of a multipart upload; S3 wants at least 5 MiB for all parts but the last.
+    public let partSize: Int
+    /// Largest object S3 copies in one request; larger ones are copied part by part.
+    public let copyLimit: Int64
+    /// Where `withLocalFile` puts the downloaded copy an image decoder reads.
+    public let scratchFolder: String
+    /// Staging nobody finished after this long is abandoned: other instances' uploads cannot be told apart from
+    /// crashed ones, so age is the only sign `sweepStaging(olderThan: nil)` has.
+    public static let abandonedAfter: Duration = .seconds(24 * 3600)
+
+    public init(
+        _ s3: S3Client, partSize: Int = 8 << 20, copyLimit: Int64 = 5 << 30,
+        scratchFolder: String = NSTemporaryDirectory()
+    ) {
+        precondition(partSize >= 5 << 20, "S3 refuses parts under 5 MiB")
+        self.s3 = s3
+        self.partSize = partSize
+        self.copyLimit = copyLimit
+        self.scratchFolder = scratchFolder.hasSuffix("/") ? String(scratchFolder.dropLast()) : scratchFolder
+    }
+
+    static func address(_ hash: ContentHash) -> String { "sha256/\(hash.hex)" }
+
+    public func stage<Body: AsyncSequence>(
+        _ body: Body, limit: Int64, expected: ContentHash?
+    ) async throws -> StagedBlob where Body.Element == ByteBuffer {
+        let key = "tmp/\(Identifier<StagingKind>.make().rawValue)"
+        var hasher = SHA256()
+        var size: Int64 = 0
+        var part = ByteBuffer()
+        part.reserveCapacity(partSize)
+        var upload: MultipartWriter?
+        do {
+            for try await buffer in body {
+                size += Int64(buffer.readableBytes)
+                if size > limit { throw BlobStoreError.tooLarge(limit: limit) }
+                buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                var buffer = buffer
+                while buffer.readableBytes > 0 {
+                    let take = min(buffer.readableBytes, partSize - part.readableBytes)
+                    part.writeImmutableBuffer(buffer.readSlice(length: take)!)
+                    if part.readableBytes == partSize {
+                        if upload == nil { upload = MultipartWriter(s3: s3, key: key, uploadID: try await s3.createMultipartUpload(key)) }
+                        try await upload!.send(part)
+                        part = ByteBuffer()
+                        part.reserveCapacity(partSize)
+                    }
+                }
+            }
+            if var upload {
+                if part.readableBytes > 0 { try await upload.send(part) }
+                try await upload.complete()
+            } else {
+                try await s3.putObject(key, body: part)
+            }
+        } catch {
+            if let upload { await upload.abort() } else { try? await s3.delete(key) }
+            throw error
+        }
+        let hash = ContentHash(bytes: hasher.finalize())!
+        let staged = StagedBlob(hash: hash, size: size, location: key)
+        if let expected, expected != hash {
+            await discard(staged)
+            throw BlobStoreError.digestMismatch(expected: expected, actual: hash)
+        }
+        return staged
+    }
+
+    public func publish(_ staged: StagedBlob) async throws -> PublishOutcome {
+        let address = Self.address(staged.hash)
+        if try await s3.size(of: address) != nil {
+            await discard(staged)
+            return .deduplicated
+        }
+        guard try await copy(staged.location, to: address, size: staged.size) else {
+            throw BlobStoreError.missing(staged.hash)
+        }
+        // A staging object left by a failed delete is swept by age later; the blob is published either way.
+        try? await s3.delete(staged.location)
+        return .stored
+    }
+
+    public func discard(_ staged: StagedBlob) async {
+        try? await s3.delete(staged.location)
+    }
+
+    public func size(of hash: ContentHash) async throws -> Int64? {
+        try await s3.size(of: Self.address(hash))
+    }
+
+    public func read(
+        _ hash: ContentHash, range: ClosedRange<Int64>?, into consumer: (ByteBuffer) async throws -> Void
+    ) async throws {
+        do {
+            try await s3.read(Self.address(hash), range: range, into: consumer)
+        } catch let error as S3Error where error.isNotFound {
+            // A collector may have just quarantined a blob that an upload referenced a moment later; it will put it
+            // back, and meanwhile the bytes are still there to read.
+            guard let held = try await quarantinedBlobs().first(where: { $0.hash == hash }) else {
+                throw BlobStoreError.missing(hash)
+            }
+            do {
+                try await s3.read(held.location, range: range, into: consumer)
+            } catch let error as S3Error where error.isNotFound {
+                throw BlobStoreError.missing(hash)
+            }
+        }
+    }
+
+    public func withLocalFile<T: Sendable>(
+        _ hash: ContentHash, _ body: @Sendable (String) async throws -> T
+    ) async throws -> T {
+        let path = FilePath("\(scratchFolder)/tack-blob-\(hash.hex.prefix(16))-\(Identifier<StagingKind>.make().rawValue)")
+        do {
+            try await FileSystem.shared.withFileHandle(
+                forWritingAt: path, options: .newFile(replaceExisting: false, permissions: [.ownerReadWrite])
+            ) { handle in
+                var writer = handle.bufferedWriter(capacity: .mebibytes(1))
+                try await read(hash, range: nil) { try await writer.write(contentsOf: $0) }
+                try await writer.flush()
+            }
+            let result = try await body(path.string)
+            _ = try? await FileSystem.shared.removeItem(at: path)
+            return result
+        } catch {
+            _ = try? await FileSystem.shared.removeItem(at: path)
+            throw error
+        }
+    }
+
+    public func allHashes() async throws -> [ContentHash] {
+        try await s3.objects(withPrefix: "sha256/").compactMap { ContentHash(hex: $0.key.dropFirst("sha256/".count)) }
+    }
+
+    public func quarantine(_ hash: ContentHash) async throws -> QuarantinedBlob? {
+        let address = Self.address(hash)
+        guard let size = try await s3.size(of: address) else { return nil }
+        let blob = QuarantinedBlob(hash: hash, location: "trash/\(hash.hex).\(Identifier<StagingKind>.make().rawValue)")
+        guard try await copy(address, to: blob.location, size: size) else { return nil }
+        try await s3.delete(address)
+        return blob
+    }
+
+    public func restore(_ blob: QuarantinedBlob) async throws {
+        guard let size = try await s3.size(of: blob.location),
+              try await copy(blob.location, to: Self.address(blob.hash), size: size)
+        else { throw BlobStoreError.missing(blob.hash) }
+        try await s3.delete(blob.location)
+    }
+
+    public func quarantinedBlobs() async throws -> [QuarantinedBlob] {
+        try await s3.objects(withPrefix: "trash/").compactMap { object in
+            let name = object.key.dropFirst("trash/".count)
+            return ContentHash(hex: name.prefix(64)).map { QuarantinedBlob(hash: $0, location: object.key) }
+        }
+    }
+
+    public func purge(_ blob: QuarantinedBlob) async throws {
+        try await s3.delete(blob.location)
+    }
+
+    public func sweepStaging(olderThan age: Duration?) async throws -> Int {
+        let age = age ?? Self.abandonedAfter
+        let cutoff = Date().addingTimeInterval(-Double(age.components.seconds))
+        var removed = 0
+        for object in try await s3.objects(withPrefix: "tmp/") where age == .zero || object.lastModified < cutoff {
+            try await s3.delete(object.key)
+            removed += 1
+        }
+        for upload in try await s3.pendingUploads(withPrefix: "tmp/") where age == .zero || upload.initiated < cutoff {
+            try await s3.abortMultipartUpload(upload.key, uploadID: upload.uploadID)
+            removed += 1
+        }
+        return removed
+    }
+
+    /// Server-side copy; objects past `copyLimit` go part by part. False when `source` is gone.
+    func copy(_ source: String, to destination: String, size: Int64) async throws -> Bool {
+        guard size > copyLimit else { return try await s3.copy(source, to: destination) }
+        let uploadID = try await s3.createMultipartUpload(destination)
+        do {
+            var etags: [String] = []
+            var start: Int64 = 0
+            while start < size {
+                let end = min(start + copyLimit, size) - 1
+                etags.append(try await s3.uploadPartCopy(
+                    destination, uploadID: uploadID, number: etags.count + 1, source: source, range: start...end))
+                start = end + 1
+            }
+            try await s3.completeMultipartUpload(destination, uploadID: uploadID, etags: etags)
+            return true
+        } catch let error as S3Error where error.isNotFound {
+            try? await s3.abortMultipartUpload(destination, uploadID: uploadID)
+            return false
+        } catch {
+            try? await s3.abortMultipartUpload(destination, uploadID: uploadID)
+            throw error
+        }
+    }
+}
+
+/// The parts of one multipart upload: each part goes up while the caller reads the next, so at most two parts are
+/// in memory.
+private struct MultipartWriter {
+    let s3: S3Client
+    let key: String
+    let uploadID: String
+    private var etags: [String] = []
+    private var inFlight: Task<String, any Error>?
+
+    init(s3: S3Client, key: String, uploadID: String) {
+        self.s3 = s3
+        self.key = key
+        self.uploadID = uploadID
+    }
+
+    mutating func send(_ part: ByteBuffer) async throws {
+        if let inFlight { etags.append(try await inFlight.value) }
+        let number = etags.count + 1
+        let (s3, key, uploadID) = (s3, key, uploadID)
+        inFlight = Task { try await s3.uploadPart(key, uploadID: uploadID, number: number, body: part) }
+    }
+
+    mutating func complete() async throws {
+        if let inFlight { etags.append(try await inFlight.value) }
+        inFlight = nil
+        try await s3.completeMultipartUpload(key, uploadID: uploadID, etags: etags)
+    }
+
+    func abort() async {
+        inFlight?.cancel()
+        _ = try? await inFlight?.value
+        try? await s3.abortMultipartUpload(key, uploadID: uploadID)
+    }
+}
