@@ -175,6 +175,7 @@ let package = Package(
             dependencies: [
                 "TackCore",
                 "TackImage",
+                "TackS3",
                 "TackTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -3,6 +3,12 @@ public struct Settings: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var storage = "storage"
+    /// Where blobs live: `file:PATH` or `s3://BUCKET?endpoint=URL&region=R&style=path`; nil is `<storage>/blobs`.
+    public var blobs: String?
+    /// The access key id of an `s3://` blob store.
+    public var s3AccessKeyID: String?
+    /// The secret of an `s3://` blob store; from the environment or the config file only, never a flag.
+    public var s3SecretAccessKey: Secret?
     public var limits = Limits()
     /// Thumbnail sizes clients may ask for; the first is made in the background after each image upload.
     public var thumbnailSizes = [320, 64, 800]
@@ -52,6 +58,7 @@ public struct Settings: Sendable, Equatable {
         "linger_seconds", "linger_max_bytes", "linger_idle_seconds",
         "gc_interval_seconds", "thumbnail_queue", "metrics", "log_format", "catalog_cache_entries", "blob_cache_bytes",
         "page_cache_bytes", "max_query_bytes", "event_retention_seconds", "event_heartbeat_seconds",
+        "blobs", "s3_access_key_id", "s3_secret_access_key",
     ] + LinkSettings.endpointKeys
 
     /// Layers the sources, first wins: `flags` (already named by key), `environment`, then `file`.
@@ -81,6 +88,14 @@ public struct Settings: Sendable, Equatable {
         if let (host, _) = value("host") { settings.host = host }
         if let (storage, _) = value("storage") { settings.storage = storage }
         if let port = try integer("port", range: 0...65535) { settings.port = Int(port) }
+        if let (blobs, source) = value("blobs") {
+            guard blobs.hasPrefix("file:") || blobs.hasPrefix("s3://") else {
+                throw .invalid(.invalidSetting, "\(source): '\(blobs)' must be file:PATH or s3://BUCKET?endpoint=URL")
+            }
+            settings.blobs = blobs
+        }
+        settings.s3AccessKeyID = value("s3_access_key_id")?.0
+        settings.s3SecretAccessKey = value("s3_secret_access_key").map { Secret($0.0) }
         if let v = try integer("max_upload_bytes", range: 0...(1 << 40), bytes: true) { settings.limits.maxUploadBytes = v }
         if let v = try integer("max_name_bytes", range: 16...4096) { settings.limits.maxNameBytes = Int(v) }
         if let v = try integer("max_page_size", range: 1...10_000) { settings.limits.maxPageSize = Int(v) }
@@ -155,6 +170,14 @@ public struct Settings: Sendable, Equatable {
         }
         return settings
     }
+}
+
+/// A setting that must never reach a log line or an error message: it prints as `<redacted>`.
+public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public var description: String { "<redacted>" }
+    public var debugDescription: String { "<redacted>" }
 }
 
 /// Sizes as people write them: `1048576`, `512KiB`, `100MiB`, `1GiB`, `10MB` (K, M, G, T and KB, MB, GB, TB are

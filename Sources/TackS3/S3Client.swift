@@ -179,7 +179,21 @@ public final class S3Client: Sendable {
         }
     }
 
-    /// Proves the bucket exists and the keys may list it, so a misconfiguration stops start-up with its reason.
+    /// Proves the bucket exists and the keys may list it, so a misconfiguration stops start-up with its reason; a
+    /// store that accepts the connection and never answers fails after `limit`.
+    public func checkAccess(within limit: Duration) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.checkAccess() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw S3Error.unreachable(
+                    endpoint: "\(self.location.scheme)://\(self.location.requestHost)", reason: "no answer within \(limit)")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
     public func checkAccess() async throws {
         let query = [("list-type", "2"), ("prefix", location.prefix), ("max-keys", "1")]
         let response = try await send(.GET, key: nil, query: query, operation: "ListObjectsV2 of \(location.bucket)",

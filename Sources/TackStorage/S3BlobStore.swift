@@ -187,6 +187,15 @@ public struct S3BlobStore: BlobStore {
             try await s3.abortMultipartUpload(upload.key, uploadID: upload.uploadID)
             removed += 1
         }
+        // Local copies a crashed instance lent to a decoder; no decode runs for an hour, so older ones are leftovers.
+        let localCutoff = Date().addingTimeInterval(-3600)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: scratchFolder)) ?? [] where name.hasPrefix("tack-blob-") {
+            let path = "\(scratchFolder)/\(name)"
+            if let modified = try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date,
+               modified < localCutoff {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
         return removed
     }
 

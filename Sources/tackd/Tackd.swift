@@ -25,9 +25,16 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "JSON config file. Env: TACK_CONFIG. Default: <storage>/tackd.json when it exists")
     var config: String?
 
+    @Option(help: ArgumentHelp(
+        "Where blobs live: file:PATH or s3://BUCKET?endpoint=URL&region=R&style=path|virtual-host&prefix=P. "
+            + "Env: TACK_BLOBS. Default: <storage>/blobs. S3 keys: TACK_S3_ACCESS_KEY_ID, TACK_S3_SECRET_ACCESS_KEY.",
+        valueName: "location"))
+    var blobs: String?
+
     func settings(flags: [String: String] = [:]) throws -> Settings {
         var flags = flags
         if let storage { flags["storage"] = storage }
+        if let blobs { flags["blobs"] = blobs }
         let environment = ProcessInfo.processInfo.environment
         let storageGuess = storage ?? environment["TACK_STORAGE"].flatMap { $0.isEmpty ? nil : $0 } ?? "storage"
         let explicit = config ?? environment["TACK_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
@@ -42,17 +49,17 @@ struct StorageOptions: ParsableArguments {
     }
 }
 
-/// The embedded default: blobs under `<storage>/blobs`, metadata in `<storage>/tack.sqlite`.
+/// The catalog in `<storage>/tack.sqlite` and the blobs where `--blobs` says (by default `<storage>/blobs`).
 struct Storage {
     let catalog: SQLiteCatalog
-    let blobs: FileBlobStore
+    let blobs: any BlobStore
 
     static func open(_ settings: Settings) async throws -> Storage {
         // Only tackd's own user reads the catalog (token digests, who is in which room) and the blobs.
         umask(0o077)
         try FileManager.default.createDirectory(
             atPath: settings.storage, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let blobs = try await FileBlobStore(root: "\(settings.storage)/blobs")
+        let blobs = try await BlobStoreLocation.parse(settings.blobs, storage: settings.storage).open(settings: settings)
         let catalog = try await SQLiteCatalog.open(path: "\(settings.storage)/tack.sqlite")
         return Storage(catalog: catalog, blobs: blobs)
     }

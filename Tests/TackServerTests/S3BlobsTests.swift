@@ -1,0 +1,69 @@
+import Foundation
+import TackS3
+import Testing
+
+/// tackd with its blobs in a real S3 bucket (Ceph RGW on 127.0.0.1), configured as an operator would: `blobs` and
+/// the keys in the config file, which `serve` and every admin command read alike.
+@Suite struct S3BlobsTests {
+    static func config(prefix: String, secret: String? = nil, bucket: String = TestS3.bucket) throws -> [String: String] {
+        let (endpoint, credentials) = try TestS3.configuration()
+        return ["blobs": "s3://\(bucket)?endpoint=\(endpoint)&prefix=\(prefix)",
+                "s3_access_key_id": credentials.accessKeyID,
+                "s3_secret_access_key": secret ?? credentials.secretAccessKey]
+    }
+
+    @Test func uploadsDownloadsThumbnailsAndCollectsThroughTheBucket() async throws {
+        let prefix = "e2e-\(UUID().uuidString.lowercased())/"
+        let bucket = try await TestS3.client(prefix: prefix)
+        // Kept byte for byte (no metadata stripping), so what comes back can be compared with the file.
+        let world = try await World.make(config: try Self.config(prefix: prefix).merging(["strip_metadata": "false"]) { $1 })
+        let photo = try RealPhotos.bytes(RealPhotos.baseline)
+        let id = try #require(try await world.carol.upload(photo, room: world.room, name: "dune.jpg").json["id"] as? String)
+
+        let (status, _, digest, _) = try await world.fred.downloadDigest("/v1/attachments/\(id)/content")
+        #expect(status == 200 && digest == sha256(photo))
+        let range = try await world.fred.request(.GET, "/v1/attachments/\(id)/content", headers: [("Range", "bytes=100-199")])
+        #expect(range.status == 206 && range.body == Array(photo[100...199]))
+        // The thumbnail is decoded from a local copy of the bucket's blob and stored back in the bucket.
+        let thumbnail = try await world.fred.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320")
+        #expect(thumbnail.status == 200 && thumbnail.body.starts(with: [0xFF, 0xD8]))
+        #expect(try await world.mallory.request(.GET, "/v1/attachments/\(id)/content").status == 404)
+
+        let stored = try await bucket.objects(withPrefix: "sha256/")
+        #expect(stored.contains { $0.key == "sha256/\(sha256(photo).hex)" && $0.size == Int64(photo.count) })
+        #expect(stored.count >= 2, "the photo and its thumbnail")
+        #expect(try await bucket.objects(withPrefix: "tmp/").isEmpty, "no staging left behind")
+        #expect(world.tackd.storedBlobCount() == 0, "nothing is written to the local blob folder")
+
+        #expect(try await world.carol.request(.DELETE, "/v1/attachments/\(id)").status == 204)
+        let report = try world.tackd.admin(["gc"])
+        #expect(report.contains("removed \(stored.count)"), "\(report)")
+        #expect(try await bucket.objects(withPrefix: "").isEmpty)
+    }
+
+    @Test func badS3SettingsStopStartUpWithTheReason() async throws {
+        let (endpoint, credentials) = try TestS3.configuration()
+        let refusing = try RefusingPort()
+        let cases: [([String: String], String)] = [
+            (try Self.config(prefix: "p/", secret: "wrong-secret"), "SignatureDoesNotMatch"),
+            (try Self.config(prefix: "p/", bucket: "no-such-bucket-tack"), "NoSuchBucket"),
+            (["blobs": "s3://\(TestS3.bucket)?endpoint=\(endpoint)"], "TACK_S3_SECRET_ACCESS_KEY"),
+            (["blobs": "s3://\(TestS3.bucket)?endpoint=http://127.0.0.1:\(refusing.port)",
+              "s3_access_key_id": "a", "s3_secret_access_key": "b"], "unreachable"),
+            (["blobs": "s3://Bad_Bucket"], "not a bucket name"),
+            (["blobs": "ftp://x"], "must be file:PATH or s3://"),
+        ]
+        for (config, reason) in cases {
+            let tackd = try Tackd()
+            try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: "\(tackd.storage)/tackd.json"))
+            let stderr = "\(tackd.storage)/stderr.log"
+            await #expect { try await tackd.start(stderr: stderr) } throws: { error in
+                "\(error)".contains("exited during start-up")
+            }
+            let said = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
+            #expect(said.contains(reason), "\(config["blobs"] ?? ""): \(said)")
+            #expect(!said.contains(credentials.secretAccessKey) && !said.contains("wrong-secret"), "secrets never printed")
+            #expect(said.split(separator: "\n").count == 1, "one plain line: \(said)")
+        }
+    }
+}
