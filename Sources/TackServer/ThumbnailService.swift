@@ -120,12 +120,13 @@ actor ThumbnailService {
         }
         let staged = try await blobs.stage(
             [ByteBuffer(bytes: thumbnail.bytes)].async, limit: Int64(thumbnail.bytes.count), expected: nil)
-        let pin = try await catalog.pin(staged.hash, until: Date().addingTimeInterval(3600))
-        _ = try await blobs.publish(staged)
         let stored = StoredThumbnail(
             source: key.source, size: key.size, method: key.method.rawValue, blob: staged.hash,
             contentType: thumbnail.format == .png ? "image/png" : "image/jpeg", width: thumbnail.width, height: thumbnail.height)
-        try await catalog.insertThumbnail(stored, releasing: pin)
+        let catalog = catalog
+        try await BlobPublication(blobs: blobs, catalog: catalog).publish(staged) { pin in
+            try await catalog.insertThumbnail(stored, releasing: pin)
+        }
         // Recorded once the thumbnail is: a client told "ready" (an attachment's state, a live event) finds it stored.
         try await catalog.recordImage(key.source, info: ImageInfo(width: thumbnail.sourceWidth, height: thumbnail.sourceHeight,
                                                                   failure: nil))

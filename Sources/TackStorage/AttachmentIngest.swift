@@ -40,20 +40,17 @@ public enum IngestOutcome: Sendable {
     case repeated(IdempotentUpload)
 }
 
-/// The crash-safe way bytes become an attachment: stage (hash + write + fsync), then pin, publish, record.
-///
-/// The order is what makes uploads crash-safe and garbage collection safe to run alongside: the bytes are
-/// durable before the catalog names them, and the pin keeps a concurrent collector from deleting a blob that a
-/// deduplicated upload is about to reference. Whatever fails, staged bytes are discarded and the pin released.
+/// How bytes become an attachment: stage (hash + write + fsync), then `BlobPublication` (pin, publish) and one
+/// catalog transaction that records the attachment.
 public struct AttachmentIngest: Sendable {
     public let blobs: any BlobStore
     public let catalog: any Catalog
-    /// How long a pin lasts if the upload dies between publishing and recording.
-    public var pinLifetime: Duration = .seconds(3600)
+    public var publication: BlobPublication
 
     public init(blobs: any BlobStore, catalog: any Catalog) {
         self.blobs = blobs
         self.catalog = catalog
+        publication = BlobPublication(blobs: blobs, catalog: catalog)
     }
 
     /// Streams `body` into staging, hashing it once on the way; nothing is visible yet.
@@ -70,29 +67,19 @@ public struct AttachmentIngest: Sendable {
     public func record(_ staged: StagedUpload, facts: AttachmentFacts, quota: Int64?, key: UploadKey?) async throws
         -> IngestOutcome
     {
-        do {
-            let pin = try await catalog.pin(staged.blob.hash, until: Date().addingTimeInterval(pinLifetime.seconds))
-            do {
-                _ = try await blobs.publish(staged.blob)
-                Failpoint.hit("after-publish")
-                let contentType = ContentSniffer.sniff(prefix: staged.prefix, declared: facts.declaredType, name: facts.name)
-                var attachment = Attachment(
-                    id: .make(), room: facts.room, name: facts.name ?? Self.defaultName(for: contentType),
-                    size: staged.blob.size, contentType: contentType, sha256: staged.blob.hash,
-                    uploader: facts.uploader, createdAt: Date(), source: facts.source, versionOf: facts.versionOf)
-                attachment.metadataStripped = facts.metadataStripped
-                attachment.isScreenshot = facts.isScreenshot
-                if let earlier = try await catalog.insertAttachment(attachment, releasing: pin, quota: quota, key: key) {
-                    return .repeated(earlier)
-                }
-                return .stored(attachment)
-            } catch {
-                try? await catalog.releasePin(pin)
-                throw error
+        let catalog = catalog
+        return try await publication.publish(staged.blob) { pin in
+            let contentType = ContentSniffer.sniff(prefix: staged.prefix, declared: facts.declaredType, name: facts.name)
+            var attachment = Attachment(
+                id: .make(), room: facts.room, name: facts.name ?? Self.defaultName(for: contentType),
+                size: staged.blob.size, contentType: contentType, sha256: staged.blob.hash,
+                uploader: facts.uploader, createdAt: Date(), source: facts.source, versionOf: facts.versionOf)
+            attachment.metadataStripped = facts.metadataStripped
+            attachment.isScreenshot = facts.isScreenshot
+            if let earlier = try await catalog.insertAttachment(attachment, releasing: pin, quota: quota, key: key) {
+                return .repeated(earlier)
             }
-        } catch {
-            await blobs.discard(staged.blob)
-            throw error
+            return .stored(attachment)
         }
     }
 

@@ -75,4 +75,28 @@ import TackCore
         #expect(retry.status == 201, "a retry of the same bytes succeeds and reuses the blob")
         #expect(restarted.storedBlobCount() == 1)
     }
+
+    /// Thumbnails are stored through the same step as uploads: a crash between publishing one and recording it
+    /// leaves a pinned blob that gc keeps, and the next request makes the thumbnail again onto the same bytes.
+    @Test func killedBetweenPublishingAThumbnailAndRecordingIt() async throws {
+        let world = try await World.make(config: ["thumbnail_queue": "0"])
+        let photo = try RealPhotos.bytes(RealPhotos.baseline)
+        let id = try #require(try await world.carol.upload(photo, room: world.room, name: "d.jpg").json["id"] as? String)
+        #expect(world.tackd.storedBlobCount() == 1)
+        world.tackd.kill()
+        try await world.tackd.start(environment: ["TACK_FAILPOINT": "after-publish"])
+        let doomed = API(base: world.tackd.base, token: world.carol.token)
+        await #expect(throws: (any Error).self) { _ = try await doomed.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320") }
+        world.tackd.kill()
+
+        let restarted = try Tackd(storage: world.tackd.storage)
+        try await restarted.start()
+        defer { restarted.kill() }
+        #expect(restarted.storedBlobCount() == 2, "the thumbnail's bytes were published")
+        #expect(try restarted.admin(["gc"]).contains("removed 0"), "its pin keeps it from gc")
+        let carol = API(base: restarted.base, token: world.carol.token)
+        let thumbnail = try await carol.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320")
+        #expect(thumbnail.status == 200 && thumbnail.body.starts(with: [0xFF, 0xD8]))
+        #expect(restarted.storedBlobCount() == 2, "made again onto the same bytes")
+    }
 }
