@@ -13,7 +13,8 @@ struct Tackd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tackd",
         abstract: "Tack's attachment service: rooms, content-addressed attachments, thumbnails and links.",
-        subcommands: [Serve.self, UserCommand.self, TokenCommand.self, CollectGarbage.self, MakeThumbnail.self],
+        subcommands: [Serve.self, UserCommand.self, TokenCommand.self, CollectGarbage.self, MigrateStorage.self,
+                      MakeThumbnail.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -329,6 +330,39 @@ struct CollectGarbage: AsyncParsableCommand {
                 try await GarbageCollector(blobs: $0.blobs, catalog: $0.catalog).collect()
             }
             print("examined \(report.examined) blobs, removed \(report.removed) (\(report.removedBytes) bytes), restored \(report.restored), swept \(report.sweptStaging) staging files")
+        }
+    }
+}
+
+struct MigrateStorage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate-storage",
+        abstract: "Copy every blob to another blob store, verifying each hash; safe to interrupt and rerun.",
+        discussion: """
+            Run it while tackd serves, then stop tackd, run it once more (it copies only what is new), set blobs to \
+            the new location and start tackd again. The catalog stays where it is.
+            """)
+
+    @OptionGroup var options: StorageOptions
+    @Option(help: ArgumentHelp("Where the blobs go: file:PATH or s3://BUCKET?endpoint=URL&... (keys as for --blobs).",
+                               valueName: "location"))
+    var toBlobs: String
+
+    func run() async throws {
+        try await reportingFailures {
+            let settings = try options.settings()
+            let target = try BlobStoreLocation.parse(toBlobs, storage: settings.storage)
+            guard target != (try BlobStoreLocation.parse(settings.blobs, storage: settings.storage)) else {
+                throw TackError.invalid(.invalidSetting, "--to-blobs is where the blobs are already")
+            }
+            let destination = try await target.open(settings: settings)
+            let report = try await Storage.using(settings) { storage in
+                try await BlobMigration(from: storage.blobs, to: destination).run { report in
+                    let done = report.copied + report.present
+                    if done % 100 == 0 { FileHandle.standardError.write(Data("migrate-storage: \(done) blobs settled\n".utf8)) }
+                }
+            }
+            print("copied \(report.copied) blobs (\(report.copiedBytes) bytes), \(report.present) were there already; every hash verified")
         }
     }
 }

@@ -41,6 +41,48 @@ import Testing
         #expect(try await bucket.objects(withPrefix: "").isEmpty)
     }
 
+    @Test func anEmbeddedStoreMovesIntoTheBucketAndKeepsEveryFile() async throws {
+        let prefix = "move-\(UUID().uuidString.lowercased())/"
+        let bucket = try await TestS3.client(prefix: prefix)
+        var config = try Self.config(prefix: prefix)
+        let removed = config.removeValue(forKey: "blobs")
+        let target = try #require(removed)
+        // The keys are in the config file from the start; the blobs are in the embedded folder.
+        let world = try await World.make(config: config.merging(["strip_metadata": "false"]) { $1 })
+        let photo = try RealPhotos.bytes(RealPhotos.baseline)
+        var files: [String: [UInt8]] = [:]
+        for (name, bytes) in [("dune.jpg", photo), ("notes.txt", Array("minutes\n".utf8)),
+                              ("big.bin", pseudoRandomBytes((6 << 20) + 1, seed: 4)), ("again.jpg", photo)] {
+            files[try #require(try await world.carol.upload(bytes, room: world.room, name: name).json["id"] as? String)] = bytes
+        }
+        let photoID = try #require(files.first { $0.value == photo }?.key)
+        #expect(try await world.carol.request(.GET, "/v1/attachments/\(photoID)/thumbnail?size=320").status == 200)
+        let blobs = world.tackd.storedBlobCount()
+
+        let first = try world.tackd.admin(["migrate-storage", "--to-blobs", target])
+        #expect(first.contains("copied \(blobs) blobs"), "\(first)")
+        // Interrupted before the last blob landed: the rerun copies that one only.
+        let stored = try await bucket.objects(withPrefix: "sha256/")
+        try await bucket.delete(try #require(stored.last).key)
+        let second = try world.tackd.admin(["migrate-storage", "--to-blobs", target])
+        #expect(second.contains("copied 1 blobs") && second.contains("\(blobs - 1) were there already"), "\(second)")
+
+        // Switch over: the local folder is gone, every attachment reads from the bucket, byte for byte.
+        world.tackd.kill()
+        try FileManager.default.moveItem(atPath: "\(world.tackd.storage)/blobs", toPath: "\(world.tackd.storage)/blobs.old")
+        config["blobs"] = target
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: "\(world.tackd.storage)/tackd.json"))
+        try await world.tackd.start()
+        let fred = API(base: world.tackd.base, token: world.fred.token)
+        for (id, bytes) in files {
+            let (status, _, digest, _) = try await fred.downloadDigest("/v1/attachments/\(id)/content")
+            #expect(status == 200 && digest == sha256(bytes), "\(id)")
+        }
+        let thumbnail = try await fred.request(.GET, "/v1/attachments/\(photoID)/thumbnail?size=320")
+        #expect(thumbnail.status == 200 && thumbnail.body.starts(with: [0xFF, 0xD8]))
+        #expect(try await bucket.objects(withPrefix: "sha256/").count == blobs, "no thumbnail had to be made again")
+    }
+
     @Test func badS3SettingsStopStartUpWithTheReason() async throws {
         let (endpoint, credentials) = try TestS3.configuration()
         let refusing = try RefusingPort()
