@@ -2,20 +2,28 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOFileSystem
+import Synchronization
 import TackCore
 import TackS3
 
 /// Blobs in an S3-compatible bucket (AWS S3, Ceph RGW, MinIO, SeaweedFS): `sha256/<hash>`, with `tmp/` for
 /// staging and `trash/` for quarantine, all under the location's prefix.
 ///
-/// Staging streams the body up as it arrives (one request for small blobs, a multipart upload of `partSize` parts
-/// for large ones, one part sent while the next is read) and hashes it on the way. Publishing is a server-side copy
-/// to the address, which S3 makes visible whole or not at all, so no reader ever sees a partial object at an
-/// address; several instances may publish the same bytes at once and the last copy changes nothing.
+/// Staging hashes the body as it arrives. A blob of at most `inlineLimit` bytes stays in memory until it is
+/// published with one PUT straight to its address (two requests in all, with the check for an existing copy: most
+/// files and every thumbnail). A larger one streams up as a multipart upload under `tmp/` (up to `partsInFlight`
+/// parts sent while the next is read) and is published by a server-side copy to its address. S3 makes an object
+/// visible whole or not at all, so no reader ever sees a partial object at an address, and several instances may
+/// publish the same bytes at once: the last write changes nothing.
 public struct S3BlobStore: BlobStore {
     public let s3: S3Client
     /// Size of each part of a multipart upload; S3 wants at least 5 MiB for all parts but the last.
     public let partSize: Int
+    /// Parts of one upload on the wire at once; memory per upload is at most `(partsInFlight + 1) * partSize`.
+    public let partsInFlight: Int
+    /// Blobs up to this size are held in memory between staging and publishing, and sent once, to their address.
+    public let inlineLimit: Int
+    private let held = HeldBlobs()
     /// Largest object S3 copies in one request; larger ones are copied part by part.
     public let copyLimit: Int64
     /// Where `withLocalFile` puts the downloaded copy an image decoder reads.
@@ -25,12 +33,15 @@ public struct S3BlobStore: BlobStore {
     public static let abandonedAfter: Duration = .seconds(24 * 3600)
 
     public init(
-        _ s3: S3Client, partSize: Int = 8 << 20, copyLimit: Int64 = 5 << 30,
-        scratchFolder: String = NSTemporaryDirectory()
+        _ s3: S3Client, partSize: Int = 8 << 20, partsInFlight: Int = 3, inlineLimit: Int = 1 << 20,
+        copyLimit: Int64 = 5 << 30, scratchFolder: String = NSTemporaryDirectory()
     ) {
         precondition(partSize >= 5 << 20, "S3 refuses parts under 5 MiB")
+        precondition(inlineLimit <= partSize && partsInFlight >= 1)
         self.s3 = s3
         self.partSize = partSize
+        self.partsInFlight = partsInFlight
+        self.inlineLimit = inlineLimit
         self.copyLimit = copyLimit
         self.scratchFolder = scratchFolder.hasSuffix("/") ? String(scratchFolder.dropLast()) : scratchFolder
     }
@@ -56,7 +67,10 @@ public struct S3BlobStore: BlobStore {
                     let take = min(buffer.readableBytes, partSize - part.readableBytes)
                     part.writeImmutableBuffer(buffer.readSlice(length: take)!)
                     if part.readableBytes == partSize {
-                        if upload == nil { upload = MultipartWriter(s3: s3, key: key, uploadID: try await s3.createMultipartUpload(key)) }
+                        if upload == nil {
+                            upload = MultipartWriter(s3: s3, key: key, uploadID: try await s3.createMultipartUpload(key),
+                                                     window: partsInFlight)
+                        }
                         try await upload!.send(part)
                         part = ByteBuffer()
                         part.reserveCapacity(partSize)
@@ -66,7 +80,7 @@ public struct S3BlobStore: BlobStore {
             if var upload {
                 if part.readableBytes > 0 { try await upload.send(part) }
                 try await upload.complete()
-            } else {
+            } else if part.readableBytes > inlineLimit {
                 try await s3.putObject(key, body: part)
             }
         } catch {
@@ -74,7 +88,11 @@ public struct S3BlobStore: BlobStore {
             throw error
         }
         let hash = ContentHash(bytes: hasher.finalize())!
-        let staged = StagedBlob(hash: hash, size: size, location: key)
+        var staged = StagedBlob(hash: hash, size: size, location: key)
+        if upload == nil && part.readableBytes <= inlineLimit {
+            staged = StagedBlob(hash: hash, size: size, location: HeldBlobs.prefix + key)
+            held.keep(part, at: staged.location)
+        }
         if let expected, expected != hash {
             await discard(staged)
             throw BlobStoreError.digestMismatch(expected: expected, actual: hash)
@@ -84,6 +102,12 @@ public struct S3BlobStore: BlobStore {
 
     public func publish(_ staged: StagedBlob) async throws -> PublishOutcome {
         let address = Self.address(staged.hash)
+        if let bytes = held.take(staged.location) {
+            if try await s3.size(of: address) != nil { return .deduplicated }
+            try await s3.putObject(address, body: bytes)
+            return .stored
+        }
+        guard !staged.location.hasPrefix(HeldBlobs.prefix) else { throw BlobStoreError.missing(staged.hash) }
         if try await s3.size(of: address) != nil {
             await discard(staged)
             return .deduplicated
@@ -97,7 +121,11 @@ public struct S3BlobStore: BlobStore {
     }
 
     public func discard(_ staged: StagedBlob) async {
-        try? await s3.delete(staged.location)
+        if staged.location.hasPrefix(HeldBlobs.prefix) {
+            _ = held.take(staged.location)
+        } else {
+            try? await s3.delete(staged.location)
+        }
     }
 
     public func size(of hash: ContentHash) async throws -> Int64? {
@@ -224,37 +252,47 @@ public struct S3BlobStore: BlobStore {
     }
 }
 
-/// The parts of one multipart upload: each part goes up while the caller reads the next, so at most two parts are
-/// in memory.
+/// Small staged blobs kept in memory until they are published or discarded, by their staging location.
+private final class HeldBlobs: Sendable {
+    static let prefix = "held:"
+    private let blobs = Mutex<[String: ByteBuffer]>([:])
+
+    func keep(_ bytes: ByteBuffer, at location: String) { blobs.withLock { $0[location] = bytes } }
+    func take(_ location: String) -> ByteBuffer? { blobs.withLock { $0.removeValue(forKey: location) } }
+}
+
+/// The parts of one multipart upload: up to `window` parts go up while the caller reads the next one.
 private struct MultipartWriter {
     let s3: S3Client
     let key: String
     let uploadID: String
+    let window: Int
     private var etags: [String] = []
-    private var inFlight: Task<String, any Error>?
+    /// Oldest first, so ETags are collected in part order.
+    private var inFlight: [Task<String, any Error>] = []
 
-    init(s3: S3Client, key: String, uploadID: String) {
+    init(s3: S3Client, key: String, uploadID: String, window: Int) {
         self.s3 = s3
         self.key = key
         self.uploadID = uploadID
+        self.window = window
     }
 
     mutating func send(_ part: ByteBuffer) async throws {
-        if let inFlight { etags.append(try await inFlight.value) }
-        let number = etags.count + 1
+        if inFlight.count >= window { etags.append(try await inFlight.removeFirst().value) }
+        let number = etags.count + inFlight.count + 1
         let (s3, key, uploadID) = (s3, key, uploadID)
-        inFlight = Task { try await s3.uploadPart(key, uploadID: uploadID, number: number, body: part) }
+        inFlight.append(Task { try await s3.uploadPart(key, uploadID: uploadID, number: number, body: part) })
     }
 
     mutating func complete() async throws {
-        if let inFlight { etags.append(try await inFlight.value) }
-        inFlight = nil
+        while !inFlight.isEmpty { etags.append(try await inFlight.removeFirst().value) }
         try await s3.completeMultipartUpload(key, uploadID: uploadID, etags: etags)
     }
 
     func abort() async {
-        inFlight?.cancel()
-        _ = try? await inFlight?.value
+        for part in inFlight { part.cancel() }
+        for part in inFlight { _ = try? await part.value }
         try? await s3.abortMultipartUpload(key, uploadID: uploadID)
     }
 }
