@@ -41,6 +41,18 @@ public final class S3Client: Sendable {
         _ = try await send(.PUT, key: key, body: body, payloadHash: hash, operation: "PUT \(key)")
     }
 
+    /// Stores `body` at `key` unless an object is there already (`If-None-Match: *`); false when one was. A store
+    /// that ignores the condition overwrites instead, which for content-addressed keys writes the same bytes.
+    public func putObjectIfAbsent(_ key: String, body: ByteBuffer) async throws -> Bool {
+        do {
+            _ = try await send(.PUT, key: key, headers: [("if-none-match", "*")], body: body,
+                               payloadHash: Self.sha256Hex(body), operation: "PUT \(key)")
+            return true
+        } catch S3Error.service(status: 412, _, _, _) {
+            return false
+        }
+    }
+
     /// The object's size, or nil when there is none.
     public func size(of key: String) async throws -> Int64? {
         do {

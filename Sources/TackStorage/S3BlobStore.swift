@@ -10,8 +10,8 @@ import TackS3
 /// staging and `trash/` for quarantine, all under the location's prefix.
 ///
 /// Staging hashes the body as it arrives. A blob of at most `inlineLimit` bytes stays in memory until it is
-/// published with one PUT straight to its address (two requests in all, with the check for an existing copy: most
-/// files and every thumbnail). A larger one streams up as a multipart upload under `tmp/` (up to `partsInFlight`
+/// published with one conditional PUT straight to its address (`If-None-Match: *`, so an existing copy is left
+/// alone: one request in all for most files and every thumbnail). A larger one streams up as a multipart upload under `tmp/` (up to `partsInFlight`
 /// parts sent while the next is read) and is published by a server-side copy to its address. S3 makes an object
 /// visible whole or not at all, so no reader ever sees a partial object at an address, and several instances may
 /// publish the same bytes at once: the last write changes nothing.
@@ -103,9 +103,7 @@ public struct S3BlobStore: BlobStore {
     public func publish(_ staged: StagedBlob) async throws -> PublishOutcome {
         let address = Self.address(staged.hash)
         if let bytes = held.take(staged.location) {
-            if try await s3.size(of: address) != nil { return .deduplicated }
-            try await s3.putObject(address, body: bytes)
-            return .stored
+            return try await s3.putObjectIfAbsent(address, body: bytes) ? .stored : .deduplicated
         }
         guard !staged.location.hasPrefix(HeldBlobs.prefix) else { throw BlobStoreError.missing(staged.hash) }
         if try await s3.size(of: address) != nil {
