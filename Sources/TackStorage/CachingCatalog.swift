@@ -118,7 +118,6 @@ public final class CachingCatalog: Catalog {
     public func addToken(user: String, tokenDigest: String, at: Date) async throws {
         try await base.addToken(user: user, tokenDigest: tokenDigest, at: at)
     }
-    public func user(named name: String) async throws -> User? { try await base.user(named: name) }
     public func tokens(of user: String) async throws -> [TokenInfo] { try await base.tokens(of: user) }
     public func revokeToken(id: String) async throws -> Bool { try await base.revokeToken(id: id) }
     public func removeUser(named name: String) async throws -> Bool { try await base.removeUser(named: name) }
@@ -132,7 +131,6 @@ public final class CachingCatalog: Catalog {
     }
     public func pin(_ hash: ContentHash, until: Date) async throws -> String { try await base.pin(hash, until: until) }
     public func releasePin(_ token: String) async throws { try await base.releasePin(token) }
-    public func isPinned(_ hash: ContentHash, at now: Date) async throws -> Bool { try await base.isPinned(hash, at: now) }
     public func insertAttachment(_ attachment: Attachment, releasing pin: String?, quota: Int64?, key: UploadKey?)
         async throws -> IdempotentUpload?
     {
@@ -150,7 +148,6 @@ public final class CachingCatalog: Catalog {
     public func insertThumbnail(_ thumbnail: StoredThumbnail, releasing pin: String?) async throws {
         try await base.insertThumbnail(thumbnail, releasing: pin)
     }
-    public func references(to hash: ContentHash) async throws -> Int { try await base.references(to: hash) }
     public func isInUse(_ hash: ContentHash, at now: Date) async throws -> Bool { try await base.isInUse(hash, at: now) }
     public func forgetBlob(_ hash: ContentHash) async throws { try await base.forgetBlob(hash) }
     public func insertMessage(id: MessageID, room: RoomID, author: String, text: String,

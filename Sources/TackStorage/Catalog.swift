@@ -19,7 +19,6 @@ public protocol Catalog: Sendable {
     func addToken(user: String, tokenDigest: String, at: Date) async throws
     /// The user a token belongs to; nil for unknown and revoked tokens and for removed users.
     func user(forTokenDigest digest: String) async throws -> User?
-    func user(named name: String) async throws -> User?
     /// A user's tokens (never the tokens themselves: only their ids and ages).
     func tokens(of user: String) async throws -> [TokenInfo]
     /// Revokes a token by its id; false when there was none.
@@ -45,8 +44,6 @@ public protocol Catalog: Sendable {
     /// Keeps garbage collection away from `hash` until `until` or until released; returns the pin's token.
     func pin(_ hash: ContentHash, until: Date) async throws -> String
     func releasePin(_ token: String) async throws
-    /// True when a live pin guards `hash` at `now`.
-    func isPinned(_ hash: ContentHash, at now: Date) async throws -> Bool
 
     /// Records an attachment and counts one more reference to its blob, releasing `pin`, all in one transaction.
     /// With `quota`, the attachment's size is charged to its uploader in the same transaction, refused with
@@ -70,8 +67,6 @@ public protocol Catalog: Sendable {
     func thumbnail(of source: ContentHash, size: Int, method: String) async throws -> StoredThumbnail?
     /// Records a thumbnail and counts a reference to its blob, releasing `pin`; recording one twice changes nothing.
     func insertThumbnail(_ thumbnail: StoredThumbnail, releasing pin: String?) async throws
-    /// How many attachments use `hash`.
-    func references(to hash: ContentHash) async throws -> Int
     /// Referenced or pinned at `now`, read in one snapshot: garbage collection must never see the pin already
     /// released and the reference not yet recorded, which two separate reads could.
     func isInUse(_ hash: ContentHash, at now: Date) async throws -> Bool

@@ -6,7 +6,7 @@ import TackCore
 /// What every `Catalog` must do. Each test runs against every implementation in `Implementations`.
 @Suite struct CatalogContract {
     /// Every implementation, each on a fresh database that lives as long as the returned folder.
-    func catalogs() async throws -> (TemporaryFolder, [(String, any Catalog)]) {
+    func catalogs() async throws -> (TemporaryFolder, [(String, any CatalogInspection)]) {
         let folder = try TemporaryFolder()
         return (folder, try await Implementations.catalogs(in: folder))
     }

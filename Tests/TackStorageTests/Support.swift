@@ -48,7 +48,7 @@ enum Implementations {
          ("s3", S3BlobStore(try await TestS3.client(), partSize: 5 << 20, copyLimit: 5 << 20, scratchFolder: folder.path))]
     }
 
-    static func catalogs(in folder: TemporaryFolder) async throws -> [(String, any Catalog)] {
+    static func catalogs(in folder: TemporaryFolder) async throws -> [(String, any CatalogInspection)] {
         [("sqlite", try await SQLiteCatalog.open(path: folder.path + "/catalog.sqlite")),
          // The caches must not change a single answer: the whole contract runs through them too.
          ("sqlite+cache", CachingCatalog(try await SQLiteCatalog.open(path: folder.path + "/cached.sqlite"), entries: 64))]
@@ -57,3 +57,20 @@ enum Implementations {
 
 /// Swift Testing has an `Attachment` of its own; in these tests the word means ours.
 typealias Attachment = TackCore.Attachment
+
+/// What the contracts read beyond the service's `Catalog`: pins, reference counts, users by name. Each catalog
+/// answers them for inspection; the service never asks, so they are not `Catalog` requirements.
+protocol CatalogInspection: Catalog {
+    func isPinned(_ hash: ContentHash, at now: Date) async throws -> Bool
+    func references(to hash: ContentHash) async throws -> Int
+    func user(named name: String) async throws -> User?
+}
+
+extension SQLiteCatalog: CatalogInspection {}
+
+extension CachingCatalog: CatalogInspection {
+    private var inspected: any CatalogInspection { base as! any CatalogInspection }
+    func isPinned(_ hash: ContentHash, at now: Date) async throws -> Bool { try await inspected.isPinned(hash, at: now) }
+    func references(to hash: ContentHash) async throws -> Int { try await inspected.references(to: hash) }
+    func user(named name: String) async throws -> User? { try await inspected.user(named: name) }
+}
