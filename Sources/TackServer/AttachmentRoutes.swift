@@ -66,7 +66,7 @@ struct AttachmentRoutes: Sendable {
             result = try await uploads.run(request.body, upload)
         }
         if result.isNew {
-            thumbnails.prepare(result.attachment)
+            await thumbnails.prepare(result.attachment)
             context.logger.info("stored attachment", metadata: [
                 "attachment": "\(result.attachment.id)", "room": "\(room.id)", "size": "\(result.attachment.size)",
                 "sha256": "\(result.attachment.sha256.hex)",

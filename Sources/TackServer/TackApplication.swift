@@ -14,8 +14,13 @@ public enum TackApplication {
         onReady: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
     ) throws -> some ApplicationProtocol {
         let maxBody = settings.limits.maxUploadBytes
+        let thumbnails = makeThumbnailService(settings: settings, catalog: catalog, blobs: blobs)
+        // Background jobs run beside the server and stop with it, handing back what they hold.
+        let jobs = JobRunner(
+            catalog: catalog, thumbnails: thumbnails, signal: thumbnails.jobs,
+            lease: .seconds(settings.jobLeaseSeconds), backoff: RetryBackoff(attempts: settings.jobAttempts), logger: logger)
         return Application(
-            router: try makeRouter(settings: settings, catalog: catalog, blobs: blobs),
+            router: try makeRouter(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails),
             server: .http1(configuration: .init(
                 additionalChannelHandlers: [
                     ConnectionGuard(settings: settings.connections), ExpectContinueHandler(maxBodyBytes: maxBody),
@@ -26,6 +31,7 @@ public enum TackApplication {
                 address: .hostname(settings.host, port: settings.port), serverName: "tackd",
                 // Past this many connections tackd stops accepting until some close; the rest wait in the backlog.
                 availableConnectionsDelegate: MaximumAvailableConnections(settings.connections.maxConnections)),
+            services: [jobs],
             onServerRunning: { channel in
                 let address = channel.localAddress
                 await onReady(address?.ipAddress ?? settings.host, address?.port ?? settings.port)
@@ -36,6 +42,19 @@ public enum TackApplication {
     /// Every route tackd answers, with its middleware; `OpenAPITests` compares them with the API description.
     public static func makeRouter(
         settings: Settings, catalog: any Catalog, blobs: any BlobStore
+    ) throws -> Router<TackRequestContext> {
+        try makeRouter(settings: settings, catalog: catalog, blobs: blobs,
+                       thumbnails: makeThumbnailService(settings: settings, catalog: catalog, blobs: blobs))
+    }
+
+    static func makeThumbnailService(settings: Settings, catalog: any Catalog, blobs: any BlobStore) -> ThumbnailService {
+        ThumbnailService(
+            blobs: blobs, catalog: catalog, thumbnailer: Thumbnailer(limits: ImageLimits(maxPixels: settings.maxImagePixels)),
+            sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
+    }
+
+    static func makeRouter(
+        settings: Settings, catalog: any Catalog, blobs: any BlobStore, thumbnails: ThumbnailService
     ) throws -> Router<TackRequestContext> {
         let router = Router(context: TackRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
@@ -62,9 +81,6 @@ public enum TackApplication {
             ingest: AttachmentIngest(blobs: blobs, catalog: catalog), catalog: catalog,
             stripMetadata: settings.stripMetadata, defaultQuota: settings.userQuotaBytes)
         let rateLimits = RateLimits(settings: settings.rateLimits)
-        let thumbnails = ThumbnailService(
-            blobs: blobs, catalog: catalog, thumbnailer: Thumbnailer(limits: ImageLimits(maxPixels: settings.maxImagePixels)),
-            sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
         AttachmentRoutes(catalog: catalog, blobs: blobs, blobCache: BlobCache(capacityBytes: settings.blobCacheBytes),
                          pages: PageCache(capacityBytes: settings.pageCacheBytes, changes: catalog.changes),
                          limits: settings.limits, thumbnails: thumbnails,

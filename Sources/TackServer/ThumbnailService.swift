@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import NIOCore
 import TackCore
 import TackImage
@@ -19,42 +20,45 @@ actor ThumbnailService {
     let thumbnailer: Thumbnailer
     /// The sizes clients may ask for; the first is made in the background after each upload.
     let sizes: [Int]
-    /// Most background jobs waiting at once; past it, an upload's thumbnail is made on its first request instead,
+    /// Most background jobs queued at once; past it, an upload's thumbnail is made on its first request instead,
     /// so a burst of uploads queues a bounded amount of work.
     let maxQueued: Int
-    private var queued = 0
+    /// Nudges this process's job runner when a job is queued.
+    let jobs: JobSignal
     private var inFlight: [Key: Task<StoredThumbnail, any Error>] = [:]
     /// Decoding is CPU-bound and each decode already spreads its resize over the cores: one at a time, off the
     /// cooperative pool.
     private let workers = SerialGate()
 
-    init(blobs: any BlobStore, catalog: any Catalog, thumbnailer: Thumbnailer, sizes: [Int], maxQueued: Int) {
+    init(blobs: any BlobStore, catalog: any Catalog, thumbnailer: Thumbnailer, sizes: [Int], maxQueued: Int,
+         jobs: JobSignal = JobSignal()) {
         self.blobs = blobs
         self.catalog = catalog
         self.thumbnailer = thumbnailer
         self.sizes = sizes
         self.maxQueued = maxQueued
+        self.jobs = jobs
     }
 
-    /// Starts making the default thumbnail of a new upload; failures are recorded, never thrown.
-    nonisolated func prepare(_ attachment: Attachment) {
-        guard attachment.isThumbnailable else { return }
-        Task { await self.enqueue(attachment) }
-    }
-
-    private func enqueue(_ attachment: Attachment) async {
-        guard queued < maxQueued, let size = sizes.first else { return }
-        queued += 1
-        TackMetrics.thumbnailQueueDepth.increment()
-        defer {
-            queued -= 1
-            TackMetrics.thumbnailQueueDepth.decrement()
+    /// Queues the default thumbnail of a new upload as a durable job, before the upload is answered: it is made
+    /// even if this process dies first. A failure to queue is logged, never thrown; the first request makes it.
+    nonisolated func prepare(_ attachment: Attachment) async {
+        guard attachment.isThumbnailable, attachment.image?.failure == nil else { return }
+        do {
+            if try await catalog.enqueueJob(.thumbnail, subject: attachment.id.rawValue, at: Date(), maxQueued: maxQueued) {
+                TackMetrics.job(JobKind.thumbnail.rawValue, "queued")
+                jobs.poke()
+            }
+        } catch {
+            Logger(label: "tackd").warning("could not queue the thumbnail of \(attachment.id): \(error)")
         }
-        _ = try? await thumbnail(of: attachment, size: size, method: .scale)
     }
 
-    /// Background jobs waiting or running now.
-    var queueDepth: Int { queued }
+    /// The default thumbnail (the first size, scaled), as the background job makes it.
+    nonisolated func makeDefault(of attachment: Attachment) async throws -> StoredThumbnail? {
+        guard let size = sizes.first else { return nil }
+        return try await thumbnail(of: attachment, size: size, method: .scale)
+    }
 
     /// The stored thumbnail, made now if it does not exist yet. Finding a stored one never waits on the actor: a
     /// gallery's many requests run side by side, and only making a thumbnail is serialised.

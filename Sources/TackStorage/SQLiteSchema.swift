@@ -132,6 +132,17 @@ enum SQLiteSchema {
               PRIMARY KEY (room_id, media, screenshot, linked)) WITHOUT ROWID
             """,
         ],
+        [
+            // Background work as rows: claimed under a lease, retried with backoff, kept across restarts. One row per
+            // (kind, subject); a finished job's row is deleted, a failed one stays with its reason.
+            """
+            CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, subject TEXT NOT NULL,
+              state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, run_after INTEGER NOT NULL,
+              lease_owner TEXT, lease_until INTEGER, last_error TEXT, created_at INTEGER NOT NULL,
+              UNIQUE (kind, subject))
+            """,
+            "CREATE INDEX jobs_due ON jobs(state, run_after)",
+        ],
     ]
 
     /// Work a step needs beyond SQL, run in the step's transaction: for step 8, each older attachment's media kind

@@ -13,8 +13,8 @@ struct Tackd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tackd",
         abstract: "Tack's attachment service: rooms, content-addressed attachments, thumbnails and links.",
-        subcommands: [Serve.self, UserCommand.self, TokenCommand.self, CollectGarbage.self, MigrateStorage.self,
-                      MakeThumbnail.self],
+        subcommands: [Serve.self, UserCommand.self, TokenCommand.self, CollectGarbage.self, ListJobs.self,
+                      MigrateStorage.self, MakeThumbnail.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -330,6 +330,31 @@ struct CollectGarbage: AsyncParsableCommand {
                 try await GarbageCollector(blobs: $0.blobs, catalog: $0.catalog).collect()
             }
             print("examined \(report.examined) blobs, removed \(report.removed) (\(report.removedBytes) bytes), restored \(report.restored), swept \(report.sweptStaging) staging files")
+        }
+    }
+}
+
+struct ListJobs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs", abstract: "List background jobs not yet finished: queued, running (with their lease) and failed.")
+
+    @OptionGroup var options: StorageOptions
+    @Option(help: "Show at most this many.") var limit = 100
+
+    func run() async throws {
+        try await reportingFailures {
+            let jobs = try await Storage.using(try options.settings()) { try await $0.catalog.jobs(limit: limit) }
+            guard !jobs.isEmpty else { return print("no jobs") }
+            for job in jobs {
+                var line = "\(job.id)\t\(job.kind.rawValue)\t\(job.subject)\t\(job.state.rawValue)\tattempts \(job.attempts)"
+                switch job.state {
+                case .queued: line += "\tdue \(Timestamp.rfc3339(job.runAfter))"
+                case .running: line += "\theld by \(job.leaseOwner ?? "?") until \(job.leaseUntil.map(Timestamp.rfc3339) ?? "?")"
+                case .failed: break
+                }
+                if let error = job.lastError { line += "\tlast error: \(error)" }
+                print(line)
+            }
         }
     }
 }

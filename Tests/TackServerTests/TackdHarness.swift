@@ -82,6 +82,9 @@ final class Tackd: @unchecked Sendable {
         return kilobytes * 1024
     }
 
+    /// Whether the tackd this harness started is still running (a failpoint may have killed it).
+    var isRunning: Bool { process?.isRunning ?? false }
+
     /// SIGKILL: no chance to clean up, like a crash or the OOM killer. (SIGTERM may never arrive; see the stack notes.)
     func kill() {
         guard let process, process.isRunning else { return }

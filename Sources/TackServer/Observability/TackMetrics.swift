@@ -19,12 +19,16 @@ public enum TackMetrics {
     static let uploadsInFlight = Meter(label: "tack_uploads_in_flight")
     static let bytesReceived = Counter(label: "tack_upload_bytes_total")
     static let bytesSent = Counter(label: "tack_download_bytes_total")
-    static let thumbnailQueueDepth = Meter(label: "tack_thumbnail_queue_depth")
     static let thumbnailDuration = Timer(label: "tack_thumbnail_duration_seconds", preferredDisplayUnit: .seconds)
     static let gcRuns = Counter(label: "tack_gc_runs_total")
     static let gcRemovedBytes = Counter(label: "tack_gc_removed_bytes_total")
     static let blobCount = Gauge(label: "tack_blobs")
     static let catalogBytes = Gauge(label: "tack_catalog_bytes")
+
+    /// Background jobs by kind and what happened to them: `queued`, `done`, `retried`, `failed`.
+    static func job(_ kind: String, _ outcome: String) {
+        Counter(label: "tack_jobs_total", dimensions: [("kind", kind), ("outcome", outcome)]).increment()
+    }
 
     /// Link fetches by how they ended: `stored`, `unchanged`, or the refusal's code.
     static func linkFetch(_ outcome: String) {
