@@ -38,7 +38,8 @@ public struct JobRunner: Service {
             while !stopping.withLock({ $0 }) && !Task.isCancelled {
                 let claimed: [Job]
                 do {
-                    claimed = try await catalog.claimJobs(JobKind.allCases, owner: owner, limit: 1, lease: lease, at: Date())
+                    claimed = try await catalog.claimJobs(
+                        JobKind.allCases, owner: owner, limit: 1, lease: lease, maxAttempts: backoff.attempts, at: Date())
                 } catch {
                     logger.warning("could not claim jobs: \(error)")
                     claimed = []
@@ -109,8 +110,12 @@ final class JobSignal: Sendable {
     /// Returns at the next poke (or at once if one came since the last wait), or after `timeout`. One waiter at a time.
     func wait(timeout: Duration) async {
         let timer = Task {
-            try? await Task.sleep(for: timeout)
-            self.poke()
+            do {
+                try await Task.sleep(for: timeout)
+                self.poke()
+            } catch {
+                // Cancelled: a poke came first, and this timer must not leave one behind for the next wait.
+            }
         }
         defer { timer.cancel() }
         await withCheckedContinuation { continuation in
