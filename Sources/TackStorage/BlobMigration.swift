@@ -8,6 +8,8 @@ public struct MigrationReport: Sendable, Equatable {
     public var copiedBytes: Int64 = 0
     /// Blobs the destination held already (an earlier, interrupted pass copied them).
     public var present = 0
+    /// Blobs an interrupted gc left quarantined in the source, not copied: `tackd gc` settles them first.
+    public var quarantined = 0
 
     public init(copied: Int = 0, copiedBytes: Int64 = 0, present: Int = 0) {
         self.copied = copied
@@ -44,6 +46,7 @@ public struct BlobMigration: Sendable {
             }
             progress(report)
         }
+        report.quarantined = try await source.quarantinedBlobs().count
         return report
     }
 

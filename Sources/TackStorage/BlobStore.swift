@@ -42,6 +42,8 @@ public enum BlobStoreError: Error, Sendable, Equatable {
     case digestMismatch(expected: ContentHash, actual: ContentHash)
     /// No blob is stored at this address.
     case missing(ContentHash)
+    /// The store is marked as the blobs of another catalog (its id).
+    case ownedByAnotherCatalog(String)
 }
 
 /// Content-addressed bytes: every blob lives at the SHA-256 of its contents, so identical files are stored once.
@@ -90,6 +92,10 @@ public protocol BlobStore: Sendable {
 
     /// Deletes a quarantined blob for good.
     func purge(_ blob: QuarantinedBlob) async throws
+
+    /// Marks the store as holding the blobs of catalog `id`, or throws `ownedByAnotherCatalog` when another
+    /// catalog's mark is there: two catalogs on one store would each collect the blobs only the other references.
+    func claim(forCatalog id: String) async throws
 
     /// Removes staging left by crashed writers; `olderThan` also removes any staging not touched since then.
     /// Returns how many leftovers were removed.

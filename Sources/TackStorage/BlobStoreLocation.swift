@@ -22,6 +22,14 @@ public enum BlobStoreLocation: Sendable, Equatable {
         }
     }
 
+    /// How a person recognises the store in a message (no secrets).
+    public var displayName: String {
+        switch self {
+        case .file(let path): "the blob folder \(path)"
+        case .s3(let location): location.displayName
+        }
+    }
+
     /// Opens the store and, for a bucket, proves within seconds that it exists and the keys work, so a wrong
     /// secret or a missing bucket stops start-up with the reason instead of failing the first upload.
     public func open(settings: Settings) async throws -> any BlobStore {

@@ -153,14 +153,16 @@ public final class CachingCatalog: Catalog {
     public func enqueueJob(_ kind: JobKind, subject: String, at now: Date, maxQueued: Int) async throws -> Bool {
         try await base.enqueueJob(kind, subject: subject, at: now, maxQueued: maxQueued)
     }
-    public func claimJobs(_ kinds: [JobKind], owner: String, limit: Int, lease: Duration, at now: Date) async throws -> [Job] {
-        try await base.claimJobs(kinds, owner: owner, limit: limit, lease: lease, at: now)
+    public func claimJobs(_ kinds: [JobKind], owner: String, limit: Int, lease: Duration, maxAttempts: Int, at now: Date) async throws -> [Job] {
+        try await base.claimJobs(kinds, owner: owner, limit: limit, lease: lease, maxAttempts: maxAttempts, at: now)
     }
     public func finishJob(_ id: Int64, owner: String) async throws -> Bool { try await base.finishJob(id, owner: owner) }
     public func failJob(_ id: Int64, owner: String, error: String, retryAt: Date?) async throws {
         try await base.failJob(id, owner: owner, error: error, retryAt: retryAt)
     }
     public func releaseJobs(owner: String) async throws { try await base.releaseJobs(owner: owner) }
+    public func catalogID() async throws -> String { try await base.catalogID() }
+    public func retryFailedJobs(at now: Date) async throws -> Int { try await base.retryFailedJobs(at: now) }
     public func jobs(limit: Int) async throws -> [Job] { try await base.jobs(limit: limit) }
     public func insertMessage(id: MessageID, room: RoomID, author: String, text: String,
                               attachments: [AttachmentID], at: Date, key: String?) async throws -> Message {

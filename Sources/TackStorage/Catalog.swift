@@ -94,20 +94,26 @@ public protocol Catalog: Sendable {
     /// A room's events numbered after `seq`, oldest first, at most `limit`.
     func roomEvents(in room: RoomID, after seq: Int64, limit: Int) async throws -> RoomEventBatch
 
+    /// This catalog's id, made once when it is created: blob stores are marked with it.
+    func catalogID() async throws -> String
+
     // Jobs: background work as rows, claimed under a lease.
 
     /// Queues a job unless one of this kind for this subject exists (queued, running or failed), and unless
     /// `maxQueued` jobs are queued already; false when nothing was queued.
     func enqueueJob(_ kind: JobKind, subject: String, at now: Date, maxQueued: Int) async throws -> Bool
     /// Claims up to `limit` due jobs of `kinds` for `owner` until `now + lease`: queued ones whose time has come, and
-    /// running ones whose lease has lapsed (their runner died). Each claim counts an attempt.
-    func claimJobs(_ kinds: [JobKind], owner: String, limit: Int, lease: Duration, at now: Date) async throws -> [Job]
+    /// running ones whose lease has lapsed (their runner died) unless they have had `maxAttempts` already (then they
+    /// are marked failed). Each claim counts an attempt.
+    func claimJobs(_ kinds: [JobKind], owner: String, limit: Int, lease: Duration, maxAttempts: Int, at now: Date) async throws -> [Job]
     /// Deletes a job `owner` finished; false when `owner` no longer holds it (its lease lapsed and another took it).
     func finishJob(_ id: Int64, owner: String) async throws -> Bool
     /// Puts a job `owner` holds back in the queue until `retryAt`, or marks it failed when `retryAt` is nil.
     func failJob(_ id: Int64, owner: String, error: String, retryAt: Date?) async throws
     /// Returns every job `owner` holds to the queue at once (a graceful shutdown).
     func releaseJobs(owner: String) async throws
+    /// Queues every failed job again with fresh attempts (an operator fixed the cause); returns how many.
+    func retryFailedJobs(at now: Date) async throws -> Int
     /// Jobs not yet finished, oldest first.
     func jobs(limit: Int) async throws -> [Job]
 

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Crypto
+import Foundation
 import NIOCore
 import NIOFileSystem
 import NIOPosix
@@ -182,6 +183,25 @@ public struct FileBlobStore: BlobStore {
 
     public func purge(_ blob: QuarantinedBlob) async throws {
         try await threadPool.runIfActive { try Posix.unlink(blob.location) }
+    }
+
+    public func claim(forCatalog id: String) async throws {
+        let mark = "\(root)/catalog-id"
+        try await threadPool.runIfActive {
+            // O_EXCL: of two catalogs starting on one folder at once, exactly one writes its mark.
+            let fd = open(mark, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            if fd >= 0 {
+                let bytes = Array(id.utf8)
+                let written = write(fd, bytes, bytes.count)
+                fsync(fd)
+                close(fd)
+                guard written == bytes.count else { throw PosixError(call: "write", path: mark, code: EIO) }
+                return
+            }
+            guard errno == EEXIST else { throw PosixError(call: "open", path: mark, code: errno) }
+            let owner = (try? String(contentsOfFile: mark, encoding: .utf8)) ?? ""
+            guard owner == id else { throw BlobStoreError.ownedByAnotherCatalog(owner) }
+        }
     }
 
     public func sweepStaging(olderThan age: Duration?) async throws -> Int {

@@ -54,8 +54,8 @@ public struct S3BlobStore: BlobStore {
         let key = "tmp/\(Identifier<StagingKind>.make().rawValue)"
         var hasher = SHA256()
         var size: Int64 = 0
+        // Grown as bytes arrive: a thumbnail's few kilobytes never take a part's worth of memory.
         var part = ByteBuffer()
-        part.reserveCapacity(partSize)
         var upload: MultipartWriter?
         do {
             for try await buffer in body {
@@ -73,25 +73,29 @@ public struct S3BlobStore: BlobStore {
                         }
                         try await upload!.send(part)
                         part = ByteBuffer()
-                        part.reserveCapacity(partSize)
+                        part.reserveCapacity(partSize)  // a large upload: every part will be full
                     }
                 }
             }
-            if var upload {
-                if part.readableBytes > 0 { try await upload.send(part) }
-                try await upload.complete()
+            if upload != nil {
+                if part.readableBytes > 0 { try await upload!.send(part) }
+                try await upload!.complete()
             } else if part.readableBytes > inlineLimit {
                 try await s3.putObject(key, body: part)
             }
         } catch {
-            if let upload { await upload.abort() } else { try? await s3.delete(key) }
+            // In a task of its own: a cancelled upload's clean-up must still reach the store.
+            let (pending, s3) = (upload, s3)
+            await Task {
+                if let pending { await pending.abort() } else { try? await s3.delete(key) }
+            }.value
             throw error
         }
         let hash = ContentHash(bytes: hasher.finalize())!
         var staged = StagedBlob(hash: hash, size: size, location: key)
         if upload == nil && part.readableBytes <= inlineLimit {
             staged = StagedBlob(hash: hash, size: size, location: HeldBlobs.prefix + key)
-            held.keep(part, at: staged.location)
+            held.keep(ByteBuffer(bytes: part.readableBytesView), at: staged.location)  // exactly its size, held
         }
         if let expected, expected != hash {
             await discard(staged)
@@ -199,6 +203,17 @@ public struct S3BlobStore: BlobStore {
 
     public func purge(_ blob: QuarantinedBlob) async throws {
         try await s3.delete(blob.location)
+    }
+
+    public func claim(forCatalog id: String) async throws {
+        // If-None-Match: of two catalogs starting on one bucket at once, exactly one writes its mark.
+        if try await s3.putObjectIfAbsent("catalog-id", body: ByteBuffer(string: id)) { return }
+        var owner = ByteBuffer()
+        try await s3.read("catalog-id", range: nil) { chunk in
+            var chunk = chunk
+            owner.writeBuffer(&chunk)
+        }
+        guard String(buffer: owner) == id else { throw BlobStoreError.ownedByAnotherCatalog(String(buffer: owner)) }
     }
 
     public func sweepStaging(olderThan age: Duration?) async throws -> Int {

@@ -19,13 +19,21 @@ extension SQLiteCatalog {
         }
     }
 
-    public func claimJobs(_ kinds: [JobKind], owner: String, limit: Int, lease: Duration, at now: Date) async throws
-        -> [Job]
-    {
+    public func claimJobs(
+        _ kinds: [JobKind], owner: String, limit: Int, lease: Duration, maxAttempts: Int, at now: Date
+    ) async throws -> [Job] {
         guard !kinds.isEmpty, limit > 0 else { return [] }
         let until = now.addingTimeInterval(Double(lease.components.seconds)).millis
         let rows = try await transaction { db, _ in
+            // A job whose runners keep dying while they hold it (a decoder that takes the process down) is not handed
+            // to the next one forever.
             try await db.raw("""
+                UPDATE jobs SET state = 'failed', lease_owner = NULL, lease_until = NULL,
+                                last_error = 'its runner stopped while running it, ' || attempts || ' times'
+                WHERE kind IN (\(binds: kinds.map(\.rawValue))) AND state = 'running'
+                  AND lease_until <= \(bind: now.millis) AND attempts >= \(bind: maxAttempts)
+                """).run()
+            return try await db.raw("""
                 UPDATE jobs SET state = 'running', lease_owner = \(bind: owner), lease_until = \(bind: until),
                                 attempts = attempts + 1
                 WHERE id IN (SELECT id FROM jobs WHERE kind IN (\(binds: kinds.map(\.rawValue)))
@@ -63,6 +71,15 @@ extension SQLiteCatalog {
                 UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, attempts = MAX(attempts - 1, 0)
                 WHERE state = 'running' AND lease_owner = \(bind: owner)
                 """).run()
+        }
+    }
+
+    public func retryFailedJobs(at now: Date) async throws -> Int {
+        try await transaction { db, _ in
+            try await db.raw("""
+                UPDATE jobs SET state = 'queued', attempts = 0, run_after = \(bind: now.millis) WHERE state = 'failed'
+                RETURNING id
+                """).all().count
         }
     }
 

@@ -196,6 +196,15 @@ public final class SQLiteCatalog: Catalog {
     }
 }
 
+extension SQLiteCatalog {
+    public func catalogID() async throws -> String {
+        guard let row = try await read("SELECT value FROM catalog_info WHERE key = 'id'").first() else {
+            throw TackError(.corruptCatalog, "the catalog has no id (table catalog_info)")
+        }
+        return try row.decode(column: "value", as: String.self)
+    }
+}
+
 enum PinKind: IdentifierKind { static let prefix = "pin" }
 
 extension Date {

@@ -142,6 +142,9 @@ enum SQLiteSchema {
               UNIQUE (kind, subject))
             """,
             "CREATE INDEX jobs_due ON jobs(state, run_after)",
+            // Who this catalog is, so a blob store can be marked as its own (BlobStore.claim).
+            "CREATE TABLE catalog_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "INSERT INTO catalog_info (key, value) VALUES ('id', 'cat_' || lower(hex(randomblob(16))))",
         ],
     ]
 

@@ -50,19 +50,33 @@ struct StorageOptions: ParsableArguments {
     }
 }
 
-/// The catalog in `<storage>/tack.sqlite` and the blobs where `--blobs` says (by default `<storage>/blobs`).
+/// The catalog in `<storage>/tack.sqlite`, and the blobs where `--blobs` says (by default `<storage>/blobs`),
+/// opened only by the commands that touch blobs: a user or token command works while a bucket is unreachable.
 struct Storage {
+    let settings: Settings
     let catalog: SQLiteCatalog
-    let blobs: any BlobStore
 
     static func open(_ settings: Settings) async throws -> Storage {
         // Only tackd's own user reads the catalog (token digests, who is in which room) and the blobs.
         umask(0o077)
         try FileManager.default.createDirectory(
             atPath: settings.storage, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let blobs = try await BlobStoreLocation.parse(settings.blobs, storage: settings.storage).open(settings: settings)
-        let catalog = try await SQLiteCatalog.open(path: "\(settings.storage)/tack.sqlite")
-        return Storage(catalog: catalog, blobs: blobs)
+        return Storage(settings: settings, catalog: try await SQLiteCatalog.open(path: "\(settings.storage)/tack.sqlite"))
+    }
+
+    /// Opens the blob store at `location` (by default the configured one) and marks it as this catalog's.
+    func blobs(at location: BlobStoreLocation? = nil) async throws -> any BlobStore {
+        let location = try location ?? BlobStoreLocation.parse(settings.blobs, storage: settings.storage)
+        let blobs = try await location.open(settings: settings)
+        let catalogID = try await catalog.catalogID()
+        do {
+            try await blobs.claim(forCatalog: catalogID)
+        } catch BlobStoreError.ownedByAnotherCatalog(let other) {
+            throw TackError.invalid(.invalidSetting, "\(location.displayName) holds the blobs of another catalog (\(other), "
+                + "this one is \(catalogID)): each catalog's garbage collection would delete the other's files. Give "
+                + "each catalog a bucket or prefix of its own; instances that share blobs share one catalog")
+        }
+        return blobs
     }
 }
 
@@ -143,20 +157,21 @@ struct Serve: AsyncParsableCommand {
             if settings.metrics != .off { TackMetrics.bootstrap() }
             let logger = Logger(label: "tackd")
             let storage = try await Storage.open(settings)
-            let swept = try await storage.blobs.sweepStaging(olderThan: nil)
+            let blobs = try await storage.blobs()
+            let swept = try await blobs.sweepStaging(olderThan: nil)
             if swept > 0 { logger.notice("removed \(swept) staging leftovers of crashed uploads") }
             // Requests read through the caches; the admin commands write the file directly, and their changes reach
             // the caches through the changes table within a poll.
             let catalog = CachingCatalog(storage.catalog, entries: settings.catalogCacheEntries)
             let app = try TackApplication.make(
-                settings: settings, catalog: catalog, blobs: storage.blobs, logger: logger
+                settings: settings, catalog: catalog, blobs: blobs, logger: logger
             ) { host, port in
                 // Written straight to the descriptor: scripts and tests wait for this line, so it must not sit in a buffer.
                 FileHandle.standardOutput.write(Data("tackd listening on http://\(host):\(port)\n".utf8))
             }
             let catalogPath = "\(settings.storage)/tack.sqlite"
             let collector = PeriodicCollection(
-                collector: GarbageCollector(blobs: storage.blobs, catalog: storage.catalog),
+                collector: GarbageCollector(blobs: blobs, catalog: storage.catalog),
                 interval: .seconds(settings.gcIntervalSeconds), logger: logger,
                 catalogBytes: { ["", "-wal"].compactMap { Storage.fileSize(catalogPath + $0) }.reduce(0, +) })
             var services: [any Service] = [app]
@@ -327,7 +342,7 @@ struct CollectGarbage: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let report = try await Storage.using(try options.settings()) {
-                try await GarbageCollector(blobs: $0.blobs, catalog: $0.catalog).collect()
+                try await GarbageCollector(blobs: try await $0.blobs(), catalog: $0.catalog).collect()
             }
             print("examined \(report.examined) blobs, removed \(report.removed) (\(report.removedBytes) bytes), restored \(report.restored), swept \(report.sweptStaging) staging files")
         }
@@ -340,9 +355,15 @@ struct ListJobs: AsyncParsableCommand {
 
     @OptionGroup var options: StorageOptions
     @Option(help: "Show at most this many.") var limit = 100
+    @Flag(help: "Queue every failed job again, with fresh attempts (once what made them fail is fixed).")
+    var retryFailed = false
 
     func run() async throws {
         try await reportingFailures {
+            if retryFailed {
+                let count = try await Storage.using(try options.settings()) { try await $0.catalog.retryFailedJobs(at: Date()) }
+                return print("queued \(count) failed jobs again")
+            }
             let jobs = try await Storage.using(try options.settings()) { try await $0.catalog.jobs(limit: limit) }
             guard !jobs.isEmpty else { return print("no jobs") }
             for job in jobs {
@@ -380,14 +401,18 @@ struct MigrateStorage: AsyncParsableCommand {
             guard target != (try BlobStoreLocation.parse(settings.blobs, storage: settings.storage)) else {
                 throw TackError.invalid(.invalidSetting, "--to-blobs is where the blobs are already")
             }
-            let destination = try await target.open(settings: settings)
             let report = try await Storage.using(settings) { storage in
-                try await BlobMigration(from: storage.blobs, to: destination).run { report in
+                // The destination is marked as this catalog's, as the source is: switching over changes nothing else.
+                let destination = try await storage.blobs(at: target)
+                return try await BlobMigration(from: try await storage.blobs(), to: destination).run { report in
                     let done = report.copied + report.present
                     if done % 100 == 0 { FileHandle.standardError.write(Data("migrate-storage: \(done) blobs settled\n".utf8)) }
                 }
             }
             print("copied \(report.copied) blobs (\(report.copiedBytes) bytes), \(report.present) were there already; every hash verified")
+            if report.quarantined > 0 {
+                print("\(report.quarantined) blobs are quarantined by an interrupted gc and were not copied: run tackd gc, then this again")
+            }
         }
     }
 }

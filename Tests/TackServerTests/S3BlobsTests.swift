@@ -38,7 +38,32 @@ import Testing
         #expect(try await world.carol.request(.DELETE, "/v1/attachments/\(id)").status == 204)
         let report = try world.tackd.admin(["gc"])
         #expect(report.contains("removed \(stored.count)"), "\(report)")
-        #expect(try await bucket.objects(withPrefix: "").isEmpty)
+        #expect(try await bucket.objects(withPrefix: "").map(\.key) == ["catalog-id"], "only the catalog's mark is left")
+    }
+
+    /// Until several instances share one catalog, a second catalog on the same bucket and prefix would collect
+    /// every blob the first one references: it is refused at start-up, and so is migrating into such a store.
+    @Test func aBucketServesOneCatalog() async throws {
+        let prefix = "one-\(UUID().uuidString.lowercased())/"
+        _ = try await TestS3.client(prefix: prefix)  // makes the bucket on a fresh RGW
+        let config = try Self.config(prefix: prefix)
+        let first = try await World.make(config: config)
+        let photo = try RealPhotos.bytes(RealPhotos.baseline)
+        #expect(try await first.carol.upload(photo, room: first.room, name: "dune.jpg").status == 201)
+
+        let second = try Tackd()
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: "\(second.storage)/tackd.json"))
+        let stderr = "\(second.storage)/stderr.log"
+        await #expect { try await second.start(stderr: stderr) } throws: { "\($0)".contains("exited during start-up") }
+        let said = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
+        #expect(said.contains("holds the blobs of another catalog") && said.split(separator: "\n").count == 1, "\(said)")
+        #expect(throws: (any Error).self) {
+            try second.admin(["migrate-storage", "--to-blobs", try #require(config["blobs"])])
+        }
+        // The first instance is untouched: its file is still there.
+        let id = try #require(try await first.carol.request(.GET, "/v1/rooms/\(first.room)/attachments")
+            .json["items"].flatMap { ($0 as? [[String: Any]])?.first?["id"] as? String })
+        #expect(try await first.fred.request(.GET, "/v1/attachments/\(id)/content").status == 200)
     }
 
     @Test func anEmbeddedStoreMovesIntoTheBucketAndKeepsEveryFile() async throws {
@@ -84,6 +109,7 @@ import Testing
     }
 
     @Test func badS3SettingsStopStartUpWithTheReason() async throws {
+        _ = try await TestS3.client()  // the bucket exists: only what each case breaks is wrong
         let (endpoint, credentials) = try TestS3.configuration()
         let refusing = try RefusingPort()
         let cases: [([String: String], String)] = [

@@ -118,6 +118,21 @@ import TackCore
     }
 }
 
+extension BlobStoreContract {
+    @Test func servesOneCatalogOnly() async throws {
+        let (folder, all) = try await stores()
+        for (name, store) in all {
+            try await store.claim(forCatalog: "cat_one")
+            try await store.claim(forCatalog: "cat_one")
+            await #expect(throws: BlobStoreError.ownedByAnotherCatalog("cat_one"), "\(name)") {
+                try await store.claim(forCatalog: "cat_two")
+            }
+            #expect(try await store.allHashes().isEmpty, "the mark is not a blob")
+        }
+        _ = folder
+    }
+}
+
 @Suite struct FileBlobStoreTests {
     @Test func sweepsStagingOfDeadWritersOnly() async throws {
         let folder = try TemporaryFolder()

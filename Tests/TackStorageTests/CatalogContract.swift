@@ -114,25 +114,25 @@ import TackCore
             #expect(try await catalog.enqueueJob(.thumbnail, subject: "c", at: t0, maxQueued: 2) == false, "the queue is full")
 
             // One runner claims the oldest; a second finds the next, and nothing once both are held.
-            let first = try await catalog.claimJobs([.thumbnail], owner: "one", limit: 1, lease: .seconds(60), at: t0)
+            let first = try await catalog.claimJobs([.thumbnail], owner: "one", limit: 1, lease: .seconds(60), maxAttempts: 5, at: t0)
             #expect(first.map(\.subject) == ["a"] && first.first?.attempts == 1 && first.first?.state == .running)
             #expect(first.first?.leaseUntil == t0.addingTimeInterval(60))
             let t30 = t0.addingTimeInterval(30)
-            let second = try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60), at: t30)
+            let second = try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60), maxAttempts: 5, at: t30)
             #expect(second.map(\.subject) == ["b"])
-            #expect(try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60), at: t30).isEmpty)
+            #expect(try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60), maxAttempts: 5, at: t30).isEmpty)
 
             // "one" dies: once its lease lapses, "two" takes its job, and "one" can no longer finish it.
             let later = t0.addingTimeInterval(61)
-            let retaken = try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60), at: later)
+            let retaken = try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60), maxAttempts: 5, at: later)
             #expect(retaken.map(\.subject) == ["a"] && retaken.first?.attempts == 2, "\(name)")
             #expect(try await catalog.finishJob(try #require(first.first).id, owner: "one") == false)
 
             // A failure with a retry time waits for it; one without is kept as failed, with its reason.
             let b = try #require(second.first)
             try await catalog.failJob(b.id, owner: "two", error: "store unreachable", retryAt: t0.addingTimeInterval(100))
-            #expect(try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60), at: later).isEmpty)
-            let due = try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60),
+            #expect(try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60), maxAttempts: 5, at: later).isEmpty)
+            let due = try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60), maxAttempts: 5,
                                                   at: t0.addingTimeInterval(100))
             #expect(due.map(\.subject) == ["b"] && due.first?.lastError == "store unreachable")
             try await catalog.failJob(b.id, owner: "two", error: "still unreachable", retryAt: nil)
@@ -140,17 +140,35 @@ import TackCore
 
             let left = try await catalog.jobs(limit: 10)
             #expect(left.map(\.subject) == ["b"] && left.first?.state == .failed && left.first?.lastError == "still unreachable")
-            #expect(try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60),
+            #expect(try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60), maxAttempts: 5,
                                                 at: t0.addingTimeInterval(10_000)).isEmpty, "failed jobs are not claimed")
             #expect(try await catalog.enqueueJob(.thumbnail, subject: "b", at: t0, maxQueued: 10) == false,
                     "a failed job is not queued again behind an operator's back")
+            #expect(try await catalog.retryFailedJobs(at: t0.addingTimeInterval(200)) == 1, "but when the operator says so")
+            let retried = try await catalog.claimJobs([.thumbnail], owner: "two", limit: 5, lease: .seconds(60), maxAttempts: 5,
+                                                      at: t0.addingTimeInterval(200))
+            #expect(retried.map(\.subject) == ["b"] && retried.first?.attempts == 1)
+            #expect(try await catalog.finishJob(try #require(retried.first).id, owner: "two"))
 
             // A graceful stop hands back what a runner holds, without counting the attempt.
             #expect(try await catalog.enqueueJob(.thumbnail, subject: "d", at: t0, maxQueued: 10))
-            let held = try await catalog.claimJobs([.thumbnail], owner: "three", limit: 1, lease: .seconds(60), at: t0)
+            let held = try await catalog.claimJobs([.thumbnail], owner: "three", limit: 1, lease: .seconds(60), maxAttempts: 5, at: t0)
             try await catalog.releaseJobs(owner: "three")
-            let again = try await catalog.claimJobs([.thumbnail], owner: "four", limit: 1, lease: .seconds(60), at: t0)
+            let again = try await catalog.claimJobs([.thumbnail], owner: "four", limit: 1, lease: .seconds(60), maxAttempts: 5, at: t0)
             #expect(again.map(\.id) == held.map(\.id) && again.first?.attempts == 1)
+            #expect(try await catalog.finishJob(try #require(again.first).id, owner: "four"))
+
+            // A job whose runners keep dying while they hold it is failed, not handed to the next one forever.
+            #expect(try await catalog.enqueueJob(.thumbnail, subject: "e", at: t0, maxQueued: 10))
+            for (owner, at) in [("x", t0), ("y", t0.addingTimeInterval(61))] {
+                let claimed = try await catalog.claimJobs([.thumbnail], owner: owner, limit: 1, lease: .seconds(60),
+                                                          maxAttempts: 2, at: at)
+                #expect(claimed.map(\.subject) == ["e"], "\(name) \(owner)")
+            }
+            #expect(try await catalog.claimJobs([.thumbnail], owner: "z", limit: 1, lease: .seconds(60), maxAttempts: 2,
+                                                at: t0.addingTimeInterval(122)).isEmpty)
+            let gaveUp = try await catalog.jobs(limit: 10).first { $0.subject == "e" }
+            #expect(gaveUp?.state == .failed && gaveUp?.lastError?.contains("stopped while running it, 2 times") == true)
         }
         _ = folder
     }
