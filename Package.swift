@@ -150,7 +150,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TackS3Tests",
-            dependencies: ["TackS3", "TackTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["TackS3", "TackTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "Hummingbird", package: "hummingbird")],
             exclude: ["Fixtures"]
         ),
         .testTarget(

@@ -251,6 +251,39 @@ public final class S3Client: Sendable {
             request.headers.add(name: "content-length", value: "0")
         }
 
+        var attempt = 1
+        while true {
+            do {
+                return try await exchange(request, method: method, operation: operation, keepBody: keepBody)
+            } catch let error as S3Error where attempt < Self.attempts && Self.isTransient(error) && method != .POST {
+                // A store that is busy or dropped a kept-alive connection: the request is resent whole (every body
+                // here is a buffer). POSTs (creating and completing multipart uploads) are not resent blindly.
+                try await Task.sleep(for: .milliseconds(Int.random(in: 50...150) * (1 << (2 * (attempt - 1)))))
+                attempt += 1
+            }
+        }
+    }
+
+    /// Tries per request, the first included.
+    static let attempts = 3
+
+    /// Worth trying again: the store's own trouble (5xx, `SlowDown`), a conditional write racing another
+    /// (409), or a connection that closed under the request. Not a connection that could not be made.
+    static func isTransient(_ error: S3Error) -> Bool {
+        switch error {
+        case .service(let status, let code, _, _):
+            return [500, 502, 503, 504, 409].contains(status) || code == "SlowDown"
+        case .unreachable(_, let reason):
+            return reason.contains("remoteConnectionClosed") || reason.contains("Connection reset")
+                || reason.contains("Broken pipe")
+        case .unexpectedResponse:
+            return false
+        }
+    }
+
+    func exchange(
+        _ request: HTTPClientRequest, method: HTTPMethod, operation: String, keepBody: Bool
+    ) async throws -> HTTPClientResponse {
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, deadline: .distantFuture)

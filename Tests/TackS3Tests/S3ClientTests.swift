@@ -1,5 +1,7 @@
 import Foundation
+import Hummingbird
 import NIOCore
+import Synchronization
 import TackTestSupport
 import Testing
 @testable import TackS3
@@ -110,6 +112,38 @@ import Testing
             guard case .unreachable = error as? S3Error else { return false }
             return "\(error)".contains("127.0.0.1:\(refusing.port)")
         }
+    }
+
+    /// RGW cannot be made busy on demand, so a small local server plays a store answering 503 `SlowDown` (what S3
+    /// says under load) a given number of times; it checks no signature, only what the client does next.
+    @Test func retriesABusyStoreAndThenGivesUp() async throws {
+        let busyFor = Mutex(2), calls = Mutex(0)
+        let router = Router()
+        router.get("**") { _, _ -> Response in
+            calls.withLock { $0 += 1 }
+            let busy = busyFor.withLock { remaining in
+                defer { remaining -= 1 }
+                return remaining > 0
+            }
+            guard !busy else {
+                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(
+                    string: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>")))
+            }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "hello")))
+        }
+        let server = try await LocalHTTPServer.start(router)
+        let client = S3Client(location: try S3Location.parse("s3://bucket?endpoint=http://127.0.0.1:\(server.port)"),
+                              credentials: S3Credentials(accessKeyID: "a", secretAccessKey: "b"))
+        #expect(try await read(client, "k") == Array("hello".utf8))
+        #expect(calls.withLock { $0 } == 3, "two busy answers, then the third try")
+
+        busyFor.withLock { $0 = 100 }
+        calls.withLock { $0 = 0 }
+        await #expect { try await read(client, "k") } throws: { error in
+            guard case .service(503, "SlowDown", _, _) = error as? S3Error else { return false }
+            return true
+        }
+        #expect(calls.withLock { $0 } == S3Client.attempts)
     }
 
     func read(_ s3: S3Client, _ key: String, range: ClosedRange<Int64>? = nil) async throws -> [UInt8] {
