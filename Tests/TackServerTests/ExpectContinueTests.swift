@@ -53,6 +53,22 @@ final class RawConnection {
 }
 
 @Suite struct ExpectContinueTests {
+    /// Without credentials nobody is invited to send a body: the first answer is the refusal, not `100 Continue`.
+    @Test func noCredentialsNoInvitation() async throws {
+        let world = try await World.make()
+        let connection = try RawConnection(port: world.tackd.port)
+        connection.send(Array("""
+            POST /v1/rooms/\(world.room)/attachments?name=big.bin HTTP/1.1\r
+            Host: 127.0.0.1\r
+            Content-Length: 300000\r
+            Expect: 100-continue\r
+            \r\n
+            """.utf8))
+        let first = connection.readHead()
+        #expect(first.hasPrefix("HTTP/1.1 401"), "\(first)")
+        #expect(!first.contains("100 Continue"))
+    }
+
     @Test func largeUploadsAreInvitedAtOnce() async throws {
         let world = try await World.make(["--max-upload-bytes", "1MiB"])
         let body = pseudoRandomBytes(300_000, seed: 11)

@@ -113,8 +113,13 @@ final class VersionCounter: Sendable {
         let messages = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/messages")
         let first = (messages.json["items"] as? [[String: Any]])?.first
         #expect(first?["text"] as? String == "the report")
-        // The same bytes pasted again are stored once.
-        _ = try await add(world.carol, world.room, "https://www.dropbox.com/scl/fi/abc/report.pdf?rlkey=K1&dl=0")
+        // The same bytes pasted again: a second attachment of its own, on the one stored copy.
+        let again = try await add(world.carol, world.room, "https://www.dropbox.com/scl/fi/abc/report.pdf?rlkey=K1&dl=0")
+        #expect(again.status == 201, "\(again.text)")
+        let againID = try #require(again.json["id"] as? String)
+        #expect(againID != id && again.json["sha256"] as? String == sha256(FakeProviders.report).hex)
+        let (againStatus, _, againDigest, _) = try await world.carol.downloadDigest("/v1/attachments/\(againID)/content")
+        #expect(againStatus == 200 && againDigest == sha256(FakeProviders.report))
         #expect(world.tackd.storedBlobCount() == 1)
     }
 

@@ -60,6 +60,29 @@ struct Fixture: Sendable {
         #expect(try await GarbageCollector(blobs: f.blobs, catalog: f.catalog).collect().removed == 1)
     }
 
+    /// A pin nobody released (its upload died) protects the blob until it lapses, and not after.
+    @Test func aBlobIsCollectedOnceItsPinLapses() async throws {
+        let f = try await Fixture()
+        let staged = try await f.blobs.stage(chunks(pseudoRandomBytes(2000, seed: 8)), limit: 1 << 20, expected: nil)
+        _ = try await f.catalog.pin(staged.hash, until: Date().addingTimeInterval(1))
+        _ = try await f.blobs.publish(staged)
+        #expect(try await GarbageCollector(blobs: f.blobs, catalog: f.catalog).collect().removed == 0)
+        try await Task.sleep(for: .milliseconds(1200))
+        #expect(try await GarbageCollector(blobs: f.blobs, catalog: f.catalog).collect().removed == 1)
+        #expect(try await f.blobs.size(of: staged.hash) == nil)
+    }
+
+    /// Staging a crashed writer left behind (its pid is gone) is swept by the same collection.
+    @Test func sweepsStagingOfCrashedWriters() async throws {
+        let f = try await Fixture()
+        let tmp = f.folder.path + "/blobs/tmp"
+        // pid 2^22+1 is above Linux's default pid_max: a writer that no longer runs.
+        #expect(FileManager.default.createFile(atPath: "\(tmp)/4194305-s_dead.part", contents: Data([1, 2, 3])))
+        let report = try await GarbageCollector(blobs: f.blobs, catalog: f.catalog).collect()
+        #expect(report.sweptStaging == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+    }
+
     @Test func finishesAnInterruptedCollection() async throws {
         let f = try await Fixture()
         let referenced = try await f.upload(pseudoRandomBytes(100, seed: 4))
