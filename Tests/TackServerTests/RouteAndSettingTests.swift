@@ -39,6 +39,42 @@ import Testing
         #expect(long.utf8.count > 255)
     }
 
+    @Test func thumbnailSizesAreTheOperators() async throws {
+        let world = try await World.make(config: ["thumbnail_sizes": "100,50"])
+        let photo = try RealPhotos.bytes(RealPhotos.baseline)
+        let id = try #require(try await world.carol.upload(photo, room: world.room, name: "dune.jpg").json["id"] as? String)
+        let refused = try await world.carol.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320")
+        #expect(refused.errorCode == "invalid_size" && refused.text.contains("100, 50"), "\(refused.text)")
+        for size in [100, 50] {
+            let thumbnail = try await world.carol.request(.GET, "/v1/attachments/\(id)/thumbnail?size=\(size)")
+            #expect(thumbnail.status == 200 && thumbnail.body.starts(with: [0xFF, 0xD8]), "\(size)")
+            // The photo is 1680x1050: scaled to fit, its width is the size asked for (SOF0's width field).
+            #expect(Self.jpegWidth(thumbnail.body) == size, "\(size)")
+        }
+    }
+
+    @Test func aSilentConnectionIsClosedAfterTheIdleTimeout() async throws {
+        let world = try await World.make(config: ["idle_timeout_seconds": "1"])
+        let silent = try RawConnection(port: world.tackd.port)
+        // Nothing is sent: tackd closes it after a second, well before the socket's own 10 s read timeout.
+        #expect(silent.readsToEnd(), "the connection stayed open")
+        let working = try RawConnection(port: world.tackd.port)
+        working.send(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+        #expect(working.readHead().hasPrefix("HTTP/1.1 200"))
+    }
+
+    /// The width in a baseline or progressive JPEG's frame header.
+    static func jpegWidth(_ bytes: [UInt8]) -> Int? {
+        var index = 2
+        while index + 8 < bytes.count, bytes[index] == 0xFF {
+            let marker = bytes[index + 1]
+            let length = Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
+            if marker == 0xC0 || marker == 0xC2 { return Int(bytes[index + 7]) << 8 | Int(bytes[index + 8]) }
+            index += 2 + length
+        }
+        return nil
+    }
+
     @Test func aConfigFileChangesLimits() async throws {
         let tackd = try Tackd()
         let token = try tackd.addUser("carol", role: "client")
