@@ -255,11 +255,17 @@ public final class S3Client: Sendable {
         while true {
             do {
                 return try await exchange(request, method: method, operation: operation, keepBody: keepBody)
-            } catch let error as S3Error where attempt < Self.attempts && Self.isTransient(error) && method != .POST {
+            } catch where attempt < Self.attempts && method != .POST && Self.isTransient(error) {
                 // A store that is busy or dropped a kept-alive connection: the request is resent whole (every body
                 // here is a buffer). POSTs (creating and completing multipart uploads) are not resent blindly.
                 try await Task.sleep(for: .milliseconds(Int.random(in: 50...150) * (1 << (2 * (attempt - 1)))))
                 attempt += 1
+            } catch let error as S3Error {
+                throw error
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                throw S3Error.unreachable(endpoint: "\(location.scheme)://\(location.requestHost)", reason: "\(error)")
             }
         }
     }
@@ -269,31 +275,24 @@ public final class S3Client: Sendable {
 
     /// Worth trying again: the store's own trouble (5xx, `SlowDown`), a conditional write racing another
     /// (409), or a connection that closed under the request. Not a connection that could not be made.
-    static func isTransient(_ error: S3Error) -> Bool {
+    static func isTransient(_ error: any Error) -> Bool {
         switch error {
-        case .service(let status, let code, _, _):
+        case S3Error.service(let status, let code, _, _):
             return [500, 502, 503, 504, 409].contains(status) || code == "SlowDown"
-        case .unreachable(_, let reason):
-            return reason.contains("remoteConnectionClosed") || reason.contains("Connection reset")
-                || reason.contains("Broken pipe")
-        case .unexpectedResponse:
+        case let error as HTTPClientError:
+            return error == .remoteConnectionClosed
+        case let error as IOError:
+            return error.errnoCode == ECONNRESET || error.errnoCode == EPIPE
+        default:
             return false
         }
     }
 
+    /// One try: the store's answer, `S3Error.service` for a refusal, or the transport's own error.
     func exchange(
         _ request: HTTPClientRequest, method: HTTPMethod, operation: String, keepBody: Bool
     ) async throws -> HTTPClientResponse {
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, deadline: .distantFuture)
-        } catch let error as HTTPClientError {
-            throw S3Error.unreachable(endpoint: "\(location.scheme)://\(location.requestHost)", reason: "\(error)")
-        } catch let error as ChannelError {
-            throw S3Error.unreachable(endpoint: "\(location.scheme)://\(location.requestHost)", reason: "\(error)")
-        } catch let error as IOError {
-            throw S3Error.unreachable(endpoint: "\(location.scheme)://\(location.requestHost)", reason: "\(error)")
-        }
+        let response = try await http.execute(request, deadline: .distantFuture)
         guard (200..<300).contains(response.status.code) else {
             let data = method == .HEAD ? nil : try? await response.body.collect(upTo: 1 << 20)
             let root = data.flatMap { S3XMLElement.parse(Data($0.readableBytesView)) }

@@ -12,7 +12,6 @@ import TackStorage
 public struct JobRunner: Service {
     let catalog: any Catalog
     let thumbnails: ThumbnailService
-    let signal: JobSignal
     let lease: Duration
     let backoff: RetryBackoff
     let logger: Logger
@@ -22,11 +21,9 @@ public struct JobRunner: Service {
     /// How often the queue is looked at without a nudge: for jobs queued by another process, and retries coming due.
     static let poll: Duration = .seconds(1)
 
-    init(catalog: any Catalog, thumbnails: ThumbnailService, signal: JobSignal, lease: Duration, backoff: RetryBackoff,
-         logger: Logger) {
+    init(catalog: any Catalog, thumbnails: ThumbnailService, lease: Duration, backoff: RetryBackoff, logger: Logger) {
         self.catalog = catalog
         self.thumbnails = thumbnails
-        self.signal = signal
         self.lease = lease
         self.backoff = backoff
         self.logger = logger
@@ -45,7 +42,7 @@ public struct JobRunner: Service {
                     claimed = []
                 }
                 guard let job = claimed.first else {
-                    await signal.wait(timeout: Self.poll)
+                    await thumbnails.jobs.wait(timeout: Self.poll)
                     continue
                 }
                 Failpoint.hit("job-claimed")
@@ -53,7 +50,7 @@ public struct JobRunner: Service {
             }
         } onGracefulShutdown: {
             stopping.withLock { $0 = true }
-            signal.poke()
+            thumbnails.jobs.poke()
         }
         do {
             try await catalog.releaseJobs(owner: owner)

@@ -17,7 +17,7 @@ public enum TackApplication {
         let thumbnails = makeThumbnailService(settings: settings, catalog: catalog, blobs: blobs)
         // Background jobs run beside the server and stop with it, handing back what they hold.
         let jobs = JobRunner(
-            catalog: catalog, thumbnails: thumbnails, signal: thumbnails.jobs,
+            catalog: catalog, thumbnails: thumbnails,
             lease: .seconds(settings.jobLeaseSeconds), backoff: RetryBackoff(attempts: settings.jobAttempts), logger: logger)
         return Application(
             router: try makeRouter(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails),

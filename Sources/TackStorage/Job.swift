@@ -1,13 +1,13 @@
 import Foundation
 
 /// What a background job does; each kind has its runner in the service.
-public enum JobKind: String, Sendable, CaseIterable, Codable {
+public enum JobKind: String, Sendable, CaseIterable {
     /// Make an attachment's default thumbnail (subject: the attachment id).
     case thumbnail
 }
 
 /// Where a job is in its life; a finished job is deleted.
-public enum JobState: String, Sendable, Codable {
+public enum JobState: String, Sendable {
     /// Waiting for `runAfter` and a runner.
     case queued
     /// Claimed by `leaseOwner` until `leaseUntil`; past it, another runner may claim it again.
