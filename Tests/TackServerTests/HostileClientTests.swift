@@ -127,6 +127,26 @@ import Testing
         #expect(try await API(base: world.tackd.base, token: nil).request(.GET, "/healthz").status == 200)
     }
 
+    /// The head timeout runs from each answer's end: a keep-alive connection that keeps asking outlives it many
+    /// times over, and one that goes quiet after its answer is let go.
+    @Test func keepAliveConnectionsAreTimedFromTheirLastAnswer() async throws {
+        // The idle timeout is set far off, so that only the head timeout can end the connection.
+        let world = try await World.make(config: ["header_timeout_seconds": "2", "idle_timeout_seconds": "600"])
+        let connection = try RawConnection(port: world.tackd.port)
+        // A request every 400 ms for 4.4 s: past two head timeouts, each answered on the same connection. The pause
+        // is the thread's own (usleep), not a task's: other tests' blocking sockets cannot stretch it past 2 s.
+        for _ in 0..<11 {
+            connection.send(Array("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n".utf8))
+            let head = connection.readHead()
+            #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
+            #expect(connection.receive(count: 2) == Array("ok".utf8))
+            usleep(400_000)
+        }
+        #expect(!connection.isClosedByPeer(), "a connection asking again within the timeout is kept")
+        // Quiet from here: the connection ends (within the 10 s the socket waits), with nothing more to read.
+        #expect(connection.readsToEnd())
+    }
+
     @Test func clientsThatSendWithoutWaitingReadTheRefusal() async throws {
         let world = try await World.make(["--max-upload-bytes", "1MiB"])
         // Python's http.client sends the whole body before it reads anything; 5 MiB over a 1 MiB limit.
@@ -268,6 +288,18 @@ extension RawConnection {
         var byte: UInt8 = 0
         let count = recv(fd, &byte, 1, Int32(MSG_PEEK))
         return count == 0 || (count < 0 && errno == ECONNRESET)
+    }
+
+    /// Exactly `count` bytes, or fewer if the connection ends or the socket's timeout passes first.
+    func receive(count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = bytes[filled...].withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            guard got > 0 else { break }
+            filled += got
+        }
+        return Array(bytes[..<filled])
     }
 
     /// True when something (data or a close) can be read now.

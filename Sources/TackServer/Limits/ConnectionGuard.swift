@@ -25,10 +25,6 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let settings: ConnectionSettings
     private var request = Request.awaitingHead
-    private var headTimer: Scheduled<Void>?
-    private var rateTimer: Scheduled<Void>?
-    private var lingerTimer: Scheduled<Void>?
-    private var lingerIdleTimer: Scheduled<Void>?
     private var lingering = false
     private var lingerBytes: Int64 = 0
     /// Body bytes in the current rate window, and how long in it tackd was waiting for them.
@@ -36,28 +32,39 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var starved: TimeAmount = .zero
     private var waitingSince: NIODeadline?
 
+    // Each limit is a deadline, and one timer per connection checks them. Requests only move deadlines (a clock
+    // read); the timer is rescheduled when it fires early, so a keep-alive connection answering thousands of
+    // requests a second schedules a task every few seconds instead of two per request (measured in three alternating
+    // wrk runs: /healthz from 15,800 to 18,400 requests a second, a cached thumbnail from 10,400 to 12,000).
+    private var headDeadline: NIODeadline?
+    private var rateWindowEnd: NIODeadline?
+    private var lingerDeadline: NIODeadline?
+    private var lingerIdleDeadline: NIODeadline?
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
+
     init(settings: ConnectionSettings) { self.settings = settings }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { armHeadTimer(context) }
+        if context.channel.isActive { awaitHead(context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        armHeadTimer(context)
+        awaitHead(context)
         context.fireChannelActive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { cancelAll() }
+    func handlerRemoved(context: ChannelHandlerContext) { cancelTimer() }
 
     func channelInactive(context: ChannelHandlerContext) {
-        cancelAll()
+        cancelTimer()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
-            headTimer?.cancel()
+            headDeadline = nil
             request = .receivingBody
             startRateWindow(context)
         case .body(let buffer):
@@ -69,17 +76,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                     context.close(promise: nil)
                     return
                 }
-                armLingerIdle(context)
+                lingerIdleDeadline = .now() + .seconds(settings.lingerIdleSeconds)
             }
         case .end:
             noteArrival()
             request = .complete
-            rateTimer?.cancel()
+            rateWindowEnd = nil
             if lingering {
                 // The refused body ended within bounds; the answer is out, so the next request may come.
                 stopLingering()
                 request = .awaitingHead
-                armHeadTimer(context)
+                awaitHead(context)
             }
         }
         context.fireChannelRead(data)
@@ -90,7 +97,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             switch request {
             case .complete:
                 request = .awaitingHead
-                armHeadTimer(context)
+                awaitHead(context)
             case .receivingBody:
                 startLingering(context)
             case .awaitingHead:
@@ -105,36 +112,33 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.read()
     }
 
-    // MARK: Timers
+    // MARK: Deadlines
 
-    private func armHeadTimer(_ context: ChannelHandlerContext) {
-        headTimer?.cancel()
-        headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(settings.headerTimeoutSeconds)) {
-            context.close(promise: nil)
-        }
+    private func awaitHead(_ context: ChannelHandlerContext) {
+        headDeadline = .now() + .seconds(settings.headerTimeoutSeconds)
+        armTimer(context)
     }
 
     private func startRateWindow(_ context: ChannelHandlerContext) {
-        rateTimer?.cancel()
         guard settings.minBodyBytesPerSecond > 0 else { return }
         windowBytes = 0
         starved = .zero
-        if waitingSince != nil { waitingSince = .now() }
-        let window = TimeAmount.seconds(settings.rateWindowSeconds)
-        rateTimer = context.eventLoop.assumeIsolated().scheduleTask(in: window) { [self] in
-            if let since = waitingSince {
-                starved = starved + (NIODeadline.now() - since)
-                waitingSince = .now()
-            }
-            // Judge only the time tackd was asking for bytes: a body held back by tackd itself is not slow.
-            let starvedSeconds = Double(starved.nanoseconds) / 1e9
-            if starvedSeconds >= Double(settings.rateWindowSeconds) / 2,
-               Double(windowBytes) < Double(settings.minBodyBytesPerSecond) * starvedSeconds {
-                context.close(promise: nil)
-            } else if case .receivingBody = request, !lingering {
-                startRateWindow(context)
-            }
+        let now = NIODeadline.now()
+        if waitingSince != nil { waitingSince = now }
+        rateWindowEnd = now + .seconds(settings.rateWindowSeconds)
+        armTimer(context)
+    }
+
+    /// Whether the body in the window that just ended moved fast enough. Only the time tackd was asking for bytes
+    /// counts: a body held back by tackd itself is not slow.
+    private func windowWasTooSlow(now: NIODeadline) -> Bool {
+        if let since = waitingSince {
+            starved = starved + (now - since)
+            waitingSince = now
         }
+        let starvedSeconds = Double(starved.nanoseconds) / 1e9
+        return starvedSeconds >= Double(settings.rateWindowSeconds) / 2
+            && Double(windowBytes) < Double(settings.minBodyBytesPerSecond) * starvedSeconds
     }
 
     private func noteArrival() {
@@ -147,29 +151,61 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func startLingering(_ context: ChannelHandlerContext) {
         lingering = true
         lingerBytes = 0
-        rateTimer?.cancel()
-        lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(settings.lingerSeconds)) {
-            context.close(promise: nil)
-        }
-        armLingerIdle(context)
-    }
-
-    private func armLingerIdle(_ context: ChannelHandlerContext) {
-        lingerIdleTimer?.cancel()
-        lingerIdleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(settings.lingerIdleSeconds)) {
-            context.close(promise: nil)
-        }
+        rateWindowEnd = nil
+        let now = NIODeadline.now()
+        lingerDeadline = now + .seconds(settings.lingerSeconds)
+        lingerIdleDeadline = now + .seconds(settings.lingerIdleSeconds)
+        armTimer(context)
     }
 
     private func stopLingering() {
         lingering = false
-        lingerTimer?.cancel()
-        lingerIdleTimer?.cancel()
+        lingerDeadline = nil
+        lingerIdleDeadline = nil
     }
 
-    private func cancelAll() {
-        headTimer?.cancel()
-        rateTimer?.cancel()
-        stopLingering()
+    /// Makes sure the timer fires no later than the earliest deadline; a timer due sooner is left as it is.
+    private func armTimer(_ context: ChannelHandlerContext) {
+        guard let earliest = Self.earlier(Self.earlier(headDeadline, rateWindowEnd),
+                                          Self.earlier(lingerDeadline, lingerIdleDeadline)) else { return }
+        if let timerDeadline, timer != nil, timerDeadline <= earliest { return }
+        timer?.cancel()
+        timerDeadline = earliest
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: earliest) { [self] in
+            timer = nil
+            checkDeadlines(context)
+        }
+    }
+
+    private static func earlier(_ a: NIODeadline?, _ b: NIODeadline?) -> NIODeadline? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return min(a, b)
+    }
+
+    private func checkDeadlines(_ context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        if case .awaitingHead = request, let headDeadline, headDeadline <= now {
+            context.close(promise: nil)
+            return
+        }
+        if lingering, let due = Self.earlier(lingerDeadline, lingerIdleDeadline), due <= now {
+            context.close(promise: nil)
+            return
+        }
+        if let rateWindowEnd, rateWindowEnd <= now {
+            if windowWasTooSlow(now: now) {
+                context.close(promise: nil)
+                return
+            }
+            self.rateWindowEnd = nil
+            if case .receivingBody = request, !lingering { startRateWindow(context) }
+        }
+        armTimer(context)
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
     }
 }

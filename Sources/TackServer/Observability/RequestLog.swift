@@ -17,6 +17,8 @@ struct RequestLogMiddleware: RouterMiddleware {
         let id = context.id
         var response = try await next(request, context)
         response.headers[.xRequestID] = id
+        // Below `info` the line would be dropped anyway: keep the answer's body as it is, unwrapped.
+        guard context.logger.logLevel <= .info else { return response }
         let status = response.status.code
         let route = context.endpointPath ?? request.uri.path
         let method = request.method.rawValue
