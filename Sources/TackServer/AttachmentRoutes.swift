@@ -78,7 +78,7 @@ struct AttachmentRoutes: Sendable {
     private func uploadResponse(_ result: UploadResult) throws -> Response {
         var json = AttachmentJSON(result.attachment)
         json.receivedSha256 = result.received.hex
-        var response = try JSONBody.response(json, status: result.isNew ? .created : .ok)
+        var response = JSONBody.response(writing: json, status: result.isNew ? .created : .ok)
         response.headers[.location] = "/v1/attachments/\(result.attachment.id)"
         return response
     }
@@ -123,15 +123,16 @@ struct AttachmentRoutes: Sendable {
         let catalog = self.catalog
         let body = try await pages.page(PageCache.Key(room: room.id, limit: limit, cursor: cursor)) {
             let page = try await catalog.attachments(in: room.id, limit: limit, cursor: cursor)
-            let json = try JSONBody.encoder().encode(PageJSON(items: page.items.map(AttachmentJSON.init), next: page.next?.token))
-            return PageCache.Entry(body: ByteBuffer(data: json), files: Set(page.items.map(\.sha256)))
+            let json = JSONWriter.bytes(of: PageJSON(items: page.items.map(AttachmentJSON.init), next: page.next?.token),
+                                        capacity: 512 * page.items.count + 64)
+            return PageCache.Entry(body: ByteBuffer(bytes: json), files: Set(page.items.map(\.sha256)))
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 
     @Sendable func show(_ request: Request, context: TackRequestContext) async throws -> Response {
         let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
-        return try JSONBody.response(AttachmentJSON(attachment))
+        return JSONBody.response(writing: AttachmentJSON(attachment))
     }
 
     @Sendable func thumbnail(_ request: Request, context: TackRequestContext) async throws -> Response {

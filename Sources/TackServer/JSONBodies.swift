@@ -63,6 +63,50 @@ struct AttachmentJSON: Codable {
     }
 }
 
+extension AttachmentJSON: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("contentType", contentType)
+            json.field("createdAt", createdAt)
+            json.field("height", height)
+            json.field("id", id)
+            json.field("kind", kind)
+            json.field("metadataStripped", metadataStripped)
+            json.field("name", name)
+            json.field("receivedSha256", receivedSha256)
+            json.field("room", room)
+            json.field("sha256", sha256)
+            json.field("size", size)
+            json.field("source", source)
+            json.field("thumbnail", thumbnail)
+            json.field("types", types)
+            json.field("uploader", uploader)
+            json.field("versionOf", versionOf)
+            json.field("width", width)
+        }
+    }
+}
+
+extension AttachmentJSON.ThumbnailState: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("reason", reason)
+            json.field("state", state)
+        }
+    }
+}
+
+extension AttachmentJSON.SourceJSON: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("etag", etag)
+            json.field("fetchedAt", fetchedAt)
+            json.field("provider", provider)
+            json.field("url", url)
+        }
+    }
+}
+
 /// The room as the API shows it.
 struct RoomJSON: Codable {
     let id: String
@@ -77,6 +121,18 @@ struct RoomJSON: Codable {
         creator = r.creator
         members = r.members
         createdAt = r.createdAt
+    }
+}
+
+extension RoomJSON: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("createdAt", createdAt)
+            json.field("creator", creator)
+            json.field("id", id)
+            json.field("members", members)
+            json.field("name", name)
+        }
     }
 }
 
@@ -99,6 +155,19 @@ struct MessageJSON: Codable {
     }
 }
 
+extension MessageJSON: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("attachments", attachments)
+            json.field("author", author)
+            json.field("createdAt", createdAt)
+            json.field("id", id)
+            json.field("room", room)
+            json.field("text", text)
+        }
+    }
+}
+
 /// A page of a listing; `next` is always present, null on the last page.
 struct PageJSON<Item: Encodable>: Encodable {
     let items: [Item]
@@ -111,6 +180,20 @@ struct PageJSON<Item: Encodable>: Encodable {
         try container.encode(items, forKey: .items)
         try container.encode(next, forKey: .next)
     }
+}
+
+extension PageJSON: JSONWritable where Item: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("items", items)
+            json.fieldOrNull("next", next)
+        }
+    }
+}
+
+extension Date: JSONWritable {
+    /// As `JSONBody.encoder()` writes dates.
+    func write(to json: inout JSONWriter) { json.string(Timestamp.rfc3339(self)) }
 }
 
 enum JSONBody {
@@ -129,6 +212,12 @@ enum JSONBody {
         let data = try encoder().encode(value)
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+
+    /// The answer for one of the API's hot shapes, written by `JSONWriter` rather than JSONEncoder.
+    static func response(writing value: some JSONWritable, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.bytes(of: value))))
     }
 
     /// Reads a small JSON request body, refusing one that is too large or malformed with a clear code.

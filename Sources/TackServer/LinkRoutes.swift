@@ -52,7 +52,7 @@ struct LinkRoutes: Sendable {
         context.logger.info("stored linked file", metadata: [
             "attachment": "\(attachment.id)", "provider": "\(attachment.source?.provider ?? "")", "size": "\(attachment.size)",
         ])
-        var response = try JSONBody.response(AttachmentJSON(attachment), status: .created)
+        var response = JSONBody.response(writing: AttachmentJSON(attachment), status: .created)
         response.headers[.location] = "/v1/attachments/\(attachment.id)"
         return response
     }

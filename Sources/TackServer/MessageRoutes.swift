@@ -28,7 +28,7 @@ struct MessageRoutes: Sendable {
             guard earlier.room == room.id else {
                 throw TackError(.idempotencyKeyReused, "this Idempotency-Key was used for a message in another room; send a new key")
             }
-            return try JSONBody.response(MessageJSON(earlier), status: .ok)
+            return JSONBody.response(writing: MessageJSON(earlier), status: .ok)
         }
         let body = try await JSONBody.decode(PostMessage.self, from: request, limit: limits.maxJSONBytes)
         let text = body.text ?? ""
@@ -55,16 +55,16 @@ struct MessageRoutes: Sendable {
             guard message.room == room.id else {
                 throw TackError(.idempotencyKeyReused, "this Idempotency-Key was used for a message in another room; send a new key")
             }
-            return try JSONBody.response(MessageJSON(message), status: .ok)
+            return JSONBody.response(writing: MessageJSON(message), status: .ok)
         }
-        return try JSONBody.response(MessageJSON(message), status: .created)
+        return JSONBody.response(writing: MessageJSON(message), status: .created)
     }
 
     @Sendable func list(_ request: Request, context: TackRequestContext) async throws -> Response {
         let room = try await access.room(context.parameters.require("room"), visibleTo: context.requireUser())
         let (limit, cursor) = try Paging.parse(request, limits: limits)
         let page = try await catalog.messages(in: room.id, limit: limit, cursor: cursor)
-        return try JSONBody.response(PageJSON(items: page.items.map(MessageJSON.init), next: page.next?.token))
+        return JSONBody.response(writing: PageJSON(items: page.items.map(MessageJSON.init), next: page.next?.token))
     }
 }
 

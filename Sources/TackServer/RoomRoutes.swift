@@ -41,17 +41,17 @@ struct RoomRoutes: Sendable {
         let room = Room(id: .make(), name: name, creator: user.name,
                         members: Array(Set((body.members ?? []) + [user.name])).sorted(), createdAt: Date())
         try await catalog.createRoom(room)
-        return try JSONBody.response(RoomJSON(room), status: .created)
+        return JSONBody.response(writing: RoomJSON(room), status: .created)
     }
 
     @Sendable func list(_ request: Request, context: TackRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        return try JSONBody.response(PageJSON(items: try await catalog.rooms(of: user.name).map(RoomJSON.init), next: nil))
+        return JSONBody.response(writing: PageJSON(items: try await catalog.rooms(of: user.name).map(RoomJSON.init), next: nil))
     }
 
     @Sendable func show(_ request: Request, context: TackRequestContext) async throws -> Response {
         let room = try await access.room(context.parameters.require("room"), visibleTo: context.requireUser())
-        return try JSONBody.response(RoomJSON(room))
+        return JSONBody.response(writing: RoomJSON(room))
     }
 
     @Sendable func addMember(_ request: Request, context: TackRequestContext) async throws -> Response {
@@ -59,7 +59,7 @@ struct RoomRoutes: Sendable {
         let room = try await managedRoom(context, user: user)
         let body = try await JSONBody.decode(AddMember.self, from: request, limit: limits.maxJSONBytes)
         try await catalog.addMember(body.user, to: room.id)
-        return try await JSONBody.response(RoomJSON(catalog.room(room.id) ?? room))
+        return try await JSONBody.response(writing: RoomJSON(catalog.room(room.id) ?? room))
     }
 
     @Sendable func removeMember(_ request: Request, context: TackRequestContext) async throws -> Response {
@@ -72,7 +72,7 @@ struct RoomRoutes: Sendable {
         guard try await catalog.removeMember(member, from: room.id) else {
             throw TackError.notFound("member '\(member)'")
         }
-        return try await JSONBody.response(RoomJSON(catalog.room(room.id) ?? room))
+        return try await JSONBody.response(writing: RoomJSON(catalog.room(room.id) ?? room))
     }
 
     private func managedRoom(_ context: TackRequestContext, user: User) async throws -> Room {

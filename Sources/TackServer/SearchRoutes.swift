@@ -30,7 +30,7 @@ struct SearchRoutes: Sendable {
         let filter = try self.filter(request, scope: scope)
         let (limit, cursor) = try Paging.parse(request, limits: limits)
         let page = try await catalog.searchAttachments(filter, limit: limit, cursor: cursor)
-        return try JSONBody.response(PageJSON(items: page.items.map(AttachmentJSON.init), next: page.next?.token))
+        return JSONBody.response(writing: PageJSON(items: page.items.map(AttachmentJSON.init), next: page.next?.token))
     }
 
     @Sendable func summary(_ request: Request, context: TackRequestContext) async throws -> Response {
