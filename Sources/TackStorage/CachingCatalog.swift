@@ -2,8 +2,8 @@ import Foundation
 import Synchronization
 import TackCore
 
-/// A catalog in front of another that answers the reads every request makes (token to user, room to members,
-/// attachment, thumbnail) from bounded memory, and forgets an entry the moment a change to it is published.
+/// A catalog in front of another that answers the reads every request makes (token to user, room to members, a
+/// user's rooms, attachment, thumbnail) from bounded memory, and forgets an entry the moment a change to it is published.
 ///
 /// Everything else, writes included, goes straight to `base`. Correctness rests on two rules: `base` publishes a
 /// write's changes before the write returns (so the next request misses the cache), and a value read from `base` is
@@ -13,7 +13,7 @@ public final class CachingCatalog: Catalog {
     public let base: any Catalog
     private let state: Mutex<State>
 
-    /// How many entries each of the four caches may hold.
+    /// How many entries each of the five caches may hold.
     public init(_ base: any Catalog, entries: Int) {
         self.base = base
         state = Mutex(State(entries: entries))
@@ -27,9 +27,13 @@ public final class CachingCatalog: Catalog {
     // change of its own, since nothing cached can contradict it.
 
     /// Entries held now, per cache; for tests and metrics.
-    public var counts: (users: Int, rooms: Int, attachments: Int, thumbnails: Int) {
-        state.withLock { ($0.users.count, $0.rooms.count, $0.attachments.count, $0.thumbnails.count) }
+    public var counts: (users: Int, rooms: Int, roomLists: Int, attachments: Int, thumbnails: Int) {
+        state.withLock { ($0.users.count, $0.rooms.count, $0.roomLists.count, $0.attachments.count, $0.thumbnails.count) }
     }
+
+    /// A user in more rooms than this has their list read each time: the bound counts entries, and so long a list
+    /// would weigh as much as many entries.
+    static let maxCachedRoomList = 64
 
     struct ThumbnailKey: Hashable {
         let source: ContentHash
@@ -42,12 +46,15 @@ public final class CachingCatalog: Catalog {
         var generation: UInt64 = 0
         var users: BoundedCache<String, User>
         var rooms: BoundedCache<RoomID, Room>
+        /// Each user's rooms, as `GET /v1/rooms` lists them.
+        var roomLists: BoundedCache<String, [Room]>
         var attachments: BoundedCache<AttachmentID, Attachment>
         var thumbnails: BoundedCache<ThumbnailKey, StoredThumbnail>
 
         init(entries: Int) {
             users = BoundedCache(capacity: entries)
             rooms = BoundedCache(capacity: entries)
+            roomLists = BoundedCache(capacity: entries)
             attachments = BoundedCache(capacity: entries)
             thumbnails = BoundedCache(capacity: entries)
         }
@@ -58,8 +65,11 @@ public final class CachingCatalog: Catalog {
             switch change {
             case .user(let name):
                 users.removeAll { $1.name == name }
+                roomLists.remove(name)
             case .room(let id):
                 rooms.remove(id)
+                // A room made or its members changed: whoever joined has no trace of it in their list to find it by.
+                roomLists.removeAll()
             case .attachment(let id, _):
                 attachments.remove(id)
             case .blob(let hash):
@@ -69,6 +79,7 @@ public final class CachingCatalog: Catalog {
             case .everything:
                 users.removeAll()
                 rooms.removeAll()
+                roomLists.removeAll()
                 attachments.removeAll()
                 thumbnails.removeAll()
             case .events:
@@ -78,12 +89,14 @@ public final class CachingCatalog: Catalog {
     }
 
     private func cached<Key: Hashable & Sendable, Value: Sendable>(
-        _ cache: WritableKeyPath<State, BoundedCache<Key, Value>> & Sendable, _ key: Key, load: () async throws -> Value?
+        _ cache: WritableKeyPath<State, BoundedCache<Key, Value>> & Sendable, _ key: Key,
+        keep: (Value) -> Bool = { _ in true }, load: () async throws -> Value?
     ) async throws -> Value? {
         try await base.catchUp()
         let (hit, generation) = state.withLock { state in (state[keyPath: cache].value(for: key), state.generation) }
         if let hit { return hit }
         guard let loaded = try await load() else { return nil }
+        guard keep(loaded) else { return loaded }
         state.withLock { state in
             if state.generation == generation { state[keyPath: cache].insert(loaded, for: key) }
         }
@@ -98,6 +111,12 @@ public final class CachingCatalog: Catalog {
 
     public func room(_ id: RoomID) async throws -> Room? {
         try await cached(\.rooms, id) { try await base.room(id) }
+    }
+
+    public func rooms(of user: String) async throws -> [Room] {
+        try await cached(\.roomLists, user, keep: { $0.count <= Self.maxCachedRoomList }) {
+            try await base.rooms(of: user)
+        } ?? []
     }
 
     public func attachment(_ id: AttachmentID) async throws -> Attachment? {
@@ -124,7 +143,6 @@ public final class CachingCatalog: Catalog {
     public func usage(of user: String) async throws -> Usage? { try await base.usage(of: user) }
     public func setQuota(of user: String, to bytes: Int64?) async throws { try await base.setQuota(of: user, to: bytes) }
     public func createRoom(_ room: Room) async throws { try await base.createRoom(room) }
-    public func rooms(of user: String) async throws -> [Room] { try await base.rooms(of: user) }
     public func addMember(_ user: String, to room: RoomID) async throws { try await base.addMember(user, to: room) }
     public func removeMember(_ user: String, from room: RoomID) async throws -> Bool {
         try await base.removeMember(user, from: room)

@@ -32,6 +32,7 @@ import TackCore
     func warm(_ catalog: any Catalog, _ room: Room, _ attachment: Attachment) async throws {
         #expect(try await catalog.user(forTokenDigest: Self.fredDigest)?.name == "fred")
         #expect(try await catalog.room(room.id)?.members == ["carol", "fred"])
+        #expect(try await catalog.rooms(of: "fred").map(\.id) == [room.id])
         #expect(try await catalog.attachment(attachment.id) != nil)
         #expect(try await catalog.thumbnail(of: hash(1), size: 320, method: "scale") != nil)
     }
@@ -55,11 +56,18 @@ import TackCore
         let (room, attachment) = try await seed(cached)
         try await warm(cached, room, attachment)
         #expect(cached.counts.rooms == 1 && cached.counts.attachments == 1 && cached.counts.users == 1)
+        #expect(cached.counts.roomLists == 1)
 
         #expect(try await cached.removeMember("fred", from: room.id))
         #expect(try await cached.room(room.id)?.members == ["carol"])
+        #expect(try await cached.rooms(of: "fred").isEmpty)
         try await cached.addMember("fred", to: room.id)
         #expect(try await cached.room(room.id)?.members == ["carol", "fred"])
+        #expect(try await cached.rooms(of: "fred").map(\.id) == [room.id])
+        // A new room with fred in it shows in his list, which held only the first.
+        let second = Room(id: .make(), name: "Room for Project B", creator: "carol", members: ["carol", "fred"], createdAt: Date())
+        try await cached.createRoom(second)
+        #expect(try await cached.rooms(of: "fred").map(\.id) == [second.id, room.id])
 
         try await cached.recordImage(hash(1), info: ImageInfo(width: 640, height: 480, failure: nil))
         #expect(try await cached.attachment(attachment.id)?.image?.width == 640)
@@ -86,6 +94,7 @@ import TackCore
         // The marker beside the catalog tells the serving process before its very next read, without a poll.
         #expect(try await cached.user(forTokenDigest: Self.fredDigest) == nil)
         #expect(try await cached.room(room.id)?.members == ["carol"])
+        #expect(try await cached.rooms(of: "fred").isEmpty)
         #expect(try await cached.attachment(attachment.id) == nil)
         #expect(try await cached.thumbnail(of: hash(1), size: 320, method: "scale") == nil)
         await other.close()
@@ -105,8 +114,22 @@ import TackCore
         try await serving.publishRecordedChanges()
         #expect(try await cached.user(forTokenDigest: Self.fredDigest) == nil)
         #expect(try await cached.room(room.id)?.members == ["carol"])
+        #expect(try await cached.rooms(of: "fred").isEmpty)
         await other.close()
         await serving.close()
+    }
+
+    /// A list longer than the cache keeps is read whole each time, and never held.
+    @Test func longRoomListsAreReadNotHeld() async throws {
+        let folder = try TemporaryFolder()
+        let cached = CachingCatalog(try await SQLiteCatalog.open(path: folder.path + "/c.sqlite"), entries: 100)
+        _ = try await seed(cached)
+        for n in 0..<CachingCatalog.maxCachedRoomList {
+            try await cached.createRoom(Room(id: .make(), name: "Room \(n)", creator: "carol", members: ["carol"], createdAt: Date()))
+        }
+        #expect(try await cached.rooms(of: "carol").count == CachingCatalog.maxCachedRoomList + 1)
+        #expect(try await cached.rooms(of: "fred").count == 1)
+        #expect(cached.counts.roomLists == 1, "fred's list of one is held, carol's of 65 is not")
     }
 
     @Test func cachesStayWithinTheirBoundsAcrossAHundredThousandAttachments() async throws {
