@@ -20,6 +20,19 @@ public struct GarbageCollector: Sendable {
     public let catalog: any Catalog
     /// Staging older than this is removed even if its writer still runs (it has stalled for far too long).
     public var stagingAge: Duration = .seconds(24 * 3600)
+    /// Called with the blob's hash at each point where an upload of the same bytes may land; tests run one there,
+    /// to prove each interleaving rather than hope a race hits it.
+    public var between: (@Sendable (Step, ContentHash) async throws -> Void)?
+
+    /// The points between a collection's steps, for one blob.
+    public enum Step: Sendable, Equatable, CaseIterable {
+        /// Found unreferenced and unpinned, not yet quarantined.
+        case foundUnused
+        /// Quarantined, not yet checked again.
+        case quarantined
+        /// Checked again and still unused, not yet purged.
+        case decidedToPurge
+    }
 
     public init(blobs: any BlobStore, catalog: any Catalog) {
         self.blobs = blobs
@@ -35,7 +48,9 @@ public struct GarbageCollector: Sendable {
             report.examined += 1
             guard try await !catalog.isInUse(hash, at: Date()) else { continue }
             let size = try await blobs.size(of: hash) ?? 0
+            try await between?(.foundUnused, hash)
             guard let quarantined = try await blobs.quarantine(hash) else { continue }
+            try await between?(.quarantined, hash)
             if try await settle(quarantined, report: &report) { report.removedBytes += size }
         }
         report.sweptStaging = try await blobs.sweepStaging(olderThan: stagingAge)
@@ -50,6 +65,7 @@ public struct GarbageCollector: Sendable {
             report.restored += 1
             return false
         }
+        try await between?(.decidedToPurge, blob.hash)
         try await blobs.purge(blob)
         try await catalog.forgetBlob(blob.hash)
         report.removed += 1

@@ -6,7 +6,7 @@ import Testing
 
 /// Screenshots of real programs (xterm listing files, xclock, xlogo) captured under Xvfb, then encoded and
 /// thumbnailed the way a shared screenshot is.
-@Suite struct RealScreenshotTests {
+@Suite(.timeLimit(.minutes(5))) struct RealScreenshotTests {
     final class Programs {
         var processes: [Process] = []
         deinit { for process in processes { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import TackClient
 
-@Suite struct OutboxTests {
+@Suite(.timeLimit(.minutes(5))) struct OutboxTests {
     func makeOutbox() throws -> Outbox {
         let directory = NSTemporaryDirectory() + "outbox-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -7,7 +7,7 @@ import Testing
 @testable import TackS3
 
 /// The client against a real S3 server (Ceph RGW on 127.0.0.1, which checks every signature strictly).
-@Suite struct S3ClientTests {
+@Suite(.timeLimit(.minutes(5))) struct S3ClientTests {
     @Test func storesReadsRangesCopiesAndDeletes() async throws {
         let s3 = try await TestS3.client()
         let bytes = pseudoRandomBytes(300_000, seed: 7)

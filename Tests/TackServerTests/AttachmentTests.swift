@@ -4,7 +4,7 @@ import NIOCore
 import Testing
 import TackCore
 
-@Suite struct AttachmentTests {
+@Suite(.timeLimit(.minutes(5))) struct AttachmentTests {
     @Test func uploadAnswersWithTheAttachment() async throws {
         let world = try await World.make()
         let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + pseudoRandomBytes(100, seed: 1)

@@ -4,7 +4,7 @@ import NIOCore
 import Testing
 import TackCore
 
-@Suite struct CrashTests {
+@Suite(.timeLimit(.minutes(5))) struct CrashTests {
     /// SIGKILL in the middle of uploads: what got a 201 survives intact, nothing else appears, leftovers go.
     @Test func killedMidUploadLosesNothingConfirmed() async throws {
         let world = try await World.make()
@@ -28,7 +28,19 @@ import TackCore
         // A staging file a crashed writer left behind on a file system without O_TMPFILE.
         let leftover = "\(world.tackd.storage)/blobs/tmp/4194305-s_leftover.part"
         #expect(FileManager.default.createFile(atPath: leftover, contents: Data(repeating: 7, count: 4096)))
-        try await Task.sleep(for: .seconds(1))
+        // The kill lands mid-stream: tackd reports the three uploads under way and holds an unnamed (O_TMPFILE)
+        // staging file open for each.
+        let deadline = ContinuousClock.now + .seconds(30)
+        var staging: [String] = []
+        var receiving: Double?
+        while ContinuousClock.now < deadline {
+            staging = world.tackd.openFiles().filter { $0.contains("/blobs/tmp/") }
+            receiving = try await world.tackd.uploadsInFlight()
+            if receiving == 3 && staging.count == 3 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(receiving == 3, "tackd reports the uploads in flight")
+        #expect(staging.count == 3 && staging.allSatisfy { $0.hasSuffix("(deleted)") }, "\(staging)")
         world.tackd.kill()
         for task in inFlight { task.cancel() }
 
@@ -48,6 +60,9 @@ import TackCore
         }
         #expect(!FileManager.default.fileExists(atPath: leftover), "start-up sweeps staging of dead writers")
         #expect(restarted.stagingFiles().isEmpty)
+        // Of the 3 MiB the partial uploads had sent, nothing reached the blob folder: it holds the confirmed bytes.
+        #expect(restarted.storedBlobCount() == confirmed.count)
+        #expect(restarted.storedBlobBytes() == confirmed.values.map(\.count).reduce(0, +))
     }
 
     /// Dying after the blob is published but before the catalog records it: nothing is listed, and the orphan

@@ -5,7 +5,7 @@ import Testing
 
 /// `GET /v1/rooms/{room}/events`: a room's files appear, change and go live; a reconnect catches up; a member who
 /// leaves stops hearing anything.
-@Suite struct EventStreamTests {
+@Suite(.timeLimit(.minutes(5))) struct EventStreamTests {
     @Test func membersSeeFilesArriveGetThumbnailedAndGo() async throws {
         let world = try await World.make()
         let stream = try await EventStream.open(world.fred, room: world.room)

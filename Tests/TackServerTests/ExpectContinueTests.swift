@@ -52,7 +52,7 @@ final class RawConnection {
     }
 }
 
-@Suite struct ExpectContinueTests {
+@Suite(.timeLimit(.minutes(5))) struct ExpectContinueTests {
     /// Without credentials nobody is invited to send a body: the first answer is the refusal, not `100 Continue`.
     @Test func noCredentialsNoInvitation() async throws {
         let world = try await World.make()

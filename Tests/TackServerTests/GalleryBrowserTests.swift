@@ -3,7 +3,7 @@ import Testing
 
 /// The web gallery in a real headless Chromium (Debian's chromium and chromium-driver, driven by Selenium from
 /// PyPI): `Tests/Browser/gallery.py` walks it as a member does. Its screenshot lands in `.build/artifacts`.
-@Suite struct GalleryBrowserTests {
+@Suite(.timeLimit(.minutes(5))) struct GalleryBrowserTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 

@@ -5,7 +5,7 @@ import NIOHTTP1
 import Testing
 
 /// The gallery's sign-in, its cookie, and the Origin rule that keeps other sites from acting with it.
-@Suite struct GallerySessionTests {
+@Suite(.timeLimit(.minutes(5))) struct GallerySessionTests {
     private func signIn(_ world: World, token: String, headers: [(String, String)] = []) async throws -> (Reply, String) {
         let reply = try await API(base: world.tackd.base, token: nil).request(
             .POST, "/session", headers: [("Content-Type", "application/json")] + headers,

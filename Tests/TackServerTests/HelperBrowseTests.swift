@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 /// `tack ls --query`, `tack search` and `tack watch` against a real tackd, rooms named the way people name them.
-@Suite struct HelperBrowseTests {
+@Suite(.timeLimit(.minutes(5))) struct HelperBrowseTests {
     @Test func listsAndSearchesWithThePlatformsSyntax() async throws {
         let world = try await World.make()
         let design = try #require(try await world.carol.json(.POST, "/v1/rooms", ["name": "Design Review", "members": ["fred"]])
@@ -58,12 +58,14 @@ import Testing
         #expect(((data["attachment"] as? [String: Any])?["name"] as? String)?.hasPrefix("ping-") == true)
 
         #expect(try await world.carol.request(.DELETE, "/v1/rooms/\(world.room)/members/fred").status == 200)
+        let watchdog = Watchdog(process, limit: .seconds(60), name: "tack watch")
         let status: Int32 = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 process.waitUntilExit()
                 continuation.resume(returning: process.terminationStatus)
             }
         }
+        try watchdog.finish()
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(status == 4, "watch ends refused once fred is no longer a member: \(stderr)")
         #expect(printed.withLock { $0 }.contains("\"member.removed\""))

@@ -67,7 +67,8 @@ struct Helper {
 
     private func finish(_ started: (Process, Pipe, Pipe)) async throws -> Outcome {
         let (process, out, err) = started
-        return await withCheckedContinuation { continuation in
+        let watchdog = Watchdog(process, limit: .seconds(180), name: "tack")
+        let outcome = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 let stdout = out.fileHandleForReading.readDataToEndOfFile()
                 let stderr = err.fileHandleForReading.readDataToEndOfFile()
@@ -78,6 +79,8 @@ struct Helper {
                                                        stderr: String(decoding: stderr, as: UTF8.self)))
             }
         }
+        try watchdog.finish()
+        return outcome
     }
 
     struct Outcome: CustomStringConvertible {
@@ -105,7 +108,7 @@ func closedPort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-@Suite struct HelperUploadTests {
+@Suite(.timeLimit(.minutes(5))) struct HelperUploadTests {
     @Test func putListsAndDownloadsTheSameBytes() async throws {
         let world = try await World.make()
         let helper = try Helper(server: world.tackd.base, token: world.carol.token)
@@ -195,7 +198,7 @@ func closedPort() throws -> Int {
     }
 }
 
-@Suite struct HelperOutboxTests {
+@Suite(.timeLimit(.minutes(5))) struct HelperOutboxTests {
     @Test func serverDownQueuesAndFlushSendsEverythingOnce() async throws {
         let world = try await World.make()
         var helper = try Helper(server: "http://127.0.0.1:\(try closedPort())", token: world.carol.token)
@@ -231,8 +234,15 @@ func closedPort() throws -> Int {
         // A slow link (a minute for these 4 MiB), so the upload is surely under way when tack is killed, even when a
         // loaded machine wakes this test late from its sleeps.
         let (process, _, _) = try helper.start(["put", file, "--room", world.room], extra: ["TACK_MAX_SEND_RATE": "65536"])
-        for _ in 0..<100 where helper.outboxEntries().isEmpty { try await Task.sleep(for: .milliseconds(20)) }
-        try await Task.sleep(for: .milliseconds(800))
+        // tackd itself reports the upload under way (its in-flight count) before tack is killed: the kill lands
+        // mid-stream, not before the upload began.
+        let deadline = ContinuousClock.now + .seconds(30)
+        var inFlight = false
+        while !inFlight, ContinuousClock.now < deadline {
+            inFlight = try await world.tackd.uploadsInFlight() == 1
+            if !inFlight { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(inFlight, "tackd never reported the upload in flight")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
@@ -257,6 +267,8 @@ func closedPort() throws -> Int {
         let crashed = try await helper.run(["put", file, "--room", world.room], extra: ["TACK_FAILPOINT": "after-upload"])
         #expect(crashed.reason == .uncaughtSignal, "\(crashed)")
         #expect(helper.outboxEntries().count == 1)
+        let stored = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
+        #expect(stored?.count == 1, "the server had the file before tack died")
         let flush = try await helper.run(["outbox", "flush"])
         #expect(flush.status == 0, "\(flush)")
         #expect(helper.outboxEntries().isEmpty)
@@ -274,6 +286,9 @@ func closedPort() throws -> Int {
         let crashed = try await helper.run(["put", file, "--room", world.room, "--message", "here is the brief"],
                                            extra: ["TACK_FAILPOINT": "after-message"])
         #expect(crashed.reason == .uncaughtSignal, "\(crashed)")
+        let posted = try await world.fred.request(.GET, "/v1/rooms/\(world.room)/messages").json["items"] as? [[String: Any]]
+        #expect(posted?.count == 1, "the server had the message before tack died")
+        #expect(helper.outboxEntries().count == 1, "and the outbox still held the entry")
         #expect(try await helper.run(["outbox", "flush"]).status == 0)
         #expect(helper.outboxEntries().isEmpty)
         let messages = try await world.fred.request(.GET, "/v1/rooms/\(world.room)/messages").json["items"] as? [[String: Any]]
@@ -296,7 +311,7 @@ func closedPort() throws -> Int {
     }
 }
 
-@Suite struct HelperShotTests {
+@Suite(.timeLimit(.minutes(5))) struct HelperShotTests {
     @Test func shotIntoARoomMatchesThePaintedPixels() async throws {
         let world = try await World.make()
         let screen = try VirtualScreen(width: 800, height: 600)
@@ -399,9 +414,9 @@ func closedPort() throws -> Int {
         let output = "\(helper.home)/selected.png"
         let (process, _, err) = try helper.start(["shot", "--select", "-o", output])
         try await waitForPrompt(err)
-        try screen.run("xdotool", ["mousemove", "50", "60", "mousedown", "1", "mousemove", "100", "90", "mousemove", "150", "110",
-                                   "mouseup", "1"])
-        process.waitUntilExit()
+        #expect(try screen.run("xdotool", ["mousemove", "50", "60", "mousedown", "1", "mousemove", "100", "90", "mousemove",
+                                           "150", "110", "mouseup", "1"]).status == 0)
+        try process.waitUntilExit(within: .seconds(60), name: "tack shot --select")
         #expect(process.terminationStatus == 0)
         let image = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: output))), limits: ImageLimits())
         #expect(image.width == 100 && image.height == 50)
@@ -412,8 +427,8 @@ func closedPort() throws -> Int {
 
         let (cancelled, _, cancelErr) = try helper.start(["shot", "--select", "-o", "\(helper.home)/never.png"])
         try await waitForPrompt(cancelErr)
-        try screen.run("xdotool", ["key", "Escape"])
-        cancelled.waitUntilExit()
+        #expect(try screen.run("xdotool", ["key", "Escape"]).status == 0)
+        try cancelled.waitUntilExit(within: .seconds(60), name: "tack shot --select")
         #expect(cancelled.terminationStatus == 1)
         #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/never.png"))
     }
@@ -429,7 +444,7 @@ func closedPort() throws -> Int {
     }
 }
 
-@Suite struct HelperLoginTests {
+@Suite(.timeLimit(.minutes(5))) struct HelperLoginTests {
     /// The token from a pipe or file: never on the command line, where shell history and `ps` would keep it.
     @Test func loginReadsTheTokenFromStdin() async throws {
         let world = try await World.make()
@@ -472,8 +487,10 @@ func closedPort() throws -> Int {
             seen += String(decoding: chunk, as: UTF8.self)
         }
         try keyboard.fileHandleForWriting.write(contentsOf: Data("\(token)\n".utf8))
+        let watchdog = Watchdog(process, limit: .seconds(60), name: "tack login")
         seen += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        try watchdog.finish()
         try keyboard.fileHandleForWriting.close()
         #expect(process.terminationStatus == 0, "\(seen)")
         #expect(seen.contains("logged in to") && !seen.contains(token), "\(seen)")
@@ -510,7 +527,7 @@ func closedPort() throws -> Int {
     }
 }
 
-@Suite struct HelperGetTests {
+@Suite(.timeLimit(.minutes(5))) struct HelperGetTests {
     /// A second download of the same attachment, or one onto an existing -o file, takes `name (n).ext`; the file that
     /// was there (edited since) is left alone. `--force` replaces it.
     @Test func getNeverReplacesAFileUnlessForced() async throws {
@@ -562,6 +579,35 @@ func closedPort() throws -> Int {
         #expect(get.status == 5 && get.stderr.contains("data.bin.part"), "\(get)")
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
         #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/data.bin"))
+    }
+
+    /// Bytes that arrive unlike the attachment's SHA-256 (its stored copy damaged on the server's disk, same length)
+    /// are not saved: tack deletes its own `.part` and nothing else; the file already at the name and another
+    /// download's `.part` stay as they were.
+    @Test func aDamagedDownloadRemovesOnlyItsOwnPart() async throws {
+        let world = try await World.make()
+        let bytes = pseudoRandomBytes(100_000, seed: 21)
+        let upload = try await world.carol.upload(bytes, room: world.room, name: "data.bin")
+        let id = try #require(upload.json["id"] as? String)
+        let hex = try #require(upload.json["sha256"] as? String)
+        let blob = "\(world.tackd.storage)/blobs/sha256/\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))/\(hex)"
+        var damaged = bytes
+        damaged[50_000] ^= 0xFF
+        #expect(chmod(blob, 0o600) == 0, "the stored blob is at \(blob)")
+        try Data(damaged).write(to: URL(fileURLWithPath: blob))
+
+        let helper = try Helper(server: world.tackd.base, token: world.fred.token)
+        let home = helper.home
+        try Data("mine\n".utf8).write(to: URL(fileURLWithPath: "\(home)/data.bin"))
+        try Data("another download\n".utf8).write(to: URL(fileURLWithPath: "\(home)/other.bin.part"))
+        let get = try await helper.run(["get", id])
+        #expect(get.status == 3 && get.stderr.contains("damaged"), "\(get)")
+        #expect(get.stdout.isEmpty, "no path is printed for a file not saved: \(get)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: home).filter { !$0.hasPrefix(".") && $0 != "config" }
+        #expect(Set(left).isSuperset(of: ["data.bin", "other.bin.part"]))
+        #expect(!left.contains { $0.hasPrefix("data (") }, "neither a damaged file nor its .part is left: \(left)")
+        #expect(FileManager.default.contents(atPath: "\(home)/data.bin") == Data("mine\n".utf8))
+        #expect(FileManager.default.contents(atPath: "\(home)/other.bin.part") == Data("another download\n".utf8))
     }
 
     /// tackd stores names a file system would take badly (`.bashrc` would hide and overwrite a shell's start-up file,

@@ -3,7 +3,7 @@ import NIOCore
 import Testing
 
 /// `Idempotency-Key` on uploads and messages, over real HTTP.
-@Suite struct IdempotencyTests {
+@Suite(.timeLimit(.minutes(5))) struct IdempotencyTests {
     @Test func aRepeatedUploadReturnsTheFirstAndStoresNothingNew() async throws {
         let world = try await World.make()
         let bytes = pseudoRandomBytes(70_000, seed: 12)

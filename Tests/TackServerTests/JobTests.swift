@@ -3,7 +3,7 @@ import Testing
 
 /// Background work is durable: a thumbnail queued by an upload is made even when the tackd that queued it (or
 /// claimed it) dies, and `tackd jobs` shows where each job stands.
-@Suite struct JobTests {
+@Suite(.timeLimit(.minutes(5))) struct JobTests {
     @Test func aThumbnailJobSurvivesTheDeathOfItsRunner() async throws {
         // Lease of 2 s: the job a killed runner held is taken again soon after the restart.
         let world = try await World.make(config: ["job_lease_seconds": "2"])

@@ -87,7 +87,7 @@ final class VersionCounter: Sendable {
     func bump() { value.withLock { $0 += 1 } }
 }
 
-@Suite struct LinkTests {
+@Suite(.timeLimit(.minutes(5))) struct LinkTests {
     func add(_ api: API, _ room: String, _ url: String, message: String? = nil) async throws -> Reply {
         var body: [String: Any] = ["url": url]
         if let message { body["message"] = message }

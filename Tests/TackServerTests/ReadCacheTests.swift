@@ -6,7 +6,7 @@ import Testing
 
 /// tackd answers reads from its caches, and every change that takes access away takes effect on the very next
 /// request however warm they are, changes made by another process (the admin commands) included.
-@Suite struct ReadCacheTests {
+@Suite(.timeLimit(.minutes(5))) struct ReadCacheTests {
     /// fred's photo in carol's room, its thumbnail made, and every path fred reads it by, each read twice so every
     /// cache holds it.
     func warmWorld() async throws -> (World, id: String, paths: [String]) {

@@ -5,7 +5,7 @@ import Testing
 import TackCore
 
 /// Bad input gets a 4xx with a clear code, and nothing is stored or damaged.
-@Suite struct RefusalTests {
+@Suite(.timeLimit(.minutes(5))) struct RefusalTests {
     @Test func tokensAreRequired() async throws {
         let world = try await World.make()
         let anonymous = API(base: world.tackd.base, token: nil)

@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import Testing
 
-@Suite struct RoomAndMessageTests {
+@Suite(.timeLimit(.minutes(5))) struct RoomAndMessageTests {
     @Test func onlyClientsCreateRooms() async throws {
         let world = try await World.make()
         let reply = try await world.fred.json(.POST, "/v1/rooms", ["name": "Freelancer room"])

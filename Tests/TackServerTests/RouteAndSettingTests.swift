@@ -3,7 +3,7 @@ import Testing
 
 /// Routes and settings no other test walked (issue #16): members and non-creators, names tackd picks or shortens,
 /// and settings from a config file actually changing what tackd does.
-@Suite struct RouteAndSettingTests {
+@Suite(.timeLimit(.minutes(5))) struct RouteAndSettingTests {
     @Test func membersReadTheRoomAndOnlyItsCreatorAddsPeople() async throws {
         let world = try await World.make()
         let room = try await world.fred.request(.GET, "/v1/rooms/\(world.room)")

@@ -4,7 +4,7 @@ import Testing
 
 /// tackd with its blobs in a real S3 bucket (Ceph RGW on 127.0.0.1), configured as an operator would: `blobs` and
 /// the keys in the config file, which `serve` and every admin command read alike.
-@Suite struct S3BlobsTests {
+@Suite(.timeLimit(.minutes(5))) struct S3BlobsTests {
     static func config(prefix: String, secret: String? = nil, bucket: String = TestS3.bucket) throws -> [String: String] {
         let (endpoint, credentials) = try TestS3.configuration()
         return ["blobs": "s3://\(bucket)?endpoint=\(endpoint)&prefix=\(prefix)",

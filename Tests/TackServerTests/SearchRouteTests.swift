@@ -3,7 +3,7 @@ import Testing
 
 /// Search and the categorized view through tackd's API: the syntax, the caller's rooms only, and errors that say
 /// where the query went wrong.
-@Suite struct SearchRouteTests {
+@Suite(.timeLimit(.minutes(5))) struct SearchRouteTests {
     private func names(_ reply: Reply) -> [String] {
         ((reply.json["items"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
     }

@@ -103,9 +103,11 @@ final class Tackd: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        let watchdog = Watchdog(process, limit: .seconds(120), name: "tackd \(arguments.joined(separator: " "))")
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try watchdog.finish()
         guard process.terminationStatus == 0 else {
             throw HarnessError("tackd \(arguments.joined(separator: " ")) failed: \(String(decoding: stderr, as: UTF8.self))")
         }
@@ -133,6 +135,34 @@ final class Tackd: @unchecked Sendable {
 
     func stagingFiles() -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: "\(storage)/blobs/tmp")) ?? []
+    }
+
+    /// Bytes of all the files under blobs/sha256.
+    func storedBlobBytes() -> Int {
+        let root = "\(storage)/blobs/sha256"
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        var total = 0
+        while let path = enumerator?.nextObject() as? String {
+            if let size = (try? FileManager.default.attributesOfItem(atPath: "\(root)/\(path)"))?[.size] as? Int,
+               path.split(separator: "/").count == 3 { total += size }
+        }
+        return total
+    }
+
+    /// What each of tackd's open descriptors names, as /proc shows it: an O_TMPFILE staging file is
+    /// `…/blobs/tmp/#<inode> (deleted)`.
+    func openFiles() -> [String] {
+        guard let process, process.isRunning else { return [] }
+        let folder = "/proc/\(process.processIdentifier)/fd"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\($0)")
+        }
+    }
+
+    /// tackd's own count of the uploads it is receiving now, from `/metrics`.
+    func uploadsInFlight() async throws -> Double? {
+        let scrape = try await API(base: base, token: nil).request(.GET, "/metrics")
+        return try ObservabilityTests.parse(scrape.text).samples.first { $0.name == "tack_uploads_in_flight" }?.value
     }
 }
 

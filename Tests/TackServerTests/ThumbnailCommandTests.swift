@@ -3,7 +3,7 @@ import Testing
 import TackImage
 
 /// `tackd thumbnail`, the operators' and benchmarks' door to the thumbnail code.
-@Suite struct ThumbnailCommandTests {
+@Suite(.timeLimit(.minutes(5))) struct ThumbnailCommandTests {
     func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Tackd.binary)
@@ -12,8 +12,10 @@ import TackImage
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        let watchdog = Watchdog(process, limit: .seconds(120), name: "tackd thumbnail")
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        try watchdog.finish()
         return (process.terminationStatus, stderr)
     }
 

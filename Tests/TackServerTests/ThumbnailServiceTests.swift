@@ -17,7 +17,7 @@ enum RealPhotos {
     }
 }
 
-@Suite struct ThumbnailServiceTests {
+@Suite(.timeLimit(.minutes(5))) struct ThumbnailServiceTests {
     /// Polls the attachment until its thumbnail state leaves `pending`.
     func settled(_ api: API, _ id: String) async throws -> [String: Any] {
         for _ in 0..<300 {
@@ -137,7 +137,7 @@ enum RealPhotos {
     }
 }
 
-@Suite struct MetadataStrippingTests {
+@Suite(.timeLimit(.minutes(5))) struct MetadataStrippingTests {
     func photo() throws -> [UInt8] {
         let plain = try JPEGCodec.encode(RGBAImage(width: 120, height: 60, fill: (200, 100, 50, 255)), quality: 90)
         return JPEGFixtures.withPrivateMetadata(JPEGFixtures.withOrientation(plain, 6), secret: "GPS 52.5200N 13.4050E")

@@ -4,7 +4,7 @@ import TackCore
 @testable import TackStorage
 
 /// Moving blobs between stores (a folder and a real Ceph RGW bucket), interrupted and resumed.
-@Suite struct BlobMigrationTests {
+@Suite(.timeLimit(.minutes(5))) struct BlobMigrationTests {
     @Test func copiesVerifiesAndResumes() async throws {
         let folder = try TemporaryFolder()
         let files = try await FileBlobStore(root: folder.path + "/blobs")

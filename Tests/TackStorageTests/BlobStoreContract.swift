@@ -5,7 +5,7 @@ import TackCore
 @testable import TackStorage
 
 /// What every `BlobStore` must do. Each test runs against every implementation in `Implementations`.
-@Suite struct BlobStoreContract {
+@Suite(.timeLimit(.minutes(5))) struct BlobStoreContract {
     /// Every implementation, each in a fresh folder that lives as long as the returned value.
     func stores() async throws -> (TemporaryFolder, [(String, any BlobStore)]) {
         let folder = try TemporaryFolder()
@@ -133,7 +133,7 @@ extension BlobStoreContract {
     }
 }
 
-@Suite struct FileBlobStoreTests {
+@Suite(.timeLimit(.minutes(5))) struct FileBlobStoreTests {
     @Test func sweepsStagingOfDeadWritersOnly() async throws {
         let folder = try TemporaryFolder()
         let store = try await FileBlobStore(root: folder.path + "/blobs")

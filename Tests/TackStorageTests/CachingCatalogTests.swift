@@ -7,7 +7,7 @@ import TackCore
 
 /// The read caches answer from memory, forget on the very next request after a write, hear about other processes'
 /// writes through the changes table, and stay within their bounds.
-@Suite struct CachingCatalogTests {
+@Suite(.timeLimit(.minutes(5))) struct CachingCatalogTests {
     /// Token digests are hex in production; revoking by id needs them to be.
     static let carolDigest = String(repeating: "c", count: 64)
     static let fredDigest = String(repeating: "f", count: 64)

@@ -4,7 +4,7 @@ import TackCore
 @testable import TackStorage
 
 /// What every `Catalog` must do. Each test runs against every implementation in `Implementations`.
-@Suite struct CatalogContract {
+@Suite(.timeLimit(.minutes(5))) struct CatalogContract {
     /// Every implementation, each on a fresh database that lives as long as the returned folder.
     func catalogs() async throws -> (TemporaryFolder, [(String, any CatalogInspection)]) {
         let folder = try TemporaryFolder()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TackCore
 @testable import TackStorage
@@ -30,7 +31,7 @@ struct Fixture: Sendable {
     }
 }
 
-@Suite struct GarbageCollectorTests {
+@Suite(.timeLimit(.minutes(5))) struct GarbageCollectorTests {
     @Test func removesOnlyUnreferencedBlobs() async throws {
         let f = try await Fixture()
         let kept = try await f.upload(pseudoRandomBytes(5000, seed: 1))
@@ -95,6 +96,35 @@ struct Fixture: Sendable {
         #expect(report.restored == 1)
         #expect(report.removed == 1)
         #expect(try await f.blobs.allHashes() == [referenced.sha256])
+    }
+
+    /// The same bytes uploaded again at each point between a collection's steps (before the quarantine, between
+    /// the quarantine and the second look, between that look and the purge): the new attachment stays readable,
+    /// its blob stays recorded, and a later collection keeps it.
+    @Test(arguments: GarbageCollector.Step.allCases)
+    func aReuploadAtEachStepOfACollectionStaysReadable(step: GarbageCollector.Step) async throws {
+        let f = try await Fixture()
+        let bytes = pseudoRandomBytes(64 * 1024, seed: 6)
+        let first = try await f.upload(bytes)
+        _ = try await f.catalog.deleteAttachment(first.id)
+        let reuploaded = Mutex<Attachment?>(nil)
+        var collector = GarbageCollector(blobs: f.blobs, catalog: f.catalog)
+        collector.between = { at, hash in
+            guard at == step, hash == first.sha256, reuploaded.withLock({ $0 }) == nil else { return }
+            let again = try await f.upload(bytes)
+            reuploaded.withLock { $0 = again }
+        }
+        let report = try await collector.collect()
+        let again = try #require(reuploaded.withLock { $0 }, "the collection reached \(step)")
+        // Before the second look, the upload's pin or reference sends the blob back; after it, the collection
+        // purges only its quarantined copy, and the upload has stored its own.
+        #expect(report.restored == (step == .decidedToPurge ? 0 : 1), "\(report)")
+        #expect(report.removed == (step == .decidedToPurge ? 1 : 0), "\(report)")
+        #expect(try await readAll(f.blobs, again.sha256) == bytes)
+        #expect(try await f.catalog.isInUse(again.sha256, at: Date()))
+        let later = try await GarbageCollector(blobs: f.blobs, catalog: f.catalog).collect()
+        #expect(later.removed == 0 && later.restored == 0, "\(later)")
+        #expect(try await readAll(f.blobs, again.sha256) == bytes)
     }
 
     @Test func concurrentUploadsOfCollectedBytesStayReadable() async throws {

@@ -7,7 +7,7 @@ import TackS3
 
 /// What only the S3 store does: multipart staging, part-by-part copies, and cleaning up after refusals, on a real
 /// Ceph RGW. The contract's blobs are small enough for single requests; these are not.
-@Suite struct S3BlobStoreTests {
+@Suite(.timeLimit(.minutes(5))) struct S3BlobStoreTests {
     /// 11 MiB: three 5 MiB-at-most parts to stage, and three parts to copy with a 5 MiB copy limit.
     static let large = pseudoRandomBytes((11 << 20) + 17, seed: 99)
 

@@ -6,7 +6,7 @@ import TackCore
 /// Search and summaries checked against a generated data set: thousands of attachments across rooms, users, types,
 /// sizes and dates, some on the very edges of days, with messages whose words find them. Every answer is compared
 /// with `AttachmentFilter.matches`, the plain-Swift reading of the same query.
-@Suite(.serialized) struct SearchContract {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct SearchContract {
     /// The data set, made once per catalog from a fixed seed.
     struct DataSet {
         var rooms: [Room] = []

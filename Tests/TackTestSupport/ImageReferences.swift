@@ -81,10 +81,12 @@ public enum Pillow {
         process.standardError = err
         process.standardOutput = out
         try process.run()
+        let watchdog = Watchdog(process, limit: .seconds(120), name: "python3 (Pillow)")
         // Output first (a full pipe would block the script), then errors; both are small here.
         let printed = out.fileHandleForReading.readDataToEndOfFile()
         let message = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try watchdog.finish()
         guard process.terminationStatus == 0 else {
             throw SupportError("Pillow failed: \(String(decoding: message, as: UTF8.self))")
         }

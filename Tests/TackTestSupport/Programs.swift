@@ -1,9 +1,14 @@
 import Foundation
+import Synchronization
 
 /// Runs a program to the end and returns its exit status with what it wrote (stdout and stderr together).
+///
+/// A program still running after `limit` is killed and the call throws, so a tool that hangs (no display, a prompt
+/// nobody answers) fails its test instead of holding the whole run until CI's own limit.
 @discardableResult
 public func runProgram(
-    _ path: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil
+    _ path: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
+    limit: Duration = .seconds(120)
 ) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
@@ -14,7 +19,53 @@ public func runProgram(
     process.standardOutput = out
     process.standardError = out
     try process.run()
+    let watchdog = Watchdog(process, limit: limit, name: ([path] + arguments).joined(separator: " "))
     let data = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    try watchdog.finish()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Kills a started program with SIGKILL if it is still running after its time limit; `finish()`, called once the
+/// program has been waited for, throws if that happened. Reading a program's output to its end and waiting for it
+/// both block for as long as the program runs: this bounds them.
+public final class Watchdog: Sendable {
+    private let state = Mutex<(finished: Bool, fired: Bool)>((false, false))
+    private let name: String
+    private let limit: Duration
+
+    public init(_ process: Process, limit: Duration, name: String) {
+        self.name = name
+        self.limit = limit
+        let pid = process.processIdentifier
+        let components = limit.components
+        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
+        // Holds the watchdog until the limit passes, whether or not it is still needed: a few bytes.
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+            self.state.withLock { state in
+                // Not after `finish()`: the process has been reaped and its pid may belong to another by now.
+                guard !state.finished else { return }
+                state.fired = true
+                kill(pid, SIGKILL)
+            }
+        }
+    }
+
+    /// Call after waiting for the process; throws if the watchdog had to kill it.
+    public func finish() throws {
+        let fired = state.withLock { state in
+            state.finished = true
+            return state.fired
+        }
+        if fired { throw SupportError("\(name) was still running after \(limit), and was killed") }
+    }
+}
+
+extension Process {
+    /// Waits for the process to end, for at most `limit` (then kills it and throws).
+    public func waitUntilExit(within limit: Duration, name: String) throws {
+        let watchdog = Watchdog(self, limit: limit, name: name)
+        waitUntilExit()
+        try watchdog.finish()
+    }
 }
