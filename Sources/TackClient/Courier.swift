@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TackCore
 
 /// Delivers outbox entries: uploads each file not yet confirmed, posts the message, then removes the entry.
@@ -63,9 +64,20 @@ public struct Courier: Sendable {
     }
 }
 
-/// Crash points for tests: `TACK_FAILPOINT=NAME` makes the process die at that point as abruptly as `kill -9`.
+/// Crash points for tests: `TACK_FAILPOINT=NAME` makes the process die at that point as abruptly as `kill -9`, and
+/// `NAME#N` at its N-th passage (after the second of three files, say).
 enum Failpoint {
+    private static let passages = Mutex<[String: Int]>([:])
+
     static func hit(_ name: String) {
-        if ProcessInfo.processInfo.environment["TACK_FAILPOINT"] == name { kill(getpid(), SIGKILL) }
+        guard let armed = ProcessInfo.processInfo.environment["TACK_FAILPOINT"] else { return }
+        let parts = armed.split(separator: "#", maxSplits: 1)
+        guard parts.first.map(String.init) == name else { return }
+        let wanted = parts.count == 2 ? Int(parts[1]) ?? 1 : 1
+        let passage = passages.withLock { counts in
+            counts[name, default: 0] += 1
+            return counts[name, default: 0]
+        }
+        if passage == wanted { kill(getpid(), SIGKILL) }
     }
 }

@@ -15,18 +15,26 @@ import Testing
         painter.show()
     }
 
-    static func expectPattern(_ shot: Screenshot, offset: Point = Point(x: 0, y: 0), sourceLocation: SourceLocation = #_sourceLocation) {
-        func at(_ x: Int, _ y: Int) -> RGB { shot.rgb(x - offset.x, y - offset.y) }
-        let red = RGB(255, 0, 0), green = RGB(0, 255, 0), blue = RGB(0, 0, 255), white = RGB(255, 255, 255)
-        #expect(at(10, 20) == red, sourceLocation: sourceLocation)
-        #expect(at(109, 69) == red, sourceLocation: sourceLocation)
-        #expect(at(110, 69) == blue, sourceLocation: sourceLocation)
-        #expect(at(109, 70) == blue, sourceLocation: sourceLocation)
-        #expect(at(9, 20) == blue, sourceLocation: sourceLocation)
-        #expect(at(300, 200) == green, sourceLocation: sourceLocation)
-        #expect(at(339, 239) == green, sourceLocation: sourceLocation)
-        #expect(at(340, 239) == blue, sourceLocation: sourceLocation)
-        #expect(at(shot.width + offset.x - 1, shot.height + offset.y - 1) == white, sourceLocation: sourceLocation)
+    /// The colour `paintPattern` leaves at (x, y) of a `width` x `height` screen.
+    static func patternColour(_ x: Int, _ y: Int, width: Int, height: Int) -> RGB {
+        if x >= width - 30 && y >= height - 70 { return RGB(255, 255, 255) }
+        if (300..<340).contains(x) && (200..<240).contains(y) { return RGB(0, 255, 0) }
+        if (10..<110).contains(x) && (20..<70).contains(y) { return RGB(255, 0, 0) }
+        return RGB(0, 0, 255)
+    }
+
+    /// Every pixel of `shot`, taken at `offset` of a `width` x `height` screen, against the painted pattern.
+    static func expectPattern(_ shot: Screenshot, offset: Point = Point(x: 0, y: 0), width: Int = 640, height: Int = 480,
+                              sourceLocation: SourceLocation = #_sourceLocation) {
+        var wrong: [String] = []
+        for y in 0..<shot.height {
+            for x in 0..<shot.width {
+                let expected = patternColour(x + offset.x, y + offset.y, width: width, height: height)
+                if shot.rgb(x, y) != expected { wrong.append("(\(x),\(y)) \(shot.rgb(x, y)) not \(expected)") }
+            }
+        }
+        #expect(wrong.isEmpty, "\(wrong.count) of \(shot.width * shot.height) pixels differ: \(wrong.prefix(5))",
+                sourceLocation: sourceLocation)
     }
 
     @Test(arguments: [24, 16, 30])
@@ -48,6 +56,7 @@ import Testing
         let capturer = ScreenCapturer(connection: try XConnection(name: screen.display))
         let region = try capturer.capture(.region(GeometryParser.parse("50x50+295+195")))
         #expect(region.shot.width == 50 && region.shot.height == 50)
+        Self.expectPattern(region.shot, offset: Point(x: 295, y: 195))
         #expect(region.shot.rgb(5, 5) == RGB(0, 255, 0))
         #expect(region.shot.rgb(4, 4) == RGB(0, 0, 255))
         #expect(region.shot.rgb(44, 44) == RGB(0, 255, 0))
@@ -57,6 +66,19 @@ import Testing
         #expect(corner.area == Rect(x: 620, y: 460, width: 20, height: 20))
         #expect(corner.shot.rgb(19, 19) == RGB(255, 255, 255))
         #expect(throws: CaptureError.self) { try capturer.capture(.region(Rect(x: 640, y: 0, width: 10, height: 10))) }
+    }
+
+    /// Without MIT-SHM (an X server across a network, or one that disables it) captures take the plain XGetImage
+    /// path, and are just as exact.
+    @Test func withoutSharedMemoryThePlainPathIsExact() throws {
+        let screen = try VirtualScreen(extraArguments: ["-extension", "MIT-SHM"])
+        Self.paintPattern(try XPainter(screen.display), width: 640, height: 480)
+        let connection = try XConnection(name: screen.display)
+        #expect(XShmQueryExtension(connection.display) == 0, "the server offers no MIT-SHM")
+        let capturer = ScreenCapturer(connection: connection)
+        Self.expectPattern(try capturer.capture(.screen).shot)
+        Self.expectPattern(try capturer.capture(.region(Rect(x: 290, y: 190, width: 70, height: 60))).shot,
+                           offset: Point(x: 290, y: 190))
     }
 
     @Test func windowsByIdIncludingA32BitARGBWindow() throws {

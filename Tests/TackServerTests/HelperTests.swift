@@ -65,7 +65,7 @@ struct Helper {
         return try await finish(try start(["-qec", command, "/dev/null"], extra: extra, executable: "/usr/bin/script"))
     }
 
-    private func finish(_ started: (Process, Pipe, Pipe)) async throws -> Outcome {
+    func finish(_ started: (Process, Pipe, Pipe)) async throws -> Outcome {
         let (process, out, err) = started
         let watchdog = Watchdog(process, limit: .seconds(180), name: "tack")
         let outcome = await withCheckedContinuation { continuation in
@@ -296,6 +296,87 @@ func closedPort() throws -> Int {
         #expect((messages?.first?["attachments"] as? [[String: Any]])?.count == 1)
     }
 
+    /// `put` of three files with a message, killed after the server confirmed the second but before the outbox noted
+    /// it: the flush sends the rest, and the room gets each file once and the message once, with all three in order.
+    @Test func aPutKilledAfterFileTwoOfThreeResumesWithTheThird() async throws {
+        let world = try await World.make()
+        let helper = try Helper(server: world.tackd.base, token: world.carol.token)
+        let files = (1...3).map { "\(helper.home)/part-\($0).bin" }
+        let contents = (1...3).map { pseudoRandomBytes(20_000 + $0, seed: UInt64(40 + $0)) }
+        for (file, bytes) in zip(files, contents) { try Data(bytes).write(to: URL(fileURLWithPath: file)) }
+        let crashed = try await helper.run(["put"] + files + ["--room", world.room, "--message", "three parts"],
+                                           extra: ["TACK_FAILPOINT": "after-upload#2"])
+        #expect(crashed.reason == .uncaughtSignal, "\(crashed)")
+        func stored() async throws -> [[String: Any]] {
+            try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]] ?? []
+        }
+        #expect(try await stored().count == 2, "the server had two files when tack died")
+        #expect(helper.outboxEntries().count == 1)
+
+        let flush = try await helper.run(["outbox", "flush"])
+        #expect(flush.status == 0, "\(flush)")
+        #expect(helper.outboxEntries().isEmpty)
+        let items = try await stored()
+        #expect(items.count == 3, "\(items.map { $0["name"] ?? "" })")
+        #expect(Set(items.compactMap { $0["sha256"] as? String }) == Set(contents.map { sha256($0).hex }))
+        let messages = try await world.fred.request(.GET, "/v1/rooms/\(world.room)/messages").json["items"] as? [[String: Any]]
+        #expect(messages?.count == 1)
+        let attached = (messages?.first?["attachments"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(attached == ["part-1.bin", "part-2.bin", "part-3.bin"])
+    }
+
+    /// The outbox's copy damaged on disk after it was queued: the server refuses bytes that do not match the
+    /// digest tack declares, nothing reaches the room, and the entry stays queued with the reason.
+    @Test func aDamagedOutboxCopyIsNeverDelivered() async throws {
+        let world = try await World.make()
+        var helper = try Helper(server: "http://127.0.0.1:\(try closedPort())", token: world.carol.token)
+        let file = "\(helper.home)/report.bin"
+        try Data(pseudoRandomBytes(50_000, seed: 8)).write(to: URL(fileURLWithPath: file))
+        let queued = try await helper.run(["put", file, "--room", world.room, "--retries", "1"])
+        #expect(queued.status == 3, "\(queued)")
+        // The entry's folder holds its record and a copy of each file (`0-data` for the first).
+        let copies = try FileManager.default.subpathsOfDirectory(atPath: helper.outbox).filter { $0.hasSuffix("/0-data") }
+        let copy = "\(helper.outbox)/\(try #require(copies.first, "the outbox keeps its own copy"))"
+        var damaged = try [UInt8](Data(contentsOf: URL(fileURLWithPath: copy)))
+        damaged[25_000] ^= 0x01
+        try Data(damaged).write(to: URL(fileURLWithPath: copy))
+
+        helper.environment["TACK_SERVER"] = world.tackd.base
+        let flush = try await helper.run(["outbox", "flush"])
+        #expect(flush.status != 0, "\(flush)")
+        #expect(helper.outboxEntries().count == 1, "the entry stays queued")
+        let listing = try await helper.run(["outbox"])
+        #expect(listing.stdout.contains("digest"), "the reason is shown: \(listing)")
+        let items = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
+        #expect(items?.isEmpty == true)
+    }
+
+    /// Two `tack outbox flush` at once (a key binding pressed twice): one sends the entry, the other leaves it to
+    /// it, and the room gets the file once.
+    @Test func twoFlushesAtOnceSendTheEntryOnce() async throws {
+        let world = try await World.make()
+        var helper = try Helper(server: "http://127.0.0.1:\(try closedPort())", token: world.carol.token)
+        let file = "\(helper.home)/once.bin"
+        let bytes = pseudoRandomBytes(1 << 20, seed: 12)
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        #expect(try await helper.run(["put", file, "--room", world.room, "--retries", "1"]).status == 3)
+        helper.environment["TACK_SERVER"] = world.tackd.base
+        // Slow enough (4 s for the MiB) that the second flush surely finds the first one sending.
+        let slow = ["TACK_MAX_SEND_RATE": "262144"]
+        let first = try helper.start(["outbox", "flush"], extra: slow)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await world.tackd.uploadsInFlight() != 1, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let second = try await helper.run(["outbox", "flush"], extra: slow)
+        #expect(second.stderr.contains("another tack"), "\(second)")
+        let firstOutcome = try await helper.finish(first)
+        #expect(firstOutcome.status == 0, "\(firstOutcome)")
+        #expect(helper.outboxEntries().isEmpty)
+        let items = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
+        #expect(items?.count == 1 && items?.first?["sha256"] as? String == sha256(bytes).hex)
+    }
+
     @Test func refusedEntriesStayQueuedWithTheReason() async throws {
         let world = try await World.make(["--max-upload-bytes", "1000"])
         let helper = try Helper(server: world.tackd.base, token: world.carol.token)
@@ -431,6 +512,89 @@ func closedPort() throws -> Int {
         try cancelled.waitUntilExit(within: .seconds(60), name: "tack shot --select")
         #expect(cancelled.terminationStatus == 1)
         #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/never.png"))
+    }
+
+    /// The options a person binds to keys, each checked against what was painted: `tack monitors`, `--monitor
+    /// under-cursor`, `--window root` with `--format jpeg` to stdout, `-o -`, `--cursor`, `--delay` (the screen is
+    /// repainted during the delay, and the repainted screen is what is captured), and a click without a drag in
+    /// `--select`, which takes the window under it.
+    @Test func captureOptionsDoWhatTheySay() async throws {
+        let screen = try VirtualScreen(width: 640, height: 480)
+        #expect(try screen.run("xrandr", ["--setmonitor", "*LEFT", "320/85x480/127+0+0", "screen"]).status == 0)
+        #expect(try screen.run("xrandr", ["--setmonitor", "RIGHT", "320/85x480/127+320+0", "none"]).status == 0)
+        let painter = try XPainter(screen.display)
+        painter.fill(0, 0, 320, 480, 255, 0, 0)
+        painter.fill(320, 0, 320, 480, 0, 255, 0)
+        painter.show()
+        let helper = try Helper(display: screen.display)
+
+        let monitors = try await helper.run(["monitors"])
+        #expect(monitors.status == 0, "\(monitors)")
+        #expect(monitors.lines == ["0\tLEFT\t320x480+0+0\tprimary", "1\tRIGHT\t320x480+320+0"], "\(monitors)")
+
+        // The pointer over the right monitor: that monitor, every pixel green, as PNG on stdout.
+        painter.warpPointer(to: 500, 100)
+        let right = try PNGCodec.decode(try await stdout(helper, ["shot", "--monitor", "under-cursor", "-o", "-"]),
+                                        limits: ImageLimits())
+        #expect((right.width, right.height) == (320, 480))
+        #expect((0..<480).allSatisfy { y in (0..<320).allSatisfy { right.pixel($0, y) == [0, 255, 0, 255] } })
+
+        // The root window as JPEG on stdout: the whole screen, red on the left and green on the right.
+        let root = try await stdout(helper, ["shot", "--window", "root", "--format", "jpeg", "-o", "-"])
+        #expect(root.starts(with: [0xFF, 0xD8, 0xFF]), "a JPEG, as asked, whatever the (absent) file name says")
+        let whole = try JPEGCodec.decode(root, limits: ImageLimits())
+        #expect((whole.width, whole.height) == (640, 480))
+        #expect(whole.pixel(100, 240)[0] > 230 && whole.pixel(100, 240)[1] < 30)
+        #expect(whole.pixel(540, 240)[1] > 230 && whole.pixel(540, 240)[0] < 30)
+
+        // --cursor: the pointer's image is over the green where it points, and only with the flag.
+        let plain = try PNGCodec.decode(try await stdout(helper, ["shot", "--region", "40x40+480+80", "-o", "-"]),
+                                        limits: ImageLimits())
+        let pointed = try PNGCodec.decode(try await stdout(helper, ["shot", "--region", "40x40+480+80", "--cursor", "-o", "-"]),
+                                          limits: ImageLimits())
+        #expect((0..<40).allSatisfy { y in (0..<40).allSatisfy { plain.pixel($0, y) == [0, 255, 0, 255] } })
+        #expect((0..<40).contains { y in (0..<40).contains { pointed.pixel($0, y) != [0, 255, 0, 255] } })
+
+        // --delay: blue is painted a second after tack starts (a tack that took the red at once would be done by
+        // then); the capture, three seconds in, shows the blue.
+        let delayed = "\(helper.home)/delayed.png"
+        let (waiting, _, _) = try helper.start(["shot", "--delay", "3", "--region", "10x10+0+0", "-o", delayed])
+        usleep(1_000_000)
+        painter.fill(0, 0, 640, 480, 0, 0, 255)
+        painter.show()
+        try waiting.waitUntilExit(within: .seconds(60), name: "tack shot --delay 3")
+        #expect(waiting.terminationStatus == 0)
+        let late = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: delayed))), limits: ImageLimits())
+        #expect((0..<10).allSatisfy { y in (0..<10).allSatisfy { late.pixel($0, y) == [0, 0, 255, 255] } })
+
+        // A click without a drag: the window under the pointer, exactly.
+        _ = try painter.window(x: 100, y: 100, width: 80, height: 60, argb: 0xFFFFFF00)
+        let picked = "\(helper.home)/picked.png"
+        let (selecting, _, err) = try helper.start(["shot", "--select", "-o", picked])
+        try await waitForPrompt(err)
+        #expect(try screen.run("xdotool", ["mousemove", "130", "120", "click", "1"]).status == 0)
+        try selecting.waitUntilExit(within: .seconds(60), name: "tack shot --select")
+        #expect(selecting.terminationStatus == 0)
+        let window = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: picked))), limits: ImageLimits())
+        #expect((window.width, window.height) == (80, 60))
+        #expect((0..<60).allSatisfy { y in (0..<80).allSatisfy { window.pixel($0, y) == [255, 255, 0, 255] } })
+    }
+
+    /// What tack wrote to stdout, byte for byte (an image with `-o -`), after it exited 0.
+    private func stdout(_ helper: Helper, _ arguments: [String]) async throws -> [UInt8] {
+        let (process, out, err) = try helper.start(arguments)
+        let watchdog = Watchdog(process, limit: .seconds(60), name: "tack \(arguments.joined(separator: " "))")
+        let (bytes, problems) = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let bytes = out.fileHandleForReading.readDataToEndOfFile()
+                let problems = err.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: ([UInt8](bytes), String(decoding: problems, as: UTF8.self)))
+            }
+        }
+        try watchdog.finish()
+        #expect(process.terminationStatus == 0, "tack \(arguments): \(problems)")
+        return bytes
     }
 
     private func waitForPrompt(_ pipe: Pipe) async throws {

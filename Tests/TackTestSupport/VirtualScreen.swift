@@ -8,10 +8,12 @@ public final class VirtualScreen: @unchecked Sendable {
     public let display: String
     private let process: Process
 
-    public init(width: Int = 640, height: Int = 480, depth: Int = 24) throws {
+    /// `extraArguments` go to Xvfb as they are, e.g. `["-extension", "MIT-SHM"]` to turn an extension off.
+    public init(width: Int = 640, height: Int = 480, depth: Int = 24, extraArguments: [String] = []) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/Xvfb")
         process.arguments = ["-displayfd", "1", "-noreset", "-nolisten", "tcp", "-screen", "0", "\(width)x\(height)x\(depth)"]
+            + extraArguments
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
