@@ -55,7 +55,7 @@ public struct Settings: Sendable, Equatable {
     public static let keys = [
         "host", "port", "storage", "max_upload_bytes", "max_name_bytes", "default_page_size", "max_page_size",
         "max_json_bytes", "idle_timeout_seconds",
-        "link_fetching", "link_allow", "link_allow_hosts", "link_allow_http", "link_resolve", "link_max_bytes", "link_timeout_seconds",
+        "link_fetching", "link_allow", "link_allow_hosts", "link_allow_http", "link_resolve", "link_ca_file", "link_max_bytes", "link_timeout_seconds",
         "link_stall_seconds", "link_max_redirects", "thumbnail_sizes", "max_image_pixels", "strip_metadata",
         "user_quota_bytes", "rate_uploads_per_minute", "rate_links_per_minute", "rate_refreshes_per_minute",
         "header_timeout_seconds", "min_body_bytes_per_second", "min_body_rate_window_seconds", "max_connections",
@@ -158,6 +158,7 @@ public struct Settings: Sendable, Equatable {
         settings.links.allow = list("link_allow")
         settings.links.allowHosts = list("link_allow_hosts")
         settings.links.resolve = list("link_resolve")
+        if let (path, _) = value("link_ca_file"), !path.isEmpty { settings.links.caFile = path }
         func flag(_ key: String) throws(TackError) -> Bool? {
             guard let (text, source) = value(key) else { return nil }
             guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][text.lowercased()] else {
@@ -220,6 +221,8 @@ public struct LinkSettings: Sendable, Equatable {
     public var fetching = true
     /// Fixed answers for names, `host=address`, like curl's `--resolve`.
     public var resolve: [String] = []
+    /// PEM certificates trusted for https links besides the system's roots: an organisation's own CA.
+    public var caFile: String?
     public var maxBytes: Int64 = 100 * 1024 * 1024
     public var timeoutSeconds: Int64 = 300
     public var stallSeconds: Int64 = 30

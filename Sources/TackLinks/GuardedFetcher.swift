@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import TackCore
 
 /// What an upstream answered, after redirects.
@@ -19,11 +20,14 @@ public struct GuardedFetcher: Sendable {
     public var policy: OutboundPolicy
     public var limits: FetchLimits
     public var resolver: any HostResolver
+    /// Certificates trusted besides the system's roots (`link_ca_file`).
+    public var trusted: [NIOSSLCertificate]
 
-    public init(policy: OutboundPolicy, limits: FetchLimits, resolver: any HostResolver) {
+    public init(policy: OutboundPolicy, limits: FetchLimits, resolver: any HostResolver, trusted: [NIOSSLCertificate] = []) {
         self.policy = policy
         self.limits = limits
         self.resolver = resolver
+        self.trusted = trusted
     }
 
     /// Fetches `url` and hands the final response to `consume`, whose body sequence is valid only inside it.
@@ -96,6 +100,14 @@ public struct GuardedFetcher: Sendable {
         configuration.timeout = .init(connect: TimeAmount(limits.connectTime), read: TimeAmount(limits.stallTime))
         configuration.decompression = .disabled
         configuration.proxy = nil
+        // A refused connection or a certificate that does not check out is the answer, at once: retried, it held the
+        // member's request until the connect timeout (10 s) for the same failure.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        if !trusted.isEmpty {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.certificates(trusted)]
+            configuration.tlsConfiguration = tls
+        }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -1,3 +1,4 @@
+import NIOSSL
 import TackCore
 
 extension ProviderRules {
@@ -33,6 +34,15 @@ extension GuardedFetcher {
             }
             overrides[parts[0].lowercased(), default: []].append(address)
         }
+        var trusted: [NIOSSLCertificate] = []
+        if let path = settings.caFile {
+            do {
+                trusted = try NIOSSLCertificate.fromPEMFile(path)
+            } catch {
+                throw .invalid(.invalidSetting, "link_ca_file: \(path) cannot be read as PEM certificates (\(error))")
+            }
+            guard !trusted.isEmpty else { throw .invalid(.invalidSetting, "link_ca_file: \(path) holds no certificate") }
+        }
         var limits = FetchLimits()
         limits.maxBytes = settings.maxBytes
         limits.totalTime = .seconds(settings.timeoutSeconds)
@@ -42,6 +52,6 @@ extension GuardedFetcher {
             policy: OutboundPolicy(addresses: AddressPolicy(allowed: ranges), allowedHosts: Set(settings.allowHosts.map { $0.lowercased() }),
                                    allowHTTP: settings.allowHTTP),
             limits: limits,
-            resolver: OverridingResolver(overrides: overrides, fallback: fallbackResolver))
+            resolver: OverridingResolver(overrides: overrides, fallback: fallbackResolver), trusted: trusted)
     }
 }

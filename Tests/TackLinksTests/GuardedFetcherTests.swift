@@ -51,6 +51,20 @@ import TackTestSupport
         #expect(tooMany == "refused_redirects")
     }
 
+    /// `link_ca_file` must hold PEM certificates; anything else stops tackd at start with the setting named.
+    @Test func aCAFileThatIsNotPEMIsASettingError() throws {
+        var settings = LinkSettings()
+        settings.caFile = "/etc/hostname"
+        #expect(throws: TackError.self) { try GuardedFetcher(settings: settings) }
+        do {
+            _ = try GuardedFetcher(settings: settings)
+        } catch {
+            #expect(error.code == "invalid_setting" && error.message.contains("link_ca_file"), "\(error)")
+        }
+        settings.caFile = "/nonexistent/ca.pem"
+        #expect(throws: TackError.self) { try GuardedFetcher(settings: settings) }
+    }
+
     @Test func refusesLoopbackInEverySpellingWithoutConnecting() async throws {
         let listener = try RawListener()
         let strict = fetcher(allowed: [], names: ["sneaky.test": [.v4(0x7f00_0001)]])

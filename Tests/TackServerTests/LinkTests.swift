@@ -10,14 +10,18 @@ import TackCore
 final class FakeProviders: Sendable {
     let server: LocalHTTPServer
     let version = VersionCounter()
+    /// How many times the changing file was answered 304 to an If-None-Match naming its current ETag.
+    let revalidations = Tally()
     static let report = pseudoRandomBytes(300_000, seed: 7)
     static let big = pseudoRandomBytes(200_000, seed: 8)
 
     var port: Int { server.port }
 
-    init() async throws {
+    /// Over https when `tls` is given: a certificate signed by that test CA.
+    init(tls: TestCertificates? = nil) async throws {
         let router = Router()
         let version = self.version
+        let revalidations = self.revalidations
         router.get("scl/fi/{id}/{name}") { request, _ in
             // Dropbox grants access through rlkey and sends bytes only for dl=1.
             let query = request.uri.queryParameters
@@ -49,7 +53,10 @@ final class FakeProviders: Sendable {
         router.get("changing/notes.txt") { request, _ in
             let current = version.current
             let etag = "\"v\(current)\""
-            if request.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: [.eTag: etag]) }
+            if request.headers[.ifNoneMatch] == etag {
+                revalidations.add()
+                return Response(status: .notModified, headers: [.eTag: etag])
+            }
             return Response(status: .ok, headers: [.eTag: etag, .contentType: "text/plain"],
                             body: .init(byteBuffer: ByteBuffer(string: "notes, version \(current)\n")))
         }
@@ -66,7 +73,7 @@ final class FakeProviders: Sendable {
         }
         router.get("huge") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(repeating: 7, count: 3 << 20))) }
         router.get("gone") { _, _ in Response(status: .gone) }
-        server = try await LocalHTTPServer.start(router)
+        server = try await LocalHTTPServer.start(router, tls: try tls?.serverConfiguration())
     }
 
     func bump() { version.bump() }
@@ -78,6 +85,13 @@ final class FakeProviders: Sendable {
 "link_endpoint_dropbox": origin, "link_endpoint_google_drive": origin, "link_endpoint_onedrive": origin,
                 "link_endpoint_box": origin, "link_max_bytes": "1MiB"]
     }
+}
+
+/// A count the fake upstream keeps.
+final class Tally: Sendable {
+    private let value = Mutex(0)
+    var count: Int { value.withLock { $0 } }
+    func add() { value.withLock { $0 += 1 } }
 }
 
 /// Which version of the changing file the fake upstream serves.
@@ -141,6 +155,41 @@ final class VersionCounter: Sendable {
         #expect(chain.status == 201, "\(chain.text)")
         #expect(chain.json["name"] as? String == "final cut.txt")
         #expect((chain.json["source"] as? [String: Any])?["provider"] as? String == "https")
+    }
+
+    /// https links to a host whose certificate an operator's own CA signed (`link_ca_file`): fetched, and refreshed
+    /// with If-None-Match (the upstream's 304 means unchanged). Refused when the certificate names another host or
+    /// tackd is not told to trust the CA; `link_allow_hosts` lets one name through, not its address.
+    @Test func httpsLinksTrustTheOperatorsCAAndCheckTheName() async throws {
+        let certificates = try TestCertificates(names: ["files.example"])
+        let providers = try await FakeProviders(tls: certificates)
+        let common = ["link_resolve": "files.example=127.0.0.1,other.example=127.0.0.1", "link_max_bytes": "1MiB"]
+        func settings(_ extra: [String: String]) -> [String: String] { common.merging(extra) { $1 } }
+        let world = try await World.make(config: settings(["link_allow": "127.0.0.1/32", "link_ca_file": certificates.authority]))
+        let url = "https://files.example:\(providers.port)/changing/notes.txt"
+        let first = try await add(world.carol, world.room, url)
+        #expect(first.status == 201, "\(first.text)")
+        let id = try #require(first.json["id"] as? String)
+        #expect(try await world.carol.request(.GET, "/v1/attachments/\(id)/content").text == "notes, version 1\n")
+        let same = try await world.fred.request(.POST, "/v1/attachments/\(id)/refresh")
+        #expect(same.status == 200 && same.json["changed"] as? Bool == false, "\(same.text)")
+        #expect(providers.revalidations.count == 1, "the refresh asked with If-None-Match and got 304")
+
+        // The same server under a name its certificate does not carry.
+        let misnamed = try await add(world.carol, world.room, "https://other.example:\(providers.port)/files/a.txt")
+        #expect(misnamed.errorCode == "upstream_unreachable", "\(misnamed.text)")
+        let listed = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [Any]
+        #expect(listed?.count == 1)
+
+        // A tackd not told to trust the CA.
+        let untrusting = try await World.make(config: settings(["link_allow": "127.0.0.1/32"]))
+        #expect(try await add(untrusting.carol, untrusting.room, url).errorCode == "upstream_unreachable")
+
+        // Trust by name: files.example is fetched from loopback; other.example, on the same address, is not.
+        let byName = try await World.make(config: settings(["link_allow_hosts": "files.example", "link_ca_file": certificates.authority]))
+        #expect(try await add(byName.carol, byName.room, url).status == 201)
+        let other = try await add(byName.carol, byName.room, "https://other.example:\(providers.port)/files/a.txt")
+        #expect(other.errorCode == "refused_loopback", "\(other.text)")
     }
 
     @Test func refreshRecordsNewVersionsAndKeepsOldOnes() async throws {

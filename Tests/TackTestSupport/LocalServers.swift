@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import NIOCore
 import Synchronization
 
@@ -33,10 +34,12 @@ public final class LocalHTTPServer: Sendable {
 
     deinit { task.cancel() }
 
-    public static func start(_ router: Router<BasicRequestContext>) async throws -> LocalHTTPServer {
+    /// Serves `router`, over https when `tls` is given (see `TestCertificates`).
+    public static func start(_ router: Router<BasicRequestContext>, tls: TLSConfiguration? = nil) async throws -> LocalHTTPServer {
         let (ports, announce) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router, server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 announce.yield(channel.localAddress?.port ?? 0)
                 announce.finish()
