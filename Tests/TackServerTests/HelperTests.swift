@@ -361,8 +361,8 @@ func closedPort() throws -> Int {
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         #expect(try await helper.run(["put", file, "--room", world.room, "--retries", "1"]).status == 3)
         helper.environment["TACK_SERVER"] = world.tackd.base
-        // Slow enough (4 s for the MiB) that the second flush surely finds the first one sending.
-        let slow = ["TACK_MAX_SEND_RATE": "262144"]
+        // Slow enough (16 s for the MiB) that the second flush surely finds the first one sending.
+        let slow = ["TACK_MAX_SEND_RATE": "65536"]
         let first = try helper.start(["outbox", "flush"], extra: slow)
         let deadline = ContinuousClock.now + .seconds(30)
         while try await world.tackd.uploadsInFlight() != 1, ContinuousClock.now < deadline {
@@ -497,7 +497,7 @@ func closedPort() throws -> Int {
         try await waitForPrompt(err)
         #expect(try screen.run("xdotool", ["mousemove", "50", "60", "mousedown", "1", "mousemove", "100", "90", "mousemove",
                                            "150", "110", "mouseup", "1"]).status == 0)
-        try process.waitUntilExit(within: .seconds(60), name: "tack shot --select")
+        try await process.exit(within: .seconds(60), name: "tack shot --select")
         #expect(process.terminationStatus == 0)
         let image = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: output))), limits: ImageLimits())
         #expect(image.width == 100 && image.height == 50)
@@ -509,7 +509,7 @@ func closedPort() throws -> Int {
         let (cancelled, _, cancelErr) = try helper.start(["shot", "--select", "-o", "\(helper.home)/never.png"])
         try await waitForPrompt(cancelErr)
         #expect(try screen.run("xdotool", ["key", "Escape"]).status == 0)
-        try cancelled.waitUntilExit(within: .seconds(60), name: "tack shot --select")
+        try await cancelled.exit(within: .seconds(60), name: "tack shot --select")
         #expect(cancelled.terminationStatus == 1)
         #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/never.png"))
     }
@@ -559,10 +559,14 @@ func closedPort() throws -> Int {
         // then); the capture, three seconds in, shows the blue.
         let delayed = "\(helper.home)/delayed.png"
         let (waiting, _, _) = try helper.start(["shot", "--delay", "3", "--region", "10x10+0+0", "-o", delayed])
-        usleep(1_000_000)
-        painter.fill(0, 0, 640, 480, 0, 0, 255)
-        painter.show()
-        try waiting.waitUntilExit(within: .seconds(60), name: "tack shot --delay 3")
+        // On a thread of its own, so that a busy test run cannot push the repaint past the capture.
+        nonisolated(unsafe) let repainter = painter
+        try await offThePool {
+            usleep(1_000_000)
+            repainter.fill(0, 0, 640, 480, 0, 0, 255)
+            repainter.show()
+        }
+        try await waiting.exit(within: .seconds(60), name: "tack shot --delay 3")
         #expect(waiting.terminationStatus == 0)
         let late = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: delayed))), limits: ImageLimits())
         #expect((0..<10).allSatisfy { y in (0..<10).allSatisfy { late.pixel($0, y) == [0, 0, 255, 255] } })
@@ -573,7 +577,7 @@ func closedPort() throws -> Int {
         let (selecting, _, err) = try helper.start(["shot", "--select", "-o", picked])
         try await waitForPrompt(err)
         #expect(try screen.run("xdotool", ["mousemove", "130", "120", "click", "1"]).status == 0)
-        try selecting.waitUntilExit(within: .seconds(60), name: "tack shot --select")
+        try await selecting.exit(within: .seconds(60), name: "tack shot --select")
         #expect(selecting.terminationStatus == 0)
         let window = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: picked))), limits: ImageLimits())
         #expect((window.width, window.height) == (80, 60))

@@ -62,10 +62,21 @@ public final class Watchdog: Sendable {
 }
 
 extension Process {
-    /// Waits for the process to end, for at most `limit` (then kills it and throws).
-    public func waitUntilExit(within limit: Duration, name: String) throws {
+    /// Waits for the process to end, for at most `limit` (then kills it and throws), on a thread of its own.
+    public func exit(within limit: Duration, name: String) async throws {
         let watchdog = Watchdog(self, limit: limit, name: name)
-        waitUntilExit()
+        // Process is not Sendable; it is only waited for here, and read again after the wait has returned.
+        nonisolated(unsafe) let process = self
+        try await offThePool { process.waitUntilExit() }
         try watchdog.finish()
+    }
+}
+
+/// Runs blocking work (sockets, sleeps, waiting for a program) on a thread of its own, off Swift's cooperative
+/// pool: a test blocking a pool thread stalls every other test's tasks (the pool has as many threads as cores, two
+/// here), stretching their timelines until a rate limit refills or a slow upload ends before its racer starts.
+public func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }
