@@ -6,8 +6,9 @@
 /// to be no name at all (``, `.`, `..`). `sanitized` turns any of them into one safe path component; `numbered` and
 /// `unused` pick `name (1).ext`, `name (2).ext`, … so a download never replaces a file that is already there.
 public enum DownloadName {
-    /// The longest file name most file systems take, in bytes of UTF-8.
-    public static let maxBytes = 255
+    /// The longest name a download is saved under, in bytes of UTF-8: the 255 most file systems take, less the
+    /// `.part` the file is written to first (a 255-byte name's `.part` could not be created).
+    public static let maxBytes = 255 - ".part".utf8.count
     /// What an attachment is saved as when nothing usable is left of its name.
     public static let fallback = "attachment"
     /// The most `(n)` suffixes tried before giving up.

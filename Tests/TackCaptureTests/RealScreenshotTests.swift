@@ -58,11 +58,20 @@ import Testing
         // PNG is lossless: every pixel comes back.
         let decoded = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: png))), limits: ImageLimits())
         #expect(decoded.width == 1920 && decoded.height == 1080)
-        var mismatches = 0
-        for y in stride(from: 0, to: 1080, by: 3) {
-            for x in stride(from: 0, to: 1920, by: 3) {
-                let p = decoded.pixel(x, y), expected = shot.rgb(x, y)
-                if p[0] != expected.r || p[1] != expected.g || p[2] != expected.b { mismatches += 1 }
+        // All 2,073,600 of them, straight from both buffers: the capture's BGRX rows and the decoded RGBA.
+        let mismatches = decoded.pixels.withUnsafeBufferPointer { rgba in
+            shot.withUnsafeBytes { bgrx in
+                var count = 0
+                for y in 0..<1080 {
+                    let row = y * shot.bytesPerRow
+                    for x in 0..<1920 {
+                        let o = (y * 1920 + x) * 4, i = row + x * 4
+                        if rgba[o] != bgrx[i + 2] || rgba[o + 1] != bgrx[i + 1] || rgba[o + 2] != bgrx[i] || rgba[o + 3] != 255 {
+                            count += 1
+                        }
+                    }
+                }
+                return count
             }
         }
         #expect(mismatches == 0)

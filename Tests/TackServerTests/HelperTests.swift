@@ -571,6 +571,13 @@ func closedPort() throws -> Int {
         let late = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: delayed))), limits: ImageLimits())
         #expect((0..<10).allSatisfy { y in (0..<10).allSatisfy { late.pixel($0, y) == [0, 0, 255, 255] } })
 
+        // --window active needs a window manager that names the active window; without one, one line says so and
+        // nothing is written.
+        let active = try await helper.run(["shot", "--window", "active", "-o", "\(helper.home)/active.png"])
+        #expect(active.status == 5 && active.stderr.contains("_NET_ACTIVE_WINDOW"), "\(active)")
+        #expect(active.stderr.split(separator: "\n").count == 1, "\(active)")
+        #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/active.png"))
+
         // A click without a drag: the window under the pointer, exactly.
         _ = try painter.window(x: 100, y: 100, width: 80, height: 60, argb: 0xFFFFFF00)
         let picked = "\(helper.home)/picked.png"
@@ -776,6 +783,28 @@ func closedPort() throws -> Int {
         #expect(!left.contains { $0.hasPrefix("data (") }, "neither a damaged file nor its .part is left: \(left)")
         #expect(FileManager.default.contents(atPath: "\(home)/data.bin") == Data("mine\n".utf8))
         #expect(FileManager.default.contents(atPath: "\(home)/other.bin.part") == Data("another download\n".utf8))
+    }
+
+    /// The longest name tackd keeps (255 bytes, two-byte letters) downloaded twice. The file is written to
+    /// `NAME.part` first, which a 255-byte name leaves no room for: names are cut to 250 bytes, keeping the
+    /// extension and whole letters, and the second copy's numbered name too.
+    @Test func theLongestNameDownloadedTwiceStillFits() async throws {
+        let world = try await World.make()
+        let name = String(repeating: "ü", count: 125) + "b.txt"
+        #expect(name.utf8.count == 255)
+        let upload = try await world.carol.upload(Array("long\n".utf8), room: world.room, name: name)
+        #expect(upload.status == 201 && upload.json["name"] as? String == name, "\(upload.text)")
+        let id = try #require(upload.json["id"] as? String)
+        let helper = try Helper(server: world.tackd.base, token: world.fred.token)
+        let first = try await helper.run(["get", id])
+        let cut = String(repeating: "ü", count: 123) + ".txt"
+        #expect(first.status == 0 && first.stdout == "\(cut)\n", "\(first)")
+        let second = try await helper.run(["get", id])
+        #expect(second.status == 0, "\(second)")
+        let saved = second.stdout.trimmingCharacters(in: .newlines)
+        #expect(saved.hasSuffix("ü (1).txt") && saved.utf8.count <= 250, "\(saved)")
+        #expect(FileManager.default.contents(atPath: "\(helper.home)/\(saved)") == Data("long\n".utf8))
+        #expect(FileManager.default.contents(atPath: "\(helper.home)/\(cut)") == Data("long\n".utf8))
     }
 
     /// tackd stores names a file system would take badly (`.bashrc` would hide and overwrite a shell's start-up file,
