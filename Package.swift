@@ -172,7 +172,7 @@ let package = Package(
         ),
         // The server's pure parts (parsers, policies) tested in process; TackServerTests drive the real binaries.
         .testTarget(name: "TackServerUnitTests", dependencies: [
-            "TackServer", "TackCore", "TackStorage", .product(name: "Hummingbird", package: "hummingbird"),
+            "TackServer", "TackCore", "TackStorage", "TackTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(
             name: "TackServerTests",

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TackCore
+import TackTestSupport
 @testable import TackServer
 
 /// `JSONWriter` writes the API's answers byte for byte as JSONEncoder writes the same values' `Encodable` forms
@@ -16,7 +17,7 @@ import TackCore
     ]
 
     @Test func attachmentsAsJSONEncoderWritesThem() throws {
-        var random = SplitMix(seed: 20261130)
+        var random = SplitMix64(seed: 20261130)
         var checked = 0
         for (index, name) in (Self.hostile + (0..<200).map { _ in random.string() }).enumerated() {
             for variant in 0..<4 {
@@ -31,7 +32,7 @@ import TackCore
     }
 
     @Test func roomsMessagesAndPagesAsJSONEncoderWritesThem() throws {
-        var random = SplitMix(seed: 7)
+        var random = SplitMix64(seed: 7)
         let dates = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 1_764_460_800.123),
                      Date(timeIntervalSince1970: -86_400.5), Date(timeIntervalSince1970: 253_402_300_799)]
         var rooms: [RoomJSON] = []
@@ -71,7 +72,7 @@ import TackCore
 
     /// Variant 0: an uploaded image not yet thumbnailed; 1: a linked PNG whose thumbnail failed, with an ETag and
     /// a version; 2: a file that is not an image; 3: a screenshot with its facts, metadata stripped.
-    static func attachment(name: String, index: Int, variant: Int, random: inout SplitMix) -> TackCore.Attachment {
+    static func attachment(name: String, index: Int, variant: Int, random: inout SplitMix64) -> TackCore.Attachment {
         let hash = ContentHash(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) })!
         var attachment = TackCore.Attachment(
             id: AttachmentID(rawValue: "att_\(index)_\(variant)"), room: RoomID(rawValue: "room_\(variant)"), name: name,
@@ -95,19 +96,7 @@ import TackCore
     }
 }
 
-/// SplitMix64: reproducible values from a seed, so a failure names inputs that can be made again.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// Up to 40 characters drawn from ASCII controls and punctuation, Latin, Greek, CJK, emoji and separators.
     mutating func string() -> String {
         let pool: [ClosedRange<UInt32>] = [0x00...0x7F, 0xA0...0x17F, 0x391...0x3C9, 0x4E00...0x4E80, 0x1F600...0x1F64F,

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TackCore
+import TackTestSupport
 @testable import TackStorage
 
 /// Search and summaries checked against a generated data set: thousands of attachments across rooms, users, types,
@@ -212,23 +213,6 @@ import TackCore
         #expect(try await found("before:20150531 after:20150531", "Europe/Berlin") == ["edge5.txt"])
         await catalog.close()
     }
-}
-
-/// A small, fast, seeded generator: the same data set on every run and machine.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }
 
 extension Array {
