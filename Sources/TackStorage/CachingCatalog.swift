@@ -46,8 +46,9 @@ public final class CachingCatalog: Catalog {
         var generation: UInt64 = 0
         var users: BoundedCache<String, User>
         var rooms: BoundedCache<RoomID, Room>
-        /// Each user's rooms, as `GET /v1/rooms` lists them.
-        var roomLists: BoundedCache<String, [Room]>
+        /// Each user's rooms, as `GET /v1/rooms` lists them: ids only, each room held once in `rooms` however many
+        /// members' lists name it (a room of 5,000 members copied into 5,000 lists would be 25 million names).
+        var roomLists: BoundedCache<String, [RoomID]>
         var attachments: BoundedCache<AttachmentID, Attachment>
         var thumbnails: BoundedCache<ThumbnailKey, StoredThumbnail>
 
@@ -89,14 +90,12 @@ public final class CachingCatalog: Catalog {
     }
 
     private func cached<Key: Hashable & Sendable, Value: Sendable>(
-        _ cache: WritableKeyPath<State, BoundedCache<Key, Value>> & Sendable, _ key: Key,
-        keep: (Value) -> Bool = { _ in true }, load: () async throws -> Value?
+        _ cache: WritableKeyPath<State, BoundedCache<Key, Value>> & Sendable, _ key: Key, load: () async throws -> Value?
     ) async throws -> Value? {
         try await base.catchUp()
         let (hit, generation) = state.withLock { state in (state[keyPath: cache].value(for: key), state.generation) }
         if let hit { return hit }
         guard let loaded = try await load() else { return nil }
-        guard keep(loaded) else { return loaded }
         state.withLock { state in
             if state.generation == generation { state[keyPath: cache].insert(loaded, for: key) }
         }
@@ -114,9 +113,20 @@ public final class CachingCatalog: Catalog {
     }
 
     public func rooms(of user: String) async throws -> [Room] {
-        try await cached(\.roomLists, user, keep: { $0.count <= Self.maxCachedRoomList }) {
-            try await base.rooms(of: user)
-        } ?? []
+        try await base.catchUp()
+        let (ids, generation) = state.withLock { state in (state.roomLists.value(for: user), state.generation) }
+        if let ids {
+            var rooms: [Room] = []
+            for id in ids { if let room = try await room(id) { rooms.append(room) } }
+            return rooms
+        }
+        let rooms = try await base.rooms(of: user)
+        state.withLock { state in
+            guard state.generation == generation, rooms.count <= Self.maxCachedRoomList else { return }
+            state.roomLists.insert(rooms.map(\.id), for: user)
+            for room in rooms { state.rooms.insert(room, for: room.id) }
+        }
+        return rooms
     }
 
     public func attachment(_ id: AttachmentID) async throws -> Attachment? {

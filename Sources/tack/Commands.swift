@@ -253,7 +253,7 @@ struct Get: ParsableCommand {
         discussion: """
             An existing file is never replaced: the download is saved as NAME (1).EXT, NAME (2).EXT, … instead, \
             unless --force is given. The server's name is made safe first (one file name, not hidden, no control \
-            characters, at most 255 bytes); tack says when it changed it.
+            characters, at most 250 bytes, leaving room for .part); tack says when it changed it.
             """)
 
     @Argument(help: "The attachment's id.") var attachment: String

@@ -42,6 +42,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var lingerIdleDeadline: NIODeadline?
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
+    /// Set once the connection is gone: a timer task NIO already took off its queue may still run, and must not
+    /// arm another.
+    private var finished = false
 
     init(settings: ConnectionSettings) { self.settings = settings }
 
@@ -166,6 +169,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Makes sure the timer fires no later than the earliest deadline; a timer due sooner is left as it is.
     private func armTimer(_ context: ChannelHandlerContext) {
+        guard !finished else { return }
         guard let earliest = Self.earlier(Self.earlier(headDeadline, rateWindowEnd),
                                           Self.earlier(lingerDeadline, lingerIdleDeadline)) else { return }
         if let timerDeadline, timer != nil, timerDeadline <= earliest { return }
@@ -173,6 +177,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         timerDeadline = earliest
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: earliest) { [self] in
             timer = nil
+            guard !finished else { return }
             checkDeadlines(context)
         }
     }
@@ -205,6 +210,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func cancelTimer() {
+        finished = true
         timer?.cancel()
         timer = nil
     }
