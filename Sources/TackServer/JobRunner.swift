@@ -21,14 +21,6 @@ public struct JobRunner: Service {
     /// How often the queue is looked at without a nudge: for jobs queued by another process, and retries coming due.
     static let poll: Duration = .seconds(1)
 
-    init(catalog: any Catalog, thumbnails: ThumbnailService, lease: Duration, backoff: RetryBackoff, logger: Logger) {
-        self.catalog = catalog
-        self.thumbnails = thumbnails
-        self.lease = lease
-        self.backoff = backoff
-        self.logger = logger
-    }
-
     public func run() async throws {
         let stopping = Mutex(false)
         await withGracefulShutdownHandler {

@@ -185,6 +185,9 @@ public struct FileBlobStore: BlobStore {
         try await threadPool.runIfActive { try Posix.unlink(blob.location) }
     }
 
+    /// The most of a `catalog-id` mark read when checking whose it is.
+    static let maxMarkBytes = 256
+
     public func claim(forCatalog id: String) async throws {
         let mark = "\(root)/catalog-id"
         try await threadPool.runIfActive {
@@ -199,7 +202,9 @@ public struct FileBlobStore: BlobStore {
                 return
             }
             guard errno == EEXIST else { throw PosixError(call: "open", path: mark, code: errno) }
-            let owner = (try? String(contentsOfFile: mark, encoding: .utf8)) ?? ""
+            // A catalog id is a few dozen bytes; whatever else sits at the mark is read no further than that.
+            let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: mark)).readData(ofLength: Self.maxMarkBytes)) ?? Data()
+            let owner = String(decoding: head, as: UTF8.self)
             guard owner == id else { throw BlobStoreError.ownedByAnotherCatalog(owner) }
         }
     }

@@ -209,7 +209,8 @@ public struct S3BlobStore: BlobStore {
         // If-None-Match: of two catalogs starting on one bucket at once, exactly one writes its mark.
         if try await s3.putObjectIfAbsent("catalog-id", body: ByteBuffer(string: id)) { return }
         var owner = ByteBuffer()
-        try await s3.read("catalog-id", range: nil) { chunk in
+        // A catalog id is a few dozen bytes; whatever else sits at the key is read no further than that.
+        try await s3.read("catalog-id", range: 0...Int64(FileBlobStore.maxMarkBytes - 1)) { chunk in
             var chunk = chunk
             owner.writeBuffer(&chunk)
         }
