@@ -93,21 +93,6 @@ struct Helper {
     }
 }
 
-/// A port on 127.0.0.1 where nothing listens: the server is down.
-func closedPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw HarnessError("could not pick a free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 @Suite(.timeLimit(.minutes(5))) struct HelperUploadTests {
     @Test func putListsAndDownloadsTheSameBytes() async throws {
         let world = try await World.make()
@@ -201,7 +186,10 @@ func closedPort() throws -> Int {
 @Suite(.timeLimit(.minutes(5))) struct HelperOutboxTests {
     @Test func serverDownQueuesAndFlushSendsEverythingOnce() async throws {
         let world = try await World.make()
-        var helper = try Helper(server: "http://127.0.0.1:\(try closedPort())", token: world.carol.token)
+        // Held, not closed, while tack is pointed at it: a closed port could be given to another test's server.
+        let down = try RefusingPort()
+        defer { withExtendedLifetime(down) {} }
+        var helper = try Helper(server: "http://127.0.0.1:\(down.port)", token: world.carol.token)
         let file = "\(helper.home)/notes.txt"
         try Data("meeting notes\n".utf8).write(to: URL(fileURLWithPath: file))
 
@@ -231,20 +219,23 @@ func closedPort() throws -> Int {
         let bytes = pseudoRandomBytes(4 << 20, seed: 9)
         let file = "\(helper.home)/big.bin"
         try Data(bytes).write(to: URL(fileURLWithPath: file))
-        // A slow link (a minute for these 4 MiB), so the upload is surely under way when tack is killed, even when a
-        // loaded machine wakes this test late from its sleeps.
-        let (process, _, _) = try helper.start(["put", file, "--room", world.room], extra: ["TACK_MAX_SEND_RATE": "65536"])
+        // A slow link (two minutes for these 4 MiB), so the upload is surely under way when tack is killed, even when
+        // a loaded machine wakes this test late from its sleeps or is slow to copy the file into the outbox.
+        let (process, _, err) = try helper.start(["put", file, "--room", world.room], extra: ["TACK_MAX_SEND_RATE": "32768"])
         // tackd itself reports the upload under way (its in-flight count) before tack is killed: the kill lands
         // mid-stream, not before the upload began.
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(90)
         var inFlight = false
-        while !inFlight, ContinuousClock.now < deadline {
+        while !inFlight, process.isRunning, ContinuousClock.now < deadline {
             inFlight = try await world.tackd.uploadsInFlight() == 1
             if !inFlight { try await Task.sleep(for: .milliseconds(50)) }
         }
-        #expect(inFlight, "tackd never reported the upload in flight")
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        try await process.exit(within: .seconds(30), name: "tack put")
+        if !inFlight {
+            let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            Issue.record("tackd never reported the upload in flight; tack said: \(said.debugDescription)")
+        }
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(helper.outboxEntries().count == 1)
         let before = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
@@ -329,7 +320,10 @@ func closedPort() throws -> Int {
     /// digest tack declares, nothing reaches the room, and the entry stays queued with the reason.
     @Test func aDamagedOutboxCopyIsNeverDelivered() async throws {
         let world = try await World.make()
-        var helper = try Helper(server: "http://127.0.0.1:\(try closedPort())", token: world.carol.token)
+        // Held, not closed, while tack is pointed at it: a closed port could be given to another test's server.
+        let down = try RefusingPort()
+        defer { withExtendedLifetime(down) {} }
+        var helper = try Helper(server: "http://127.0.0.1:\(down.port)", token: world.carol.token)
         let file = "\(helper.home)/report.bin"
         try Data(pseudoRandomBytes(50_000, seed: 8)).write(to: URL(fileURLWithPath: file))
         let queued = try await helper.run(["put", file, "--room", world.room, "--retries", "1"])
@@ -355,7 +349,10 @@ func closedPort() throws -> Int {
     /// it, and the room gets the file once.
     @Test func twoFlushesAtOnceSendTheEntryOnce() async throws {
         let world = try await World.make()
-        var helper = try Helper(server: "http://127.0.0.1:\(try closedPort())", token: world.carol.token)
+        // Held, not closed, while tack is pointed at it: a closed port could be given to another test's server.
+        let down = try RefusingPort()
+        defer { withExtendedLifetime(down) {} }
+        var helper = try Helper(server: "http://127.0.0.1:\(down.port)", token: world.carol.token)
         let file = "\(helper.home)/once.bin"
         let bytes = pseudoRandomBytes(1 << 20, seed: 12)
         try Data(bytes).write(to: URL(fileURLWithPath: file))
@@ -472,7 +469,10 @@ func closedPort() throws -> Int {
     @Test func serverDownKeepsTheCaptureAndFlushDeliversIt() async throws {
         let world = try await World.make()
         let screen = try VirtualScreen()
-        var helper = try Helper(server: "http://127.0.0.1:\(try closedPort())", token: world.carol.token, display: screen.display)
+        // Held, not closed, while tack is pointed at it: a closed port could be given to another test's server.
+        let down = try RefusingPort()
+        defer { withExtendedLifetime(down) {} }
+        var helper = try Helper(server: "http://127.0.0.1:\(down.port)", token: world.carol.token, display: screen.display)
         // Offline, the room's name cannot be looked up: it is kept, and resolved when the server answers again.
         let shot = try await helper.run(["shot", "--room", "Room for Project A", "--retries", "1"])
         #expect(shot.status == 3, "\(shot)")
