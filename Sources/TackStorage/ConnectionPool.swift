@@ -1,13 +1,12 @@
-import SQLiteKit
 import Synchronization
 
-/// Reader connections handed out one statement at a time.
+/// Reader connections handed out one statement at a time, each to one holder.
 ///
 /// Two statements running at once on one SQLite connection share the read snapshot of whichever began first, so a
 /// read issued after a write committed could still see the rows before it, and a cache would keep them. Each
 /// statement therefore has a connection to itself; when all are busy it waits its turn.
-final class ConnectionPool: Sendable {
-    let connections: [SQLiteConnection]
+final class ConnectionPool<Connection: Sendable>: Sendable {
+    let connections: [Connection]
     private let state: Mutex<State>
 
     private struct State {
@@ -16,15 +15,23 @@ final class ConnectionPool: Sendable {
         var waiting: [CheckedContinuation<Int, Never>] = []
     }
 
-    init(_ connections: [SQLiteConnection]) {
+    init(_ connections: [Connection]) {
         self.connections = connections
         state = Mutex(State(idle: Array(connections.indices)))
     }
 
-    func with<T: Sendable>(_ body: (SQLiteConnection) async throws -> T) async throws -> T {
+    func with<T: Sendable>(_ body: (Connection) async throws -> T) async throws -> T {
         let index = await checkOut()
         defer { checkIn(index) }
         return try await body(connections[index])
+    }
+
+    /// Runs `body` once no connection is in use, holding them all (closing the pool).
+    func withAll(_ body: ([Connection]) -> Void) async {
+        var held: [Int] = []
+        for _ in connections { held.append(await checkOut()) }
+        body(held.map { connections[$0] })
+        for index in held { checkIn(index) }
     }
 
     private func checkOut() async -> Int {

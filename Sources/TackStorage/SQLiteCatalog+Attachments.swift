@@ -101,16 +101,21 @@ extension SQLiteCatalog {
         }
     }
 
+    /// Attachments by key or by cursor (reads bounded by an index), through `readIndexed`.
+    func indexedAttachments(_ clause: String, _ binds: [SQLiteData]) async throws -> [(seq: Int64, attachment: Attachment)] {
+        try await readIndexed("\(Self.selectAttachments) \(clause)", binds) { row in
+            (try row.int64("seq"), try Self.attachment(row))
+        }
+    }
+
     public func attachment(_ id: AttachmentID) async throws -> Attachment? {
-        try await readers.with { try await Self.attachments(on: $0, "WHERE a.id = ?", [.text(id.rawValue)]) }.first?.attachment
+        try await indexedAttachments("WHERE a.id = ?", [.text(id.rawValue)]).first?.attachment
     }
 
     public func attachments(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Attachment> {
-        let rows = try await readers.with {
-            try await Self.attachments(
-                on: $0, "WHERE a.room_id = ? AND a.seq < ? ORDER BY a.seq DESC LIMIT ?",
-                [.text(room.rawValue), .integer(Int(cursor?.before ?? Int64.max)), .integer(limit + 1)])
-        }
+        let rows = try await indexedAttachments(
+            "WHERE a.room_id = ? AND a.seq < ? ORDER BY a.seq DESC LIMIT ?",
+            [.text(room.rawValue), .integer(Int(cursor?.before ?? Int64.max)), .integer(limit + 1)])
         let kept = rows.prefix(limit)
         let next = rows.count > limit ? kept.last.map { PageCursor(before: $0.seq) } : nil
         return Page(items: kept.map(\.attachment), next: next)
@@ -131,11 +136,8 @@ extension SQLiteCatalog {
     }
 
     public func latestVersion(of root: AttachmentID) async throws -> Attachment? {
-        try await readers.with {
-            try await Self.attachments(
-                on: $0, "WHERE a.id = ? OR a.version_of = ? ORDER BY a.seq DESC LIMIT 1",
-                [.text(root.rawValue), .text(root.rawValue)])
-        }.first?.attachment
+        try await indexedAttachments("WHERE a.id = ? OR a.version_of = ? ORDER BY a.seq DESC LIMIT 1",
+                                     [.text(root.rawValue), .text(root.rawValue)]).first?.attachment
     }
 
     public func deleteAttachment(_ id: AttachmentID) async throws -> Attachment? {
@@ -173,7 +175,7 @@ extension SQLiteCatalog {
         }
     }
 
-    static func attachment(_ row: SQLiteColumns) throws -> Attachment {
+    static func attachment(_ row: some CatalogColumns) throws -> Attachment {
         let hex = try row.text("sha256")
         guard let hash = ContentHash(hex: hex) else {
             throw TackError(.corruptCatalog, "attachment row has a malformed sha256 '\(hex)'")

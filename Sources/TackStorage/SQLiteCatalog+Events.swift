@@ -34,15 +34,4 @@ extension SQLiteCatalog {
             return RoomEventBatch(events: events, missedSome: seq + 1 < oldest)
         }
     }
-
-    static func page<T>(_ rows: [any SQLRow], limit: Int, _ make: (any SQLRow) throws -> T) throws -> Page<T> {
-        let kept = rows.prefix(limit)
-        let next: PageCursor?
-        if rows.count > limit, let last = kept.last {
-            next = PageCursor(before: try last.decode(column: "seq", as: Int64.self))
-        } else {
-            next = nil
-        }
-        return Page(items: try kept.map(make), next: next)
-    }
 }

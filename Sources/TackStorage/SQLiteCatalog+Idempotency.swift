@@ -17,11 +17,10 @@ extension SQLiteCatalog {
     }
 
     public func idempotentMessage(user: String, key: String) async throws -> Message? {
-        guard let row = try await read("""
+        guard var message = try await readIndexed("""
             SELECT m.id, m.room_id, m.author, m.text, m.created_at FROM message_keys k JOIN messages m ON m.id = k.message_id
-            WHERE k.user_name = \(bind: user) AND k.key = \(bind: key)
-            """).first() else { return nil }
-        var message = try Self.message(row)
+            WHERE k.user_name = ? AND k.key = ?
+            """, [.text(user), .text(key)], row: { try Self.message($0) }).first else { return nil }
         message.attachments = try await attachments(ofMessage: message.id)
         return message
     }

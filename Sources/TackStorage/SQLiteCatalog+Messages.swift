@@ -55,43 +55,49 @@ extension SQLiteCatalog {
     }
 
     public func message(_ id: MessageID) async throws -> Message? {
-        guard let row = try await read("""
-            SELECT id, room_id, author, text, created_at FROM messages WHERE id = \(bind: id.rawValue)
-            """).first() else { return nil }
-        var message = try Self.message(row)
+        guard var message = try await readIndexed("""
+            SELECT id, room_id, author, text, created_at FROM messages WHERE id = ?
+            """, [.text(id.rawValue)], row: { try Self.message($0) }).first else { return nil }
         message.attachments = try await attachments(ofMessage: message.id)
         return message
     }
 
     public func messages(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Message> {
-        let before = cursor?.before ?? Int64.max
-        let rows = try await read("""
+        let binds: [SQLiteData] = [.text(room.rawValue), .integer(Int(cursor?.before ?? Int64.max)), .integer(limit + 1)]
+        let rows = try await readIndexed("""
             SELECT seq, id, room_id, author, text, created_at FROM messages
-            WHERE room_id = \(bind: room.rawValue) AND seq < \(bind: before) ORDER BY seq DESC LIMIT \(bind: limit + 1)
-            """).all()
-        let page = try Self.page(rows, limit: limit, Self.message)
-        var messages: [Message] = []
-        for var message in page.items {
-            message.attachments = try await attachments(ofMessage: message.id)
-            messages.append(message)
+            WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?
+            """, binds) { (seq: try $0.int64("seq"), message: try Self.message($0)) }
+        // The page's attachments in one query, not one a message. Read after the messages, so an attachment deleted
+        // in between is left out, as the room shows it now.
+        let attached = try await readIndexed("""
+            SELECT ma.message_id, \(Self.attachmentColumns) FROM message_attachments ma
+            JOIN attachments a ON a.id = ma.attachment_id LEFT JOIN images i ON i.sha256 = a.sha256
+            WHERE ma.message_id IN (SELECT id FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?)
+            ORDER BY ma.position
+            """, binds) { (message: try $0.text("message_id"), attachment: try Self.attachment($0)) }
+        let byMessage = Dictionary(grouping: attached, by: \.message)
+        let kept = rows.prefix(limit)
+        let messages = kept.map { row in
+            var message = row.message
+            message.attachments = byMessage[message.id.rawValue]?.map(\.attachment) ?? []
+            return message
         }
-        return Page(items: messages, next: page.next)
+        return Page(items: messages, next: rows.count > limit ? kept.last.map { PageCursor(before: $0.seq) } : nil)
     }
 
     /// A message row without its attachments.
-    static func message(_ row: any SQLRow) throws -> Message {
-        Message(id: MessageID(rawValue: try row.decode(column: "id", as: String.self)),
-                room: RoomID(rawValue: try row.decode(column: "room_id", as: String.self)),
-                author: try row.decode(column: "author", as: String.self),
-                text: try row.decode(column: "text", as: String.self), attachments: [],
-                createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+    static func message(_ row: some CatalogColumns) throws -> Message {
+        Message(id: MessageID(rawValue: try row.text("id")), room: RoomID(rawValue: try row.text("room_id")),
+                author: try row.text("author"), text: try row.text("text"), attachments: [],
+                createdAt: Date(millis: try row.int64("created_at")))
     }
 
     func attachments(ofMessage id: MessageID) async throws -> [Attachment] {
-        try await readRows("""
+        try await readIndexed("""
             SELECT \(Self.attachmentColumns) FROM message_attachments ma
             JOIN attachments a ON a.id = ma.attachment_id LEFT JOIN images i ON i.sha256 = a.sha256
             WHERE ma.message_id = ? ORDER BY ma.position
-            """, [.text(id.rawValue)]).map { try Self.attachment(SQLiteColumns($0)) }
+            """, [.text(id.rawValue)]) { try Self.attachment($0) }
     }
 }

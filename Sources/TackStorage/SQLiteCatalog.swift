@@ -14,7 +14,9 @@ import TackCore
 /// before returning; `followChanges` publishes what other processes on the same file recorded.
 public final class SQLiteCatalog: Catalog {
     let writer: SQLiteConnection
-    let readers: ConnectionPool
+    let readers: ConnectionPool<SQLiteConnection>
+    /// For short reads bounded by an index, on the caller's thread with statements kept prepared.
+    let directReaders: ConnectionPool<SQLiteDirectReader>
     let gate = SerialGate()
     private let closed = Mutex(false)
     public let changes = CatalogChanges()
@@ -35,7 +37,9 @@ public final class SQLiteCatalog: Catalog {
                 _ = try await writer.query(pragma)
             }
             try await SQLiteSchema.migrate(writer.sql())
+            var direct: [SQLiteDirectReader] = []
             for _ in 0..<max(1, min(4, System.coreCount)) {
+                direct.append(try SQLiteDirectReader(path: path))
                 let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
                 readers.append(reader)
                 _ = try await reader.query("PRAGMA busy_timeout=10000")
@@ -47,7 +51,8 @@ public final class SQLiteCatalog: Catalog {
             let seen = try await writer.sql().raw("""
                 SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'catalog_changes'), 0) AS seq
                 """).first()?.decode(column: "seq", as: Int64.self) ?? 0
-            return SQLiteCatalog(writer: writer, readers: readers, changesSeen: seen, marker: ChangeMarker(path: path + "-changes"))
+            return SQLiteCatalog(writer: writer, readers: readers, direct: direct, changesSeen: seen,
+                                 marker: ChangeMarker(path: path + "-changes"))
         } catch {
             for reader in readers { try? await reader.close() }
             try? await writer.close()
@@ -55,10 +60,12 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], changesSeen: Int64, marker: ChangeMarker?) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], direct: [SQLiteDirectReader], changesSeen: Int64,
+                 marker: ChangeMarker?) {
         self.marker = marker
         self.writer = writer
         self.readers = ConnectionPool(readers)
+        self.directReaders = ConnectionPool(direct)
         self.changesSeen = Mutex(changesSeen)
     }
 
@@ -66,6 +73,8 @@ public final class SQLiteCatalog: Catalog {
         guard closed.withLock({ wasClosed in defer { wasClosed = true }; return !wasClosed }) else { return }
         try? await writer.close()
         for reader in readers.connections { try? await reader.close() }
+        // Once none is in use: a query still running keeps its connection until it ends.
+        await directReaders.withAll { for reader in $0 { reader.close() } }
     }
 
     deinit {
@@ -83,6 +92,14 @@ public final class SQLiteCatalog: Catalog {
     /// One statement on a reader connection of its own, answered with SQLiteNIO's rows.
     func readRows(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
         try await readers.with { try await $0.query(sql, binds) }
+    }
+
+    /// Rows of a short read bounded by an index (a row by key, a page by cursor) through a direct reader, or through
+    /// SQLiteNIO when SQLite is busy.
+    func readIndexed<T: Sendable>(_ sql: String, _ binds: [SQLiteData],
+                                  row: (any CatalogColumns) throws -> T) async throws -> [T] {
+        if let rows = try await directReaders.with({ try $0.query(sql, binds, row: row) }) { return rows }
+        return try await readRows(sql, binds).map { try row(SQLiteColumns($0)) }
     }
 
     /// What one transaction changed: recorded with it, published once it commits.
@@ -216,7 +233,7 @@ extension Date {
 
 /// A statement built with SQLKit's interpolation, run on a pooled reader connection when it is awaited.
 struct PooledQuery {
-    let pool: ConnectionPool
+    let pool: ConnectionPool<SQLiteConnection>
     let query: SQLQueryString
 
     func first() async throws -> (any SQLRow)? {
