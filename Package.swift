@@ -48,6 +48,7 @@ let package = Package(
             dependencies: [
                 "TackCore",
                 "TackS3",
+                "CSQLiteShim",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -71,6 +72,7 @@ let package = Package(
                        providers: [.apt(["libx11-dev", "libxext-dev", "libxrandr-dev", "libxfixes-dev"])]),
         // libcurl is opened on first use (see the header for why); its headers come from libcurl4-openssl-dev.
         .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CSQLiteShim"),
         // Screen capture: geometry and monitor choice (pure), pixels from the X server.
         .target(name: "TackCapture", dependencies: ["CX11"], swiftSettings: [.unsafeFlags(["-O"])]),
         // The helper's client side: HTTP through libcurl, the offline outbox, progress and retries.

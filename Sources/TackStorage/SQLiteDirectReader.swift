@@ -1,3 +1,4 @@
+import CSQLiteShim
 import SQLiteNIO
 import TackCore
 // SQLiteNIO's bundled SQLite, imported as the module its own target builds (a transitive dependency SwiftPM makes
@@ -36,6 +37,12 @@ final class SQLiteDirectReader: @unchecked Sendable {
             throw TackError(.internal, "could not open the catalog \(path) for reading: \(message)")
         }
         db = handle
+        // Without it, SQLite 3.53 prepares a statement again whenever a value its plan looked at (a LIMIT, a range
+        // bound such as the page cursor) is bound anew, which undid the point of keeping it prepared.
+        guard tack_sqlite_enable_qpsg(UnsafeMutableRawPointer(handle)) == 0 else {
+            sqlite_nio_sqlite3_close_v2(handle)
+            throw TackError(.internal, "could not configure the catalog reader for \(path)")
+        }
         // Pages through a shared mapping of the file rather than copied into each connection's cache, as the other
         // readers do.
         sqlite_nio_sqlite3_exec(db, "PRAGMA mmap_size=268435456", nil, nil, nil)
@@ -74,6 +81,11 @@ final class SQLiteDirectReader: @unchecked Sendable {
                 throw failure(status, sql)
             }
         }
+    }
+
+    /// How many times SQLite has had to prepare `sql` again since this reader first did (it should not have to).
+    func timesPreparedAgain(_ sql: String) -> Int32 {
+        statements[sql].map { sqlite_nio_sqlite3_stmt_status($0.handle, SQLITE_STMTSTATUS_REPREPARE, 0) } ?? 0
     }
 
     private func prepared(_ sql: String) throws -> PreparedStatement {

@@ -51,6 +51,24 @@ import TackCore
         _ = folder
     }
 
+    /// A statement is prepared once per reader, however its values change: a page at another cursor, with another
+    /// limit, reuses the plan (SQLite 3.53 would otherwise prepare it again whenever a LIMIT or a range bound is bound).
+    @Test func aStatementKeptPreparedIsNotPreparedAgain() async throws {
+        let (folder, catalog, room) = try await seeded()
+        for n in 0..<30 { try await catalog.insertAttachment(attachment(room.id, n), releasing: nil) }
+        let reader = try SQLiteDirectReader(path: "\(folder.path)/tack.sqlite")
+        let page = "\(SQLiteCatalog.selectAttachments) WHERE a.room_id = ? AND a.seq < ? ORDER BY a.seq DESC LIMIT ?"
+        for before in stride(from: 31, to: 1, by: -3) {
+            let seqs = try reader.query(page, [.text(room.id.rawValue), .integer(before), .integer(before % 5 + 1)]) {
+                try $0.int64("seq")
+            }
+            #expect(seqs == Array((max(1, before - before % 5 - 1)..<before).reversed()).map(Int64.init))
+        }
+        #expect(reader.timesPreparedAgain(page) == 0)
+        reader.close()
+        await catalog.close()
+    }
+
     /// A page of messages carries each message's own attachments in their order, read in two queries whatever the
     /// page's length.
     @Test func messagePagesCarryTheirAttachmentsInOrder() async throws {
