@@ -150,7 +150,7 @@ struct AttachmentRoutes: Sendable {
         } ?? .scale
         let stored = try await thumbnails.thumbnail(of: attachment, size: size, method: method)
         let etag = "\"\(stored.blob.hex)\""
-        var headers: HTTPFields = [
+        let headers: HTTPFields = [
             .eTag: etag, .contentType: stored.contentType, .cacheControl: "private, no-cache",
             .xContentTypeOptions: "nosniff", .contentSecurityPolicy: "default-src 'none'; sandbox",
             .contentDisposition: ContentDisposition.header(inline: true, fileName: "thumbnail-\(size).\(stored.contentType == "image/png" ? "png" : "jpg")"),
