@@ -13,7 +13,10 @@ public struct DownloadPlan: Sendable, Equatable {
     /// The bytes to send, or nil for no body (304, 416, HEAD, an empty file).
     public let bytes: ClosedRange<Int64>?
 
-    public init(attachment: Attachment, method: Method, range: String?, ifRange: String?, ifNoneMatch: String?) {
+    /// `inline` overrides the choice by type (a signed link asks for one; only types safe inline get it), and
+    /// `crossOrigin` lets other sites embed the bytes (a signed link is made to be used elsewhere).
+    public init(attachment: Attachment, method: Method, range: String?, ifRange: String?, ifNoneMatch: String?,
+                inline requested: Bool? = nil, crossOrigin: Bool = false) {
         let etag = "\"\(attachment.sha256.hex)\""
         var headers: [(String, String)] = [
             ("ETag", etag),
@@ -21,7 +24,7 @@ public struct DownloadPlan: Sendable, Equatable {
             ("Cache-Control", "private, no-cache"),
             ("X-Content-Type-Options", "nosniff"),
             ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-            ("Cross-Origin-Resource-Policy", "same-origin"),
+            ("Cross-Origin-Resource-Policy", crossOrigin ? "cross-origin" : "same-origin"),
             // Repr-Digest, not Content-Digest: it describes the whole file even when a 206 carries part of it (RFC 9530).
             ("Repr-Digest", ContentDigest.header(for: attachment.sha256)),
         ]
@@ -32,7 +35,7 @@ public struct DownloadPlan: Sendable, Equatable {
             return
         }
         let essence = attachment.contentType.split(separator: ";").first.map { String($0).lowercased() } ?? ""
-        let inline = ContentSniffer.inlineTypes.contains(essence)
+        let inline = ContentSniffer.inlineTypes.contains(essence) && requested != false
         headers.append(("Content-Type", Self.markupTypes.contains(essence) ? "application/octet-stream" : attachment.contentType))
         headers.append(("Content-Disposition", ContentDisposition.header(inline: inline, fileName: attachment.name)))
 

@@ -34,6 +34,8 @@ extension ErrorCode {
     public static let invalidMethod = ErrorCode("invalid_method", .invalidInput)
     public static let invalidSetting = ErrorCode("invalid_setting", .invalidInput)
     public static let invalidURL = ErrorCode("invalid_url", .invalidInput)
+    public static let invalidTTL = ErrorCode("invalid_ttl", .invalidInput)
+    public static let invalidDisposition = ErrorCode("invalid_disposition", .invalidInput)
     public static let unknownUser = ErrorCode("unknown_user", .invalidInput)
     public static let emptyMessage = ErrorCode("empty_message", .invalidInput)
     public static let messageTooLong = ErrorCode("message_too_long", .invalidInput)
@@ -99,7 +101,7 @@ extension ErrorCode {
     static let all: [ErrorCode] = [
         .invalidJSON, .invalidName, .invalidUserName, .invalidRoomName, .invalidContentDisposition,
         .invalidMultipart, .invalidDigest, .unsupportedDigest, .digestMismatch, .invalidIdempotencyKey,
-        .invalidCursor, .invalidLimit, .invalidSize, .invalidMethod, .invalidSetting, .invalidURL, .unknownUser,
+        .invalidCursor, .invalidLimit, .invalidSize, .invalidMethod, .invalidSetting, .invalidURL, .invalidTTL, .invalidDisposition, .unknownUser,
         .emptyMessage, .messageTooLong, .tooManyAttachments, .foreignAttachment, .cannotRemoveCreator,
         .unsupportedLink, .unsupportedScheme, .notALink, .folderLink, .credentialsInURL, .corruptImage,
         .invalidImage, .unreadableInput, .unauthenticated, .notFound, .notAllowed, .notRoomCreator,

@@ -48,6 +48,9 @@ public struct Settings: Sendable, Equatable {
     public var eventRetentionSeconds: Int64 = 86_400
     /// Seconds between heartbeat comments on an idle live stream, so proxies keep it open.
     public var eventHeartbeatSeconds: Int64 = 15
+    /// The longest a signed attachment link may live (`signed_link_max_seconds`); also how long a rotated-out key
+    /// keeps verifying. A week by default.
+    public var signedLinkMaxSeconds: Int64 = 7 * 86_400
 
     public init() {}
 
@@ -61,7 +64,7 @@ public struct Settings: Sendable, Equatable {
         "header_timeout_seconds", "min_body_bytes_per_second", "min_body_rate_window_seconds", "max_connections",
         "linger_seconds", "linger_max_bytes", "linger_idle_seconds",
         "gc_interval_seconds", "thumbnail_queue", "metrics", "log_format", "catalog_cache_entries", "blob_cache_bytes",
-        "page_cache_bytes", "max_query_bytes", "event_retention_seconds", "event_heartbeat_seconds",
+        "page_cache_bytes", "max_query_bytes", "event_retention_seconds", "event_heartbeat_seconds", "signed_link_max_seconds",
         "blobs", "s3_access_key_id", "s3_secret_access_key", "job_lease_seconds", "job_attempts",
     ] + LinkSettings.endpointKeys
 
@@ -140,6 +143,7 @@ public struct Settings: Sendable, Equatable {
         if let v = try integer("max_query_bytes", range: 16...65_536, bytes: true) { settings.limits.maxQueryBytes = Int(v) }
         if let v = try integer("event_retention_seconds", range: 3600...(30 * 86_400)) { settings.eventRetentionSeconds = v }
         if let v = try integer("event_heartbeat_seconds", range: 1...3600) { settings.eventHeartbeatSeconds = v }
+        if let v = try integer("signed_link_max_seconds", range: 60...(366 * 86_400)) { settings.signedLinkMaxSeconds = v }
         if let (text, source) = value("thumbnail_sizes") {
             let sizes = text.split(separator: ",").map { Int($0.trimmingWhitespace()) }
             guard !sizes.isEmpty, sizes.allSatisfy({ $0.map { (16...4096).contains($0) } ?? false }) else {

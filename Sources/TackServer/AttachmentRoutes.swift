@@ -17,6 +17,9 @@ struct AttachmentRoutes: Sendable {
     let thumbnails: ThumbnailService
     let uploads: UploadPipeline
     let rateLimits: RateLimits
+    let signer: LinkSigner
+    /// The longest a signed link may live, in seconds.
+    let maxLinkSeconds: Int64
     var access: RoomAccess { RoomAccess(catalog: catalog) }
 
     func register(on router: RouterGroup<TackRequestContext>) {
@@ -26,6 +29,7 @@ struct AttachmentRoutes: Sendable {
         router.get("attachments/{id}/content", use: content)
         router.head("attachments/{id}/content", use: content)
         router.get("attachments/{id}/thumbnail", use: thumbnail)
+        router.post("attachments/{id}/link", use: createLink)
         router.delete("attachments/{id}", use: delete)
     }
 
@@ -137,8 +141,15 @@ struct AttachmentRoutes: Sendable {
 
     @Sendable func thumbnail(_ request: Request, context: TackRequestContext) async throws -> Response {
         let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
+        return try await thumbnailResponse(attachment, request, size: request.uri.queryParameters["size"].map(String.init))
+    }
+
+    /// An attachment's thumbnail of `size` (text as the request gave it; the first configured size when nil).
+    func thumbnailResponse(_ attachment: Attachment, _ request: Request, size: String?, crossOrigin: Bool = false) async throws
+        -> Response
+    {
         let query = request.uri.queryParameters
-        let size = try query["size"].map { raw in
+        let size = try size.map { raw in
             guard let size = Int(raw) else { throw TackError.invalid(.invalidSize, "size must be a whole number") }
             return size
         } ?? thumbnails.sizes[0]
@@ -150,11 +161,12 @@ struct AttachmentRoutes: Sendable {
         } ?? .scale
         let stored = try await thumbnails.thumbnail(of: attachment, size: size, method: method)
         let etag = "\"\(stored.blob.hex)\""
-        let headers: HTTPFields = [
+        var headers: HTTPFields = [
             .eTag: etag, .contentType: stored.contentType, .cacheControl: "private, no-cache",
             .xContentTypeOptions: "nosniff", .contentSecurityPolicy: "default-src 'none'; sandbox",
             .contentDisposition: ContentDisposition.header(inline: true, fileName: "thumbnail-\(size).\(stored.contentType == "image/png" ? "png" : "jpg")"),
         ]
+        if crossOrigin { headers[.crossOriginResourcePolicy] = "cross-origin" }
         if let ifNoneMatch = request.headers[.ifNoneMatch], DownloadPlan.matches(ifNoneMatch, etag: etag) {
             return Response(status: .notModified, headers: headers)
         }
@@ -181,10 +193,40 @@ struct AttachmentRoutes: Sendable {
 
     @Sendable func content(_ request: Request, context: TackRequestContext) async throws -> Response {
         let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
+        return contentResponse(attachment, request)
+    }
+
+    /// A link anyone holding it may open until it expires, made by a member who can see the attachment.
+    @Sendable func createLink(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: user)
+        let body = try await JSONBody.decode(CreateLink.self, from: request, limit: limits.maxJSONBytes)
+        let ttl = body.ttl ?? min(3600, maxLinkSeconds)
+        guard (1...maxLinkSeconds).contains(ttl) else {
+            throw TackError.invalid(.invalidTTL, "ttl is seconds from 1 to \(maxLinkSeconds) (signed_link_max_seconds)")
+        }
+        let disposition = try body.disposition.map { raw in
+            guard let disposition = SignedLink.Disposition(rawValue: raw) else {
+                throw TackError.invalid(.invalidDisposition, "disposition is inline or attachment")
+            }
+            return disposition
+        } ?? .attachment
+        let expires = Int64(Date().timeIntervalSince1970) + ttl
+        let link = SignedLink(attachment: attachment.id, expires: expires, disposition: disposition,
+                              creator: user.name, keyID: "")
+        return try JSONBody.response(
+            LinkJSON(url: try await signer.sign(link), expiresAt: Date(timeIntervalSince1970: Double(expires))),
+            status: .created)
+    }
+
+    /// The attachment's bytes with Range, conditional requests and the headers that keep browsers safe.
+    func contentResponse(_ attachment: Attachment, _ request: Request, inline: Bool? = nil, crossOrigin: Bool = false)
+        -> Response
+    {
         let plan = DownloadPlan(
             attachment: attachment, method: request.method == .head ? .head : .get,
             range: request.headers[.range], ifRange: request.headers[.ifRange],
-            ifNoneMatch: request.headers[.ifNoneMatch])
+            ifNoneMatch: request.headers[.ifNoneMatch], inline: inline, crossOrigin: crossOrigin)
         var headers = HTTPFields()
         for (name, value) in plan.headers where !(plan.bytes != nil && name == "Content-Length") {
             if let field = HTTPField.Name(name) { headers[field] = value }
@@ -209,6 +251,19 @@ struct AttachmentRoutes: Sendable {
                 TackMetrics.bytesSent.increment(by: Int64(range.count))
             })
     }
+}
+
+/// `POST /v1/attachments/{id}/link`'s body: seconds the link lives, and how it opens.
+struct CreateLink: Decodable {
+    var ttl: Int64?
+    var disposition: String?
+}
+
+/// A signed link: a path on this server (the client knows the server's address; tackd may sit behind a proxy that
+/// gives it another) and when it stops working.
+struct LinkJSON: Encodable {
+    let url: String
+    let expiresAt: Date
 }
 
 extension HTTPField.Name {

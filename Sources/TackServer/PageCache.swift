@@ -43,7 +43,7 @@ final class PageCache: Sendable {
             case .attachment(_, let room): state.pages.removeAll { key, _ in key.room == room }
             case .blob(let hash): state.pages.removeAll { _, entry in entry.files.contains(hash) }
             case .everything: state.pages.removeAll()
-            case .user, .room, .events: break
+            case .user, .room, .events, .linkKeys: break
             }
         }
     }

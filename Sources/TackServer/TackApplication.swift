@@ -81,10 +81,15 @@ public enum TackApplication {
             ingest: AttachmentIngest(blobs: blobs, catalog: catalog), catalog: catalog,
             stripMetadata: settings.stripMetadata, defaultQuota: settings.userQuotaBytes)
         let rateLimits = RateLimits(settings: settings.rateLimits)
-        AttachmentRoutes(catalog: catalog, blobs: blobs, blobCache: BlobCache(capacityBytes: settings.blobCacheBytes),
-                         pages: PageCache(capacityBytes: settings.pageCacheBytes, changes: catalog.changes),
-                         limits: settings.limits, thumbnails: thumbnails,
-                         uploads: uploads, rateLimits: rateLimits).register(on: v1)
+        let signer = LinkSigner(catalog: catalog)
+        let attachments = AttachmentRoutes(
+            catalog: catalog, blobs: blobs, blobCache: BlobCache(capacityBytes: settings.blobCacheBytes),
+            pages: PageCache(capacityBytes: settings.pageCacheBytes, changes: catalog.changes),
+            limits: settings.limits, thumbnails: thumbnails, uploads: uploads, rateLimits: rateLimits,
+            signer: signer, maxLinkSeconds: settings.signedLinkMaxSeconds)
+        attachments.register(on: v1)
+        // Outside /v1's authentication: the link itself is the credential.
+        SignedLinkRoutes(catalog: catalog, signer: signer, attachments: attachments).register(on: router)
         MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
         SearchRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
         EventRoutes(catalog: catalog, heartbeat: .seconds(settings.eventHeartbeatSeconds)).register(on: v1)

@@ -61,7 +61,10 @@ public final class CachingCatalog: Catalog {
         }
 
         mutating func forget(_ change: CatalogChange) {
-            if case .events = change { return }
+            switch change {
+            case .events, .linkKeys: return
+            default: break
+            }
             generation &+= 1
             switch change {
             case .user(let name):
@@ -83,7 +86,7 @@ public final class CachingCatalog: Catalog {
                 roomLists.removeAll()
                 attachments.removeAll()
                 thumbnails.removeAll()
-            case .events:
+            case .events, .linkKeys:
                 break
             }
         }
@@ -190,6 +193,10 @@ public final class CachingCatalog: Catalog {
     }
     public func releaseJobs(owner: String) async throws { try await base.releaseJobs(owner: owner) }
     public func catalogID() async throws -> String { try await base.catalogID() }
+    public func linkKeys() async throws -> [LinkKey] { try await base.linkKeys() }
+    public func addLinkKey(_ key: LinkKey) async throws { try await base.addLinkKey(key) }
+    public func forgetLinkKey(id: String) async throws -> Bool { try await base.forgetLinkKey(id: id) }
+    public func isActiveUser(_ name: String) async throws -> Bool { try await base.isActiveUser(name) }
     public func retryFailedJobs(at now: Date) async throws -> Int { try await base.retryFailedJobs(at: now) }
     public func jobs(limit: Int) async throws -> [Job] { try await base.jobs(limit: limit) }
     public func insertMessage(id: MessageID, room: RoomID, author: String, text: String,

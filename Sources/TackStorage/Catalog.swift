@@ -117,6 +117,17 @@ public protocol Catalog: Sendable {
     /// Jobs not yet finished, oldest first.
     func jobs(limit: Int) async throws -> [Job]
 
+    // Keys that sign attachment links (`SignedLink`); kept in the catalog so every instance verifies every link.
+
+    /// Every key, newest first.
+    func linkKeys() async throws -> [LinkKey]
+    /// Adds a key: new links are signed with the newest, older keys still verify the links they signed.
+    func addLinkKey(_ key: LinkKey) async throws
+    /// Forgets a key (every link it signed has expired); false when there was none.
+    func forgetLinkKey(id: String) async throws -> Bool
+    /// Whether `name` is a user who has not been removed.
+    func isActiveUser(_ name: String) async throws -> Bool
+
     /// What an earlier upload with this client-chosen key made, so a retried upload returns it instead of adding
     /// the file again.
     func idempotentUpload(user: String, key: String) async throws -> IdempotentUpload?
@@ -141,6 +152,17 @@ public struct UploadKey: Sendable, Equatable {
 
     public init(key: String, received: ContentHash) {
         self.key = key; self.received = received
+    }
+}
+
+/// A secret that signs attachment links, and when it was made; links name it by `id`.
+public struct LinkKey: Sendable, Equatable {
+    public var id: String
+    public var secret: [UInt8]
+    public var createdAt: Date
+
+    public init(id: String, secret: [UInt8], createdAt: Date) {
+        self.id = id; self.secret = secret; self.createdAt = createdAt
     }
 }
 

@@ -17,6 +17,8 @@ public enum CatalogChange: Sendable, Hashable {
     case blob(ContentHash)
     /// A room has new events (`RoomEvent`) for its live streams; nothing cached changes because of it.
     case events(RoomID)
+    /// A key that signs attachment links was added or forgotten.
+    case linkKeys
     /// Anything may have changed (changes were missed: pruned before they were read, or unreadable): forget all.
     case everything
 
@@ -28,6 +30,7 @@ public enum CatalogChange: Sendable, Hashable {
         case .attachment(let id, let room): ("attachment", "\(id.rawValue) \(room.rawValue)")
         case .blob(let hash): ("blob", hash.hex)
         case .events(let room): ("events", room.rawValue)
+        case .linkKeys: ("link_keys", "")
         case .everything: ("everything", "")
         }
     }
@@ -45,6 +48,7 @@ public enum CatalogChange: Sendable, Hashable {
             guard let hash = ContentHash(hex: subject) else { return nil }
             self = .blob(hash)
         case "events": self = .events(RoomID(rawValue: subject))
+        case "link_keys": self = .linkKeys
         case "everything": self = .everything
         default: return nil
         }

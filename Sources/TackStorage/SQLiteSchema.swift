@@ -146,6 +146,10 @@ enum SQLiteSchema {
             "CREATE TABLE catalog_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
             "INSERT INTO catalog_info (key, value) VALUES ('id', 'cat_' || lower(hex(randomblob(16))))",
         ],
+        [
+            // Keys that sign attachment links, the newest signing; made by tackd (the first) and `tackd keys rotate`.
+            "CREATE TABLE link_keys (id TEXT PRIMARY KEY, secret TEXT NOT NULL, created_at INTEGER NOT NULL)",
+        ],
     ]
 
     /// Work a step needs beyond SQL, run in the step's transaction: for step 8, each older attachment's media kind

@@ -13,7 +13,7 @@ struct Tackd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tackd",
         abstract: "Tack's attachment service: rooms, content-addressed attachments, thumbnails and links.",
-        subcommands: [Serve.self, UserCommand.self, TokenCommand.self, CollectGarbage.self, ListJobs.self,
+        subcommands: [Serve.self, UserCommand.self, TokenCommand.self, KeysCommand.self, CollectGarbage.self, ListJobs.self,
                       MigrateStorage.self, MakeThumbnail.self],
         defaultSubcommand: Serve.self)
 }
@@ -328,6 +328,33 @@ struct TokenCommand: AsyncParsableCommand {
                 let revoked = try await Storage.using(try options.settings()) { try await $0.catalog.revokeToken(id: id) }
                 guard revoked else { throw TackError.notFound("token '\(id)'") }
                 print("revoked \(id)")
+            }
+        }
+    }
+}
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "Manage the keys that sign attachment links.", subcommands: [Rotate.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign new links with a fresh key; older keys verify their links until those expire (signed_link_max_seconds), then go.")
+
+        @OptionGroup var options: StorageOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let settings = try options.settings()
+                let (added, forgotten) = try await Storage.using(settings) { storage in
+                    let key = LinkSigner.makeKey()
+                    try await storage.catalog.addLinkKey(key)
+                    let expired = LinkSigner.expiredKeys(try await storage.catalog.linkKeys(), now: Date(),
+                                                         maxLinkSeconds: settings.signedLinkMaxSeconds)
+                    for id in expired { _ = try await storage.catalog.forgetLinkKey(id: id) }
+                    return (key.id, expired)
+                }
+                print("signing with \(added)" + (forgotten.isEmpty ? "" : "; forgot \(forgotten.joined(separator: ", "))"))
             }
         }
     }

@@ -307,4 +307,33 @@ import TackCore
         }
         _ = folder
     }
+
+    @Test func linkKeysAreListedNewestFirstAndForgottenByID() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            #expect(try await catalog.linkKeys().isEmpty, "\(name)")
+            let old = LinkKey(id: "key_old", secret: [UInt8](repeating: 1, count: 32), createdAt: Date(timeIntervalSince1970: 1_000))
+            let new = LinkKey(id: "key_new", secret: [UInt8](repeating: 2, count: 32), createdAt: Date(timeIntervalSince1970: 2_000))
+            try await catalog.addLinkKey(old)
+            try await catalog.addLinkKey(new)
+            #expect(try await catalog.linkKeys() == [new, old])
+            await #expect(throws: (any Error).self) { try await catalog.addLinkKey(old) }
+            #expect(try await catalog.forgetLinkKey(id: "key_old"))
+            #expect(try await !catalog.forgetLinkKey(id: "key_old"))
+            #expect(try await catalog.linkKeys() == [new])
+        }
+        _ = folder
+    }
+
+    @Test func removedUsersAreNotActive() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            _ = try await seed(catalog)
+            #expect(try await catalog.isActiveUser("fred"), "\(name)")
+            #expect(try await !catalog.isActiveUser("nobody"))
+            #expect(try await catalog.removeUser(named: "fred"))
+            #expect(try await !catalog.isActiveUser("fred"))
+        }
+        _ = folder
+    }
 }

@@ -885,6 +885,247 @@ enum OpenAPIDocument {
     }
    }
   },
+  "/v1/attachments/{id}/link": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/id"
+    }
+   ],
+   "post": {
+    "operationId": "createSignedLink",
+    "summary": "A link that opens the attachment without a token until it expires, or until its maker leaves the room",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "ttl": {
+          "type": [
+           "integer",
+           "null"
+          ],
+          "minimum": 1,
+          "description": "Seconds the link works; an hour by default, at most signed_link_max_seconds (a week by default)"
+         },
+         "disposition": {
+          "type": [
+           "string",
+           "null"
+          ],
+          "enum": [
+           "inline",
+           "attachment",
+           null
+          ],
+          "description": "How a browser opens it; inline only for types safe to show (images, PDF, plain text, audio, video); attachment by default"
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "The link: a path on this server (prefix the server's address) and when it stops working",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "url",
+          "expiresAt"
+         ],
+         "properties": {
+          "url": {
+           "type": "string"
+          },
+          "expiresAt": {
+           "type": "string",
+           "format": "date-time"
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     }
+    }
+   }
+  },
+  "/f/{id}": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/id"
+    },
+    {
+     "name": "e",
+     "in": "query",
+     "required": true,
+     "schema": {
+      "type": "integer"
+     },
+     "description": "When the link expires, in seconds since 1970"
+    },
+    {
+     "name": "d",
+     "in": "query",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "enum": [
+       "i",
+       "a"
+      ]
+     }
+    },
+    {
+     "name": "u",
+     "in": "query",
+     "required": true,
+     "schema": {
+      "type": "string"
+     },
+     "description": "The member who made the link"
+    },
+    {
+     "name": "k",
+     "in": "query",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    },
+    {
+     "name": "s",
+     "in": "query",
+     "required": true,
+     "schema": {
+      "type": "string"
+     },
+     "description": "HMAC-SHA256 of the link, base64url"
+    },
+    {
+     "name": "thumbnail",
+     "in": "query",
+     "schema": {
+      "type": "integer",
+      "minimum": 16,
+      "maximum": 4096
+     },
+     "description": "The thumbnail of this size instead of the file"
+    },
+    {
+     "name": "Range",
+     "in": "header",
+     "schema": {
+      "type": "string"
+     }
+    },
+    {
+     "name": "If-None-Match",
+     "in": "header",
+     "schema": {
+      "type": "string"
+     }
+    },
+    {
+     "name": "If-Range",
+     "in": "header",
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "get": {
+    "operationId": "openSignedLink",
+    "summary": "The attachment (or its thumbnail) through a signed link, without a token; every failure is the same 404",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "The file",
+      "content": {
+       "*/*": {
+        "schema": {
+         "type": "string",
+         "format": "binary"
+        }
+       }
+      }
+     },
+     "206": {
+      "description": "The requested range",
+      "content": {
+       "*/*": {
+        "schema": {
+         "type": "string",
+         "format": "binary"
+        }
+       }
+      }
+     },
+     "304": {
+      "description": "Not modified"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "415": {
+      "$ref": "#/components/responses/Unsupported"
+     },
+     "416": {
+      "description": "The range is outside the file",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   },
+   "head": {
+    "operationId": "openSignedLinkHead",
+    "summary": "The signed link's headers",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "Headers only"
+     },
+     "206": {
+      "description": "Headers only"
+     },
+     "304": {
+      "description": "Not modified"
+     },
+     "400": {
+      "description": "Bad request"
+     },
+     "404": {
+      "description": "Not found"
+     },
+     "416": {
+      "description": "Range not satisfiable"
+     }
+    }
+   }
+  },
   "/v1/attachments/{id}/refresh": {
    "parameters": [
     {
