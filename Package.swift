@@ -36,6 +36,7 @@ let package = Package(
         .target(
             name: "TackS3",
             dependencies: [
+                "TackCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -155,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TackS3Tests",
-            dependencies: ["TackS3", "TackTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["TackS3", "TackCore", "TackTestSupport", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "Hummingbird", package: "hummingbird")],
             exclude: ["Fixtures"]
         ),

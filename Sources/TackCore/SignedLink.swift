@@ -29,7 +29,7 @@ public struct SignedLink: Sendable, Equatable {
 
     /// The path and query of the link, given the signature of `message` (base64url, no padding).
     public func path(signature: String, thumbnail: Int? = nil) -> String {
-        var query = "e=\(expires)&d=\(disposition == .inline ? "i" : "a")&u=\(Self.escape(creator))&k=\(keyID)&s=\(signature)"
+        var query = "e=\(expires)&d=\(disposition == .inline ? "i" : "a")&u=\(URIEncoding.encode(creator))&k=\(keyID)&s=\(signature)"
         if let thumbnail { query += "&thumbnail=\(thumbnail)" }
         return "/f/\(attachment.rawValue)?\(query)"
     }
@@ -45,21 +45,5 @@ public struct SignedLink: Sendable, Equatable {
         else { return nil }
         return (SignedLink(attachment: attachment, expires: expires, disposition: disposition, creator: creator,
                            keyID: keyID), signature)
-    }
-
-    /// Percent-encodes all but unreserved characters (RFC 3986), for a user name in a query.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                 UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
-            }
-        }
-        return out
     }
 }

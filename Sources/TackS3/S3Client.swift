@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TackCore
 
 /// The S3 operations Tack needs, signed with SigV4 and sent with AsyncHTTPClient; every key is relative to the
 /// location's prefix.

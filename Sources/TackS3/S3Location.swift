@@ -1,4 +1,5 @@
 import Foundation
+import TackCore
 
 /// Where a bucket lives: the endpoint, the bucket, its region, how the bucket is addressed, and a key prefix.
 public struct S3Location: Sendable, Equatable {

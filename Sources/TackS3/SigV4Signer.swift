@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TackCore
 
 /// Keys for an S3-compatible store; `description` never shows the secret, so logging one is harmless.
 public struct S3Credentials: Sendable, Equatable, CustomStringConvertible {
@@ -130,29 +131,6 @@ public struct SigV4Signer: Sendable {
         }
         return merged.map { (name: $0.key, value: $0.value.joined(separator: ",")) }.sorted { $0.name < $1.name }
     }
-}
-
-/// Percent-encoding as SigV4 and S3 want it: everything but `A-Z a-z 0-9 - . _ ~` (and `/` in paths) as `%XX`.
-public enum URIEncoding {
-    public static func encode(_ text: String, keepingSlash: Bool = false) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                 UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: "/") where keepingSlash:
-                out.append("/")
-            default:
-                out += "%" + hexDigits[Int(byte >> 4)] + hexDigits[Int(byte & 0xF)]
-            }
-        }
-        return out
-    }
-
-    private static let hexDigits = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F"]
 }
 
 extension Sequence where Element == UInt8 {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TackCore
 import Testing
 @testable import TackS3
 

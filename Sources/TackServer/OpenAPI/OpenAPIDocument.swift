@@ -366,7 +366,7 @@ enum OpenAPIDocument {
       "schema": {
        "type": "string"
       },
-      "description": "attachment; filename*=UTF-8''\u2026"
+      "description": "attachment; filename*=UTF-8''…"
      },
      {
       "name": "Content-Digest",
@@ -712,26 +712,13 @@ enum OpenAPIDocument {
      "$ref": "#/components/parameters/id"
     },
     {
-     "name": "Range",
-     "in": "header",
-     "schema": {
-      "type": "string"
-     },
-     "description": "One range, RFC 9110"
+     "$ref": "#/components/parameters/range"
     },
     {
-     "name": "If-None-Match",
-     "in": "header",
-     "schema": {
-      "type": "string"
-     }
+     "$ref": "#/components/parameters/ifNoneMatch"
     },
     {
-     "name": "If-Range",
-     "in": "header",
-     "schema": {
-      "type": "string"
-     }
+     "$ref": "#/components/parameters/ifRange"
     }
    ],
    "get": {
@@ -739,39 +726,16 @@ enum OpenAPIDocument {
     "summary": "The bytes, with Range, ETag and a sandboxing CSP",
     "responses": {
      "200": {
-      "description": "The file",
-      "content": {
-       "*/*": {
-        "schema": {
-         "type": "string",
-         "format": "binary"
-        }
-       }
-      }
+      "$ref": "#/components/responses/File"
      },
      "206": {
-      "description": "The requested range",
-      "content": {
-       "*/*": {
-        "schema": {
-         "type": "string",
-         "format": "binary"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FilePart"
      },
      "304": {
       "description": "Not modified"
      },
      "416": {
-      "description": "The range is outside the file",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/RangeNotSatisfiable"
      },
      "400": {
       "$ref": "#/components/responses/BadRequest"
@@ -839,11 +803,7 @@ enum OpenAPIDocument {
      }
     },
     {
-     "name": "If-None-Match",
-     "in": "header",
-     "schema": {
-      "type": "string"
-     }
+     "$ref": "#/components/parameters/ifNoneMatch"
     }
    ],
    "get": {
@@ -1028,25 +988,13 @@ enum OpenAPIDocument {
      "description": "The thumbnail of this size instead of the file"
     },
     {
-     "name": "Range",
-     "in": "header",
-     "schema": {
-      "type": "string"
-     }
+     "$ref": "#/components/parameters/range"
     },
     {
-     "name": "If-None-Match",
-     "in": "header",
-     "schema": {
-      "type": "string"
-     }
+     "$ref": "#/components/parameters/ifNoneMatch"
     },
     {
-     "name": "If-Range",
-     "in": "header",
-     "schema": {
-      "type": "string"
-     }
+     "$ref": "#/components/parameters/ifRange"
     }
    ],
    "get": {
@@ -1055,26 +1003,10 @@ enum OpenAPIDocument {
     "security": [],
     "responses": {
      "200": {
-      "description": "The file",
-      "content": {
-       "*/*": {
-        "schema": {
-         "type": "string",
-         "format": "binary"
-        }
-       }
-      }
+      "$ref": "#/components/responses/File"
      },
      "206": {
-      "description": "The requested range",
-      "content": {
-       "*/*": {
-        "schema": {
-         "type": "string",
-         "format": "binary"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FilePart"
      },
      "304": {
       "description": "Not modified"
@@ -1089,14 +1021,7 @@ enum OpenAPIDocument {
       "$ref": "#/components/responses/Unsupported"
      },
      "416": {
-      "description": "The range is outside the file",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/RangeNotSatisfiable"
      }
     }
    },
@@ -2011,6 +1936,28 @@ enum OpenAPIDocument {
      "type": "string"
     },
     "description": "The time zone before: and after: days are in (an IANA name like Europe/Berlin); UTC when absent"
+   },
+   "range": {
+    "name": "Range",
+    "in": "header",
+    "schema": {
+     "type": "string"
+    },
+    "description": "One range, RFC 9110"
+   },
+   "ifNoneMatch": {
+    "name": "If-None-Match",
+    "in": "header",
+    "schema": {
+     "type": "string"
+    }
+   },
+   "ifRange": {
+    "name": "If-Range",
+    "in": "header",
+    "schema": {
+     "type": "string"
+    }
    }
   },
   "securitySchemes": {
@@ -2022,7 +1969,7 @@ enum OpenAPIDocument {
   },
   "responses": {
    "BadRequest": {
-    "description": "The request is malformed: the code says what (invalid_json, invalid_name, invalid_limit, \u2026)",
+    "description": "The request is malformed: the code says what (invalid_json, invalid_name, invalid_limit, …)",
     "content": {
      "application/json": {
       "schema": {
@@ -2100,6 +2047,38 @@ enum OpenAPIDocument {
    },
    "Unsupported": {
     "description": "Not an image tackd can thumbnail",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "File": {
+    "description": "The file",
+    "content": {
+     "*/*": {
+      "schema": {
+       "type": "string",
+       "format": "binary"
+      }
+     }
+    }
+   },
+   "FilePart": {
+    "description": "The requested range",
+    "content": {
+     "*/*": {
+      "schema": {
+       "type": "string",
+       "format": "binary"
+      }
+     }
+    }
+   },
+   "RangeNotSatisfiable": {
+    "description": "The range is outside the file",
     "content": {
      "application/json": {
       "schema": {
