@@ -14,6 +14,9 @@ public final class LinkSigner: Sendable {
     /// The keys (nil until read, and after a change), and how many changes there have been: keys read before a
     /// change are not kept after it.
     private let held = Mutex<(keys: [LinkKey]?, generation: Int)>((nil, 0))
+    /// When a link naming an unknown key last made this process read the keys: at most once a second, so links
+    /// with made-up key ids (anyone can send them) cannot turn into a catalog read each.
+    private let lastForcedRead = Mutex<ContinuousClock.Instant?>(nil)
 
     init(catalog: any Catalog) {
         self.catalog = catalog
@@ -46,11 +49,27 @@ public final class LinkSigner: Sendable {
     /// Whether `signature` is the signature of `link` by the key it names.
     func verify(_ link: SignedLink, signature: String) async throws -> Bool {
         var key = try await keys().first { $0.id == link.keyID }
-        if key == nil { key = try await keys(force: true).first { $0.id == link.keyID } }
+        if key == nil, Self.isKeyID(link.keyID), claimForcedRead() {
+            key = try await keys(force: true).first { $0.id == link.keyID }
+        }
         guard let key else { return false }
         // Compared as MACs, in constant time, rather than as strings.
         guard let given = Self.base64URLDecoded(signature) else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: link.message, using: SymmetricKey(data: key.secret))
+    }
+
+    private func claimForcedRead() -> Bool {
+        lastForcedRead.withLock { last in
+            if let last, ContinuousClock.now - last < .seconds(1) { return false }
+            last = .now
+            return true
+        }
+    }
+
+    /// Whether `id` could be one `makeKey` made: `key_` and base-36 digits.
+    static func isKeyID(_ id: String) -> Bool {
+        id.hasPrefix("key_") && id.count > 4 && id.count <= 20
+            && id.utf8.dropFirst(4).allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
     }
 
     private func newestKey() async throws -> LinkKey {

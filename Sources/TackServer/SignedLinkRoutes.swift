@@ -5,8 +5,9 @@ import TackStorage
 
 /// `GET`/`HEAD /f/{id}`: an attachment (or `?thumbnail=SIZE`, its thumbnail) through a signed link, without a token.
 ///
-/// Every failure is the same 404, so a link that was forged, altered, has expired, names a deleted attachment or a
-/// member who has left the room tells its holder nothing about which.
+/// A link that fails any check is the same 404, so one that was forged, altered, has expired, names a deleted
+/// attachment or a member who has left the room tells its holder nothing about which. (Past the checks, a bad
+/// `thumbnail` size is a 400 and an image that cannot be thumbnailed a 415, as on `/thumbnail`.)
 struct SignedLinkRoutes: Sendable {
     let catalog: any Catalog
     let signer: LinkSigner

@@ -68,16 +68,23 @@ extension SQLiteCatalog {
             SELECT seq, id, room_id, author, text, created_at FROM messages
             WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?
             """, binds) { (seq: try $0.int64("seq"), message: try Self.message($0)) }
-        // The page's attachments in one query, not one a message. Read after the messages, so an attachment deleted
-        // in between is left out, as the room shows it now.
-        let attached = try await readIndexed("""
-            SELECT ma.message_id, \(Self.attachmentColumns) FROM message_attachments ma
-            JOIN attachments a ON a.id = ma.attachment_id LEFT JOIN images i ON i.sha256 = a.sha256
-            WHERE ma.message_id IN (SELECT id FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?)
-            ORDER BY ma.position
-            """, binds) { (message: try $0.text("message_id"), attachment: try Self.attachment($0)) }
-        let byMessage = Dictionary(grouping: attached, by: \.message)
         let kept = rows.prefix(limit)
+        // The page's attachments in one query, not one a message, bounded by the seqs of the messages kept (not by
+        // the page's limit again: messages posted in between would move that window). Read after the messages, so
+        // an attachment deleted in between is left out, as the room shows it now.
+        var byMessage: [String: [(message: String, attachment: Attachment)]] = [:]
+        if let newest = kept.first?.seq, let oldest = kept.last?.seq {
+            let attached = try await readIndexed("""
+                SELECT ma.message_id, \(Self.attachmentColumns) FROM messages m
+                JOIN message_attachments ma ON ma.message_id = m.id
+                JOIN attachments a ON a.id = ma.attachment_id LEFT JOIN images i ON i.sha256 = a.sha256
+                WHERE m.room_id = ? AND m.seq BETWEEN ? AND ?
+                ORDER BY ma.position
+                """, [.text(room.rawValue), .integer(Int(oldest)), .integer(Int(newest))]) {
+                (message: try $0.text("message_id"), attachment: try Self.attachment($0))
+            }
+            byMessage = Dictionary(grouping: attached, by: \.message)
+        }
         let messages = kept.map { row in
             var message = row.message
             message.attachments = byMessage[message.id.rawValue]?.map(\.attachment) ?? []

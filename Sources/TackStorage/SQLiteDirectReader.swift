@@ -40,9 +40,12 @@ final class SQLiteDirectReader: @unchecked Sendable {
         // Without it, SQLite 3.53 prepares a statement again whenever a value its plan looked at (a LIMIT, a range
         // bound such as the page cursor) is bound anew, which undid the point of keeping it prepared.
         guard tack_sqlite_enable_qpsg(UnsafeMutableRawPointer(handle)) == 0 else {
-            sqlite_nio_sqlite3_close_v2(handle)
+            // Through close(), which forgets the handle: deinit runs for a class whose init throws once every
+            // property is set, and must not close it again.
+            close()
             throw TackError(.internal, "could not configure the catalog reader for \(path)")
         }
+        // No busy timeout is set: SQLite's default is none, so a locked file answers SQLITE_BUSY at once.
         // Pages through a shared mapping of the file rather than copied into each connection's cache, as the other
         // readers do.
         sqlite_nio_sqlite3_exec(db, "PRAGMA mmap_size=268435456", nil, nil, nil)
@@ -61,7 +64,8 @@ final class SQLiteDirectReader: @unchecked Sendable {
     /// The rows `sql` gives for `binds`, each made by `row`; nil when the database is busy. The statement is reset
     /// before this returns, so the connection holds no read snapshot between queries.
     func query<T>(_ sql: String, _ binds: [SQLiteData], row: (DirectRow) throws -> T) throws -> [T]? {
-        let statement = try prepared(sql)
+        // Preparing reads the schema, so it can find the file locked too.
+        guard let statement = try prepared(sql) else { return nil }
         let handle = statement.handle
         defer {
             sqlite_nio_sqlite3_reset(handle)
@@ -75,7 +79,7 @@ final class SQLiteDirectReader: @unchecked Sendable {
                 rows.append(try row(DirectRow(handle: handle, columns: statement.columns)))
             case SQLITE_DONE:
                 return rows
-            case let status where status & 0xff == SQLITE_BUSY || status & 0xff == SQLITE_LOCKED:
+            case let status where Self.isBusy(status):
                 return nil
             case let status:
                 throw failure(status, sql)
@@ -88,11 +92,17 @@ final class SQLiteDirectReader: @unchecked Sendable {
         statements[sql].map { sqlite_nio_sqlite3_stmt_status($0.handle, SQLITE_STMTSTATUS_REPREPARE, 0) } ?? 0
     }
 
-    private func prepared(_ sql: String) throws -> PreparedStatement {
+    private static func isBusy(_ status: Int32) -> Bool {
+        status & 0xff == SQLITE_BUSY || status & 0xff == SQLITE_LOCKED
+    }
+
+    /// The statement for `sql`, prepared on first use; nil when the file is locked.
+    private func prepared(_ sql: String) throws -> PreparedStatement? {
         if let statement = statements[sql] { return statement }
         guard let db else { throw TackError(.internal, "the catalog is closed") }
         var handle: OpaquePointer?
         let status = sqlite_nio_sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
+        if Self.isBusy(status) { return nil }
         guard status == SQLITE_OK, let handle else { throw failure(status, sql) }
         var columns: [String: Int32] = [:]
         for index in 0..<sqlite_nio_sqlite3_column_count(handle) {
@@ -111,7 +121,12 @@ final class SQLiteDirectReader: @unchecked Sendable {
         case .text(let text):
             // SQLITE_TRANSIENT: SQLite copies the bytes, which live only for this call.
             status = sqlite_nio_sqlite3_bind_text(handle, index, text, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
-        case .blob, .null: status = sqlite_nio_sqlite3_bind_null(handle, index)
+        case .blob(let buffer):
+            status = buffer.withUnsafeReadableBytes { bytes in
+                sqlite_nio_sqlite3_bind_blob64(handle, index, bytes.baseAddress, UInt64(bytes.count),
+                                               unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            }
+        case .null: status = sqlite_nio_sqlite3_bind_null(handle, index)
         }
         guard status == SQLITE_OK else { throw failure(status, "binding parameter \(index)") }
     }

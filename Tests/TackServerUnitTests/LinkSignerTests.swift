@@ -19,6 +19,14 @@ import TackStorage
         #expect(LinkSigner.expiredKeys([key("a", madeAt: 0)], now: Date(timeIntervalSince1970: 1e9), maxLinkSeconds: 1).isEmpty)
     }
 
+    /// Only ids `makeKey` could have made send a process back to the catalog for keys it has not seen.
+    @Test func keyIDsAreTheMadeShape() {
+        #expect(LinkSigner.isKeyID(LinkSigner.makeKey().id))
+        for id in ["key_", "key_ABC", "key_a-b", "tok_abc", "key_" + String(repeating: "a", count: 17), "../key_1"] {
+            #expect(!LinkSigner.isKeyID(id), "\(id)")
+        }
+    }
+
     /// Signatures are base64url without padding, and only the key's own signature of the very link verifies.
     @Test func signaturesAreOfTheLinkWithItsKey() throws {
         let link = SignedLink(attachment: AttachmentID.make(), expires: 1_800_000_000, disposition: .attachment,
