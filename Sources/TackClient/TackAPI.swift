@@ -102,6 +102,23 @@ public struct TackAPI: Sendable {
         try decode(AttachmentSummary.self, from: send(HTTPRequest(url: url("/v1/attachments/\(escape(id))"))))
     }
 
+    /// A link to an attachment that opens without a token for `ttl` seconds (the server's default when nil): the
+    /// whole URL, and when it stops working (RFC 3339).
+    public func signedLink(to id: String, ttl: Int64?, inline: Bool) throws(ClientError) -> (url: String, expiresAt: String) {
+        var body: [String: Any] = ["disposition": inline ? "inline" : "attachment"]
+        if let ttl { body["ttl"] = ttl }
+        let json = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
+        let made = try decode(SignedLinkAnswer.self, from: send(HTTPRequest(
+            method: "POST", url: url("/v1/attachments/\(escape(id))/link"),
+            headers: [("Content-Type", "application/json")], body: .bytes(Array(json)))))
+        return (url(made.url), made.expiresAt)
+    }
+
+    private struct SignedLinkAnswer: Decodable {
+        var url: String
+        var expiresAt: String
+    }
+
     /// Streams a file into a room. The idempotency key makes a repeat (after a crash, say) return the first upload
     /// instead of adding the file twice.
     public func upload(_ path: String, size: Int64, name: String, contentType: String, sha256: ContentHash, room: String,

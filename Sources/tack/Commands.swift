@@ -288,6 +288,41 @@ struct Get: ParsableCommand {
     }
 }
 
+/// `tack link ATTACHMENT`.
+struct Link: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a link to an attachment that opens without a token until it expires.",
+        discussion: """
+            For a mail, a chat elsewhere or an <img src>: anyone holding the link can open the file until it             expires, or until you leave the room. The server caps how long a link may live (a week by default).
+            """)
+
+    @Argument(help: "The attachment's id.") var attachment: String
+    @Option(name: .long, help: "How long it works: seconds, or a number with s, m, h or d (default: the server's, an hour).")
+    var ttl: String?
+    @Flag(name: .long, help: "Open it in the browser rather than download it (images only; other files still download).")
+    var inline = false
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() throws {
+        let seconds: Int64?
+        if let ttl {
+            guard let parsed = LinkLifetime.seconds(ttl) else {
+                throw Failure(.usage, "--ttl takes seconds or a number with s, m, h or d, like 600 or 10m, not '\(ttl)'")
+            }
+            seconds = parsed
+        } else {
+            seconds = nil
+        }
+        let api = try ClientContext().api(retries: 2)
+        do {
+            let link = try api.signedLink(to: attachment, ttl: seconds, inline: inline)
+            if json { Console.json(["url": link.url, "expiresAt": link.expiresAt]) } else { print(link.url) }
+        } catch {
+            throw Failure(error)
+        }
+    }
+}
+
 /// `tack monitors`.
 struct Monitors: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the monitors XRandR reports.")

@@ -32,7 +32,7 @@ struct Tack: ParsableCommand {
             Exit codes: 0 done, 1 selection cancelled, 2 usage, 3 queued (server unreachable), \
             4 refused by the server, 5 bad local input, 6 X display error.
             """,
-        subcommands: [Login.self, Shot.self, Put.self, Rooms.self, List.self, Search.self, Watch.self, Get.self, Monitors.self,
+        subcommands: [Login.self, Shot.self, Put.self, Rooms.self, List.self, Search.self, Watch.self, Get.self, Link.self, Monitors.self,
                       OutboxCommand.self]
     )
 }

@@ -94,6 +94,35 @@ struct Helper {
 }
 
 @Suite(.timeLimit(.minutes(5))) struct HelperUploadTests {
+    /// `tack link`: a whole URL that opens without a token; a lifetime written as people write it; one plain line
+    /// and a non-zero exit for a bad one and for an attachment the caller cannot see.
+    @Test func linkPrintsAURLThatOpensWithoutAToken() async throws {
+        let world = try await World.make()
+        let helper = try Helper(server: world.tackd.base, token: world.fred.token)
+        let bytes = pseudoRandomBytes(5000, seed: 12)
+        let id = try #require(try await world.fred.upload(bytes, room: world.room, name: "shared.bin").json["id"] as? String)
+        let made = try await helper.run(["link", id, "--ttl", "10m"])
+        #expect(made.status == 0, "\(made)")
+        let url = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(url.hasPrefix(world.tackd.base + "/f/\(id)?"), "\(url)")
+        let opened = try await API(base: "", token: nil).request(.GET, url)
+        #expect(opened.status == 200 && opened.body == bytes)
+        #expect(opened.headers.first(name: "Content-Disposition")?.hasPrefix("attachment") == true)
+
+        let json = try await helper.run(["link", id, "--json"])
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: String])
+        let expiresAt = try #require(fields["expiresAt"].flatMap {
+            try? Date($0, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        })
+        #expect(abs(expiresAt.timeIntervalSinceNow - 3600) < 300, "the server's default, an hour")
+
+        let bad = try await helper.run(["link", id, "--ttl", "10w"])
+        #expect(bad.status == 2 && bad.lines.isEmpty && bad.stderr.split(separator: "\n").count == 1, "\(bad)")
+        let outsider = try Helper(server: world.tackd.base, token: world.mallory.token)
+        let refused = try await outsider.run(["link", id])
+        #expect(refused.status == 4 && refused.stderr.split(separator: "\n").count == 1, "\(refused)")
+    }
+
     @Test func putListsAndDownloadsTheSameBytes() async throws {
         let world = try await World.make()
         let helper = try Helper(server: world.tackd.base, token: world.carol.token)
