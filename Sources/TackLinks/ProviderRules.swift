@@ -133,9 +133,7 @@ public struct ProviderRules: Sendable {
 
     /// OneDrive's shares API takes the sharing link itself, base64url-encoded behind `u!`.
     private func oneDrive(link: String) throws(TackError) -> LinkPlan {
-        let encoded = "u!" + Data(link.utf8).base64EncodedString()
-            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "+", with: "-")
+        let encoded = "u!" + Base64URL.encode(link.utf8)
         return LinkPlan(provider: .oneDrive,
                         download: try url(endpoints.oneDriveAPI, path: "/v1.0/shares/\(encoded)/root/content", query: nil),
                         suggestedName: nil)

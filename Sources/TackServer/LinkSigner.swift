@@ -54,7 +54,7 @@ public final class LinkSigner: Sendable {
         }
         guard let key else { return false }
         // Compared as MACs, in constant time, rather than as strings.
-        guard let given = Self.base64URLDecoded(signature) else { return false }
+        guard let given = Base64URL.decode(signature) else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: link.message, using: SymmetricKey(data: key.secret))
     }
 
@@ -95,15 +95,6 @@ public final class LinkSigner: Sendable {
     }
 
     static func signature(of link: SignedLink, key: LinkKey) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: link.message, using: SymmetricKey(data: key.secret))
-        return Data(mac).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func base64URLDecoded(_ text: String) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64)
+        Base64URL.encode(HMAC<SHA256>.authenticationCode(for: link.message, using: SymmetricKey(data: key.secret)))
     }
 }

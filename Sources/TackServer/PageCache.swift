@@ -36,7 +36,7 @@ final class PageCache: Sendable {
     }
 
     private func forget(_ change: CatalogChange) {
-        if case .events = change { return }
+        guard change.changesCachedRows else { return }
         state.withLock { state in
             state.generation &+= 1
             switch change {

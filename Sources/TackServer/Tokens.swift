@@ -9,10 +9,7 @@ public enum Tokens {
     public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let base64 = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        return "tack_" + base64
+        return "tack_" + Base64URL.encode(bytes)
     }
 
     /// The token's SHA-256 in hex, as the catalog stores it. Every authenticated request computes it, so it is

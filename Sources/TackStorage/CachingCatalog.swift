@@ -61,10 +61,7 @@ public final class CachingCatalog: Catalog {
         }
 
         mutating func forget(_ change: CatalogChange) {
-            switch change {
-            case .events, .linkKeys: return
-            default: break
-            }
+            guard change.changesCachedRows else { return }
             generation &+= 1
             switch change {
             case .user(let name):

@@ -22,6 +22,14 @@ public enum CatalogChange: Sendable, Hashable {
     /// Anything may have changed (changes were missed: pruned before they were read, or unreadable): forget all.
     case everything
 
+    /// Whether rows a cache may hold changed: room events and link keys leave the catalog caches and pages as they are.
+    public var changesCachedRows: Bool {
+        switch self {
+        case .events, .linkKeys: false
+        case .user, .room, .attachment, .blob, .everything: true
+        }
+    }
+
     /// The change as two strings, for a row in the changes table (and a NOTIFY payload later).
     public var encoded: (kind: String, subject: String) {
         switch self {

@@ -33,7 +33,7 @@ import TackStorage
                               creator: "carol", keyID: "a")
         let signature = LinkSigner.signature(of: link, key: key("a", madeAt: 0))
         #expect(!signature.contains("=") && !signature.contains("+") && !signature.contains("/"))
-        #expect(LinkSigner.base64URLDecoded(signature)?.count == 32)
+        #expect(Base64URL.decode(signature)?.count == 32)
         var other = LinkKey(id: "a", secret: [UInt8](repeating: 2, count: 32), createdAt: Date())
         #expect(LinkSigner.signature(of: link, key: other) != signature)
         other.secret = [UInt8](repeating: 1, count: 32)
