@@ -50,6 +50,15 @@ extension ErrorCode {
     public static let corruptImage = ErrorCode("corrupt_image", .invalidInput)
     public static let invalidImage = ErrorCode("invalid_image", .invalidInput)
     public static let unreadableInput = ErrorCode("unreadable_input", .invalidInput)
+    public static let invalidTusHeader = ErrorCode("invalid_tus_header", .invalidInput)
+    public static let unsupportedChecksum = ErrorCode("unsupported_checksum", .invalidInput)
+    public static let invalidRetention = ErrorCode("invalid_retention", .invalidInput)
+    /// tus: a PATCH without `Content-Type: application/offset+octet-stream`.
+    public static let notAChunk = ErrorCode("not_a_chunk", .unsupportedMediaType)
+    /// tus: the request's `Tus-Resumable` is missing or another version.
+    public static let tusVersion = ErrorCode("tus_version", .preconditionFailed)
+    /// tus: a chunk's bytes do not match its `Upload-Checksum`; the chunk was dropped.
+    public static let checksumMismatch = ErrorCode("checksum_mismatch", .checksumMismatch)
 
     // Who may do what.
     public static let unauthenticated = ErrorCode("unauthenticated", .unauthenticated)
@@ -60,6 +69,10 @@ extension ErrorCode {
     public static let linksDisabled = ErrorCode("links_disabled", .forbidden)
     public static let userExists = ErrorCode("user_exists", .conflict)
     public static let idempotencyKeyReused = ErrorCode("idempotency_key_reused", .conflict)
+    /// tus: the PATCH's `Upload-Offset` is not where the upload stands.
+    public static let offsetMismatch = ErrorCode("offset_mismatch", .conflict)
+    /// tus: another PATCH to the same upload is still running.
+    public static let uploadBusy = ErrorCode("upload_busy", .conflict)
 
     // Bounds.
     public static let tooLarge = ErrorCode("too_large", .tooLarge)
@@ -104,7 +117,8 @@ extension ErrorCode {
         .invalidCursor, .invalidLimit, .invalidSize, .invalidMethod, .invalidSetting, .invalidURL, .invalidTTL, .invalidDisposition, .unknownUser,
         .emptyMessage, .messageTooLong, .tooManyAttachments, .foreignAttachment, .cannotRemoveCreator,
         .unsupportedLink, .unsupportedScheme, .notALink, .folderLink, .credentialsInURL, .corruptImage,
-        .invalidImage, .unreadableInput, .unauthenticated, .notFound, .notAllowed, .notRoomCreator,
+        .invalidImage, .unreadableInput, .invalidTusHeader, .unsupportedChecksum, .invalidRetention, .notAChunk,
+        .tusVersion, .checksumMismatch, .offsetMismatch, .uploadBusy, .unauthenticated, .notFound, .notAllowed, .notRoomCreator,
         .clientsOnly, .linksDisabled, .userExists, .idempotencyKeyReused, .tooLarge, .tooManyPixels, .imageTooLarge, .quotaExceeded,
         .rateLimited, .rangeNotSatisfiable, .notAnImage, .unsupportedImage, .thumbnailFailed, .unresolvableHost,
         .upstreamBadRedirect, .upstreamError, .upstreamForbidden, .upstreamGone, .upstreamNotAFile,

@@ -56,9 +56,14 @@ public enum RoomKind: IdentifierKind { public static let prefix = "room" }
 /// Message ids: `msg_…`.
 public enum MessageKind: IdentifierKind { public static let prefix = "msg" }
 
+/// Resumable (tus) upload ids: `upl_…`.
+public enum UploadKind: IdentifierKind { public static let prefix = "upl" }
+
 /// Identifies an attachment (`att_…`).
 public typealias AttachmentID = Identifier<AttachmentKind>
 /// Identifies a room (`room_…`).
 public typealias RoomID = Identifier<RoomKind>
 /// Identifies a message (`msg_…`).
 public typealias MessageID = Identifier<MessageKind>
+/// Identifies a resumable upload (`upl_…`).
+public typealias UploadID = Identifier<UploadKind>

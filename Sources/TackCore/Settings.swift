@@ -51,6 +51,11 @@ public struct Settings: Sendable, Equatable {
     /// The longest a signed attachment link may live (`signed_link_max_seconds`); also how long a rotated-out key
     /// keeps verifying. A week by default.
     public var signedLinkMaxSeconds: Int64 = 7 * 86_400
+    /// How long a resumable (tus) upload lives after its creation or its latest chunk before it is deleted
+    /// (`upload_expiry_seconds`).
+    public var uploadExpirySeconds: Int64 = 86_400
+    /// Days a room keeps attachments unless its creator set its own (`retention_days`); 0 keeps them forever.
+    public var retentionDays: Int64 = 0
 
     public init() {}
 
@@ -65,6 +70,7 @@ public struct Settings: Sendable, Equatable {
         "linger_seconds", "linger_max_bytes", "linger_idle_seconds",
         "gc_interval_seconds", "thumbnail_queue", "metrics", "log_format", "catalog_cache_entries", "blob_cache_bytes",
         "page_cache_bytes", "max_query_bytes", "event_retention_seconds", "event_heartbeat_seconds", "signed_link_max_seconds",
+        "upload_expiry_seconds", "retention_days",
         "blobs", "s3_access_key_id", "s3_secret_access_key", "job_lease_seconds", "job_attempts",
     ] + LinkSettings.endpointKeys
 
@@ -144,6 +150,8 @@ public struct Settings: Sendable, Equatable {
         if let v = try integer("event_retention_seconds", range: 3600...(30 * 86_400)) { settings.eventRetentionSeconds = v }
         if let v = try integer("event_heartbeat_seconds", range: 1...3600) { settings.eventHeartbeatSeconds = v }
         if let v = try integer("signed_link_max_seconds", range: 60...(366 * 86_400)) { settings.signedLinkMaxSeconds = v }
+        if let v = try integer("upload_expiry_seconds", range: 1...(30 * 86_400)) { settings.uploadExpirySeconds = v }
+        if let v = try integer("retention_days", range: 0...36_500) { settings.retentionDays = v }
         if let (text, source) = value("thumbnail_sizes") {
             let sizes = text.split(separator: ",").map { Int($0.trimmingWhitespace()) }
             guard !sizes.isEmpty, sizes.allSatisfy({ $0.map { (16...4096).contains($0) } ?? false }) else {

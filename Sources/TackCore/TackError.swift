@@ -12,6 +12,10 @@ public struct TackError: Error, Sendable, Equatable, CustomStringConvertible {
         case tooLarge
         case unsupportedMediaType
         case rangeNotSatisfiable
+        /// A precondition the request carries does not hold (tus: `Tus-Resumable` names another version).
+        case preconditionFailed
+        /// tus: a chunk's bytes do not match the checksum sent with them (HTTP 460).
+        case checksumMismatch
         /// Too many requests of a kind in a short time; try again after a while.
         case rateLimited
         case unavailable

@@ -16,18 +16,23 @@ struct JSONErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let tackError = Self.translate(error)
-            if tackError.category == .internalFailure {
-                context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            }
-            var response = Self.response(for: tackError)
-            if Self.mayHaveUnreadBody(request) {
-                // The rest of a refused body is read and dropped within the bounds `ConnectionGuard` sets (a
-                // lingering close), then the connection ends: the client reads this answer, not a reset.
-                response.headers[.connection] = "close"
-            }
-            return response
+            return Self.response(for: error, to: request, context: context)
         }
+    }
+
+    /// The answer to a request that failed with `error`; internal failures are logged.
+    static func response(for error: any Error, to request: Request, context: TackRequestContext) -> Response {
+        let tackError = translate(error)
+        if tackError.category == .internalFailure {
+            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+        }
+        var response = response(for: tackError)
+        if mayHaveUnreadBody(request) {
+            // The rest of a refused body is read and dropped within the bounds `ConnectionGuard` sets (a
+            // lingering close), then the connection ends: the client reads this answer, not a reset.
+            response.headers[.connection] = "close"
+        }
+        return response
     }
 
     static func mayHaveUnreadBody(_ request: Request) -> Bool {
@@ -63,6 +68,8 @@ struct JSONErrorMiddleware: RouterMiddleware {
         case 413: .tooLarge
         case 415: .unsupportedMediaType
         case 416: .rangeNotSatisfiable
+        case 412: .preconditionFailed
+        case 460: .checksumMismatch
         case 429: .rateLimited
         case 400..<500: .invalidInput
         default: .internalFailure
@@ -79,6 +86,8 @@ struct JSONErrorMiddleware: RouterMiddleware {
         case .tooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .rangeNotSatisfiable: .rangeNotSatisfiable
+        case .preconditionFailed: .preconditionFailed
+        case .checksumMismatch: .init(code: 460, reasonPhrase: "Checksum Mismatch")
         case .rateLimited: .tooManyRequests
         case .unavailable: .serviceUnavailable
         case .upstreamFailure: .badGateway

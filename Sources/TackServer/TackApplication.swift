@@ -19,8 +19,12 @@ public enum TackApplication {
         let jobs = JobRunner(
             catalog: catalog, thumbnails: thumbnails,
             lease: .seconds(settings.jobLeaseSeconds), backoff: RetryBackoff(attempts: settings.jobAttempts), logger: logger)
+        let resumable = try makeResumableUploads(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails)
+        let sweeper = ResumableUploadSweeper(
+            uploads: resumable, interval: .seconds(max(1, min(60, settings.uploadExpirySeconds / 2))), logger: logger)
         return Application(
-            router: try makeRouter(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails),
+            router: try makeRouter(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails,
+                                   resumable: resumable),
             server: .http1(configuration: .init(
                 additionalChannelHandlers: [
                     ConnectionGuard(settings: settings.connections), ExpectContinueHandler(maxBodyBytes: maxBody),
@@ -31,7 +35,7 @@ public enum TackApplication {
                 address: .hostname(settings.host, port: settings.port), serverName: "tackd",
                 // Past this many connections tackd stops accepting until some close; the rest wait in the backlog.
                 availableConnectionsDelegate: MaximumAvailableConnections(settings.connections.maxConnections)),
-            services: [jobs],
+            services: [jobs, sweeper],
             onServerRunning: { channel in
                 let address = channel.localAddress
                 await onReady(address?.ipAddress ?? settings.host, address?.port ?? settings.port)
@@ -43,8 +47,26 @@ public enum TackApplication {
     public static func makeRouter(
         settings: Settings, catalog: any Catalog, blobs: any BlobStore
     ) throws -> Router<TackRequestContext> {
-        try makeRouter(settings: settings, catalog: catalog, blobs: blobs,
-                       thumbnails: makeThumbnailService(settings: settings, catalog: catalog, blobs: blobs))
+        let thumbnails = makeThumbnailService(settings: settings, catalog: catalog, blobs: blobs)
+        return try makeRouter(
+            settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails,
+            resumable: makeResumableUploads(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails))
+    }
+
+    static func makeUploadPipeline(settings: Settings, catalog: any Catalog, blobs: any BlobStore) -> UploadPipeline {
+        UploadPipeline(
+            ingest: AttachmentIngest(blobs: blobs, catalog: catalog), catalog: catalog,
+            stripMetadata: settings.stripMetadata, defaultQuota: settings.userQuotaBytes)
+    }
+
+    static func makeResumableUploads(
+        settings: Settings, catalog: any Catalog, blobs: any BlobStore, thumbnails: ThumbnailService
+    ) throws -> ResumableUploads {
+        // The bytes of uploads under way stay on this instance's disk whatever the blob store: see the README.
+        ResumableUploads(
+            catalog: catalog, parts: UploadParts(root: "\(settings.storage)/uploads"),
+            pipeline: makeUploadPipeline(settings: settings, catalog: catalog, blobs: blobs), thumbnails: thumbnails,
+            limits: settings.limits, lifetime: Double(settings.uploadExpirySeconds))
     }
 
     static func makeThumbnailService(settings: Settings, catalog: any Catalog, blobs: any BlobStore) -> ThumbnailService {
@@ -54,7 +76,8 @@ public enum TackApplication {
     }
 
     static func makeRouter(
-        settings: Settings, catalog: any Catalog, blobs: any BlobStore, thumbnails: ThumbnailService
+        settings: Settings, catalog: any Catalog, blobs: any BlobStore, thumbnails: ThumbnailService,
+        resumable: ResumableUploads
     ) throws -> Router<TackRequestContext> {
         let router = Router(context: TackRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
@@ -77,9 +100,7 @@ public enum TackApplication {
         GalleryRoutes(catalog: catalog, maxFormBytes: settings.limits.maxJSONBytes).register(on: router)
         let v1 = router.group("v1").add(middleware: BearerAuthentication(catalog: catalog))
         RoomRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
-        let uploads = UploadPipeline(
-            ingest: AttachmentIngest(blobs: blobs, catalog: catalog), catalog: catalog,
-            stripMetadata: settings.stripMetadata, defaultQuota: settings.userQuotaBytes)
+        let uploads = makeUploadPipeline(settings: settings, catalog: catalog, blobs: blobs)
         let rateLimits = RateLimits(settings: settings.rateLimits)
         let signer = LinkSigner(catalog: catalog)
         let attachments = AttachmentRoutes(
@@ -90,6 +111,10 @@ public enum TackApplication {
         attachments.register(on: v1)
         // Outside /v1's authentication: the link itself is the credential.
         SignedLinkRoutes(catalog: catalog, signer: signer, attachments: attachments).register(on: router)
+        let resumableRoutes = ResumableUploadRoutes(
+            uploads: resumable, catalog: catalog, limits: settings.limits, rateLimits: rateLimits)
+        resumableRoutes.register(on: v1)
+        resumableRoutes.registerDiscovery(on: router)
         MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
         SearchRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
         EventRoutes(catalog: catalog, heartbeat: .seconds(settings.eventHeartbeatSeconds)).register(on: v1)

@@ -194,6 +194,19 @@ public final class CachingCatalog: Catalog {
     public func addLinkKey(_ key: LinkKey) async throws { try await base.addLinkKey(key) }
     public func forgetLinkKey(id: String) async throws -> Bool { try await base.forgetLinkKey(id: id) }
     public func isActiveUser(_ name: String) async throws -> Bool { try await base.isActiveUser(name) }
+    public func createResumableUpload(_ upload: ResumableUpload) async throws { try await base.createResumableUpload(upload) }
+    public func resumableUpload(_ id: UploadID) async throws -> ResumableUpload? { try await base.resumableUpload(id) }
+    public func advanceResumableUpload(_ id: UploadID, from offset: Int64, to newOffset: Int64, length: Int64?,
+                                       expiresAt: Date) async throws -> Bool {
+        try await base.advanceResumableUpload(id, from: offset, to: newOffset, length: length, expiresAt: expiresAt)
+    }
+    public func completeResumableUpload(_ id: UploadID, attachment: AttachmentID) async throws {
+        try await base.completeResumableUpload(id, attachment: attachment)
+    }
+    public func deleteResumableUpload(_ id: UploadID) async throws -> Bool { try await base.deleteResumableUpload(id) }
+    public func resumableUploadsToSweep(at now: Date, limit: Int) async throws -> [ResumableUpload] {
+        try await base.resumableUploadsToSweep(at: now, limit: limit)
+    }
     public func retryFailedJobs(at now: Date) async throws -> Int { try await base.retryFailedJobs(at: now) }
     public func jobs(limit: Int) async throws -> [Job] { try await base.jobs(limit: limit) }
     public func insertMessage(id: MessageID, room: RoomID, author: String, text: String,

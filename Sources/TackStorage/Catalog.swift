@@ -128,6 +128,22 @@ public protocol Catalog: Sendable {
     /// Whether `name` is a user who has not been removed.
     func isActiveUser(_ name: String) async throws -> Bool
 
+    // Resumable (tus) uploads: their bytes are in an instance's uploads folder, their state here.
+
+    func createResumableUpload(_ upload: ResumableUpload) async throws
+    func resumableUpload(_ id: UploadID) async throws -> ResumableUpload?
+    /// Moves an incomplete upload's offset from `offset` to `newOffset` (never backwards, never past its length),
+    /// sets a deferred length, and pushes its expiry on; false when the upload was not at `offset` (another PATCH
+    /// moved it) or is complete.
+    func advanceResumableUpload(_ id: UploadID, from offset: Int64, to newOffset: Int64, length: Int64?,
+                                expiresAt: Date) async throws -> Bool
+    /// Records the attachment a complete upload became.
+    func completeResumableUpload(_ id: UploadID, attachment: AttachmentID) async throws
+    func deleteResumableUpload(_ id: UploadID) async throws -> Bool
+    /// Uploads that need looking after: expired by `now`, or full but not yet an attachment (tackd stopped between
+    /// the last byte and the attachment), soonest expiry first.
+    func resumableUploadsToSweep(at now: Date, limit: Int) async throws -> [ResumableUpload]
+
     /// What an earlier upload with this client-chosen key made, so a retried upload returns it instead of adding
     /// the file again.
     func idempotentUpload(user: String, key: String) async throws -> IdempotentUpload?

@@ -150,6 +150,19 @@ enum SQLiteSchema {
             // Keys that sign attachment links, the newest signing; made by tackd (the first) and `tackd keys rotate`.
             "CREATE TABLE link_keys (id TEXT PRIMARY KEY, secret TEXT NOT NULL, created_at INTEGER NOT NULL)",
         ],
+        [
+            // tus uploads under way (and, until they expire, complete ones, so a client can still ask how they
+            // ended); `received` is the acknowledged offset, whose bytes are synced in the instance's uploads folder.
+            """
+            CREATE TABLE resumable_uploads (id TEXT PRIMARY KEY, room_id TEXT NOT NULL, uploader TEXT NOT NULL,
+              length INTEGER, received INTEGER NOT NULL, name TEXT, content_type TEXT, message TEXT,
+              metadata TEXT NOT NULL, screenshot INTEGER NOT NULL, created_at INTEGER NOT NULL,
+              expires_at INTEGER NOT NULL, attachment_id TEXT)
+            """,
+            "CREATE INDEX resumable_uploads_expires ON resumable_uploads(expires_at)",
+            // Days a room keeps attachments; NULL follows the server's retention_days.
+            "ALTER TABLE rooms ADD COLUMN retention_days INTEGER",
+        ],
     ]
 
     /// Work a step needs beyond SQL, run in the step's transaction: for step 8, each older attachment's media kind

@@ -18,7 +18,7 @@ import TackStorage
         let paths = try #require(try document["paths"] as? [String: [String: Any]])
         var operations: Set<String> = []
         for (path, item) in paths {
-            for method in item.keys where ["get", "post", "put", "patch", "delete", "head"].contains(method) {
+            for method in item.keys where ["get", "post", "put", "patch", "delete", "head", "options"].contains(method) {
                 operations.insert("\(method.uppercased()) \(path)")
             }
         }
@@ -54,7 +54,7 @@ import TackStorage
             for (method, operation) in item where method != "parameters" {
                 let responses = try #require((operation as? [String: Any])?["responses"] as? [String: Any])
                 #expect(responses.keys.allSatisfy { Int($0) != nil }, "\(method) \(path)")
-                if path.hasPrefix("/v1/"), path != "/v1/openapi.json", method != "head" {
+                if path.hasPrefix("/v1/"), path != "/v1/openapi.json", method != "head", method != "options" {
                     #expect(responses["401"] != nil && responses["404"] != nil, "\(method) \(path) must describe 401 and 404")
                 }
             }
@@ -70,7 +70,7 @@ import TackStorage
         for line in readme.split(separator: "\n") where line.hasPrefix("| `") {
             let cell = line.dropFirst(3).prefix { $0 != "`" }
             let parts = cell.split(separator: " ")
-            guard parts.count >= 2, ["GET", "POST", "DELETE", "HEAD", "PATCH", "PUT"].contains(String(parts[0])),
+            guard parts.count >= 2, ["GET", "POST", "DELETE", "HEAD", "PATCH", "PUT", "OPTIONS"].contains(String(parts[0])),
                   parts[1].hasPrefix("/") else { continue }
             listed.insert("\(parts[0]) /v1\(parts[1].prefix { $0 != "?" })")
         }

@@ -28,6 +28,47 @@ import TackCore
         return room
     }
 
+    /// A resumable upload's offset moves only from where it stands, only forwards, never past its length, and not
+    /// at all once complete; a deferred length is set once.
+    @Test func resumableUploadOffsetsOnlyMoveForward() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            let room = try await seed(catalog)
+            let now = Date(millis: Date().millis)
+            let upload = ResumableUpload(
+                id: .make(), room: room.id, uploader: "fred", length: nil, name: "a.bin", declaredType: nil,
+                message: "hi", metadata: "filename YS5iaW4=", isScreenshot: true, createdAt: now,
+                expiresAt: now.addingTimeInterval(60))
+            try await catalog.createResumableUpload(upload)
+            #expect(try await catalog.resumableUpload(upload.id) == upload, "\(name)")
+            let later = now.addingTimeInterval(120)
+            #expect(try await catalog.advanceResumableUpload(upload.id, from: 0, to: 5, length: nil, expiresAt: later))
+            #expect(try await !catalog.advanceResumableUpload(upload.id, from: 0, to: 9, length: nil, expiresAt: later),
+                    "a PATCH from a stale offset moves nothing")
+            #expect(try await !catalog.advanceResumableUpload(upload.id, from: 5, to: 4, length: nil, expiresAt: later))
+            #expect(try await !catalog.advanceResumableUpload(upload.id, from: 5, to: 12, length: 10, expiresAt: later),
+                    "never past the length")
+            #expect(try await catalog.advanceResumableUpload(upload.id, from: 5, to: 8, length: 10, expiresAt: later))
+            #expect(try await catalog.advanceResumableUpload(upload.id, from: 8, to: 10, length: 99, expiresAt: later))
+            var stored = try #require(try await catalog.resumableUpload(upload.id))
+            #expect(stored.length == 10 && stored.offset == 10 && stored.isFull, "the first length given stays")
+            #expect(stored.expiresAt == later)
+            #expect(try await catalog.resumableUploadsToSweep(at: now, limit: 10).map(\.id) == [upload.id],
+                    "full but not an attachment yet")
+            let attachment = AttachmentID.make()
+            try await catalog.completeResumableUpload(upload.id, attachment: attachment)
+            stored = try #require(try await catalog.resumableUpload(upload.id))
+            #expect(stored.attachment == attachment)
+            #expect(try await !catalog.advanceResumableUpload(upload.id, from: 10, to: 10, length: nil, expiresAt: later))
+            #expect(try await catalog.resumableUploadsToSweep(at: now, limit: 10).isEmpty)
+            #expect(try await catalog.resumableUploadsToSweep(at: later, limit: 10).map(\.id) == [upload.id], "expired")
+            #expect(try await catalog.deleteResumableUpload(upload.id))
+            #expect(try await catalog.resumableUpload(upload.id) == nil)
+            #expect(try await !catalog.deleteResumableUpload(upload.id))
+        }
+        _ = folder
+    }
+
     @Test func usersAndTokens() async throws {
         let (folder, all) = try await catalogs()
         for (name, catalog) in all {

@@ -1314,6 +1314,422 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/v1/rooms/{room}/uploads": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/room"
+    }
+   ],
+   "post": {
+    "operationId": "createResumableUpload",
+    "summary": "Start a resumable upload (tus 1.0.0 creation, creation-with-upload, creation-defer-length)",
+    "description": "Upload-Metadata takes filename, filetype, message (text of a message that carries the attachment) and origin (upload or screenshot), each base64. The size limit and the quota are checked here and again as bytes arrive.",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/tusResumable"
+     },
+     {
+      "$ref": "#/components/parameters/uploadLength"
+     },
+     {
+      "name": "Upload-Defer-Length",
+      "in": "header",
+      "schema": {
+       "type": "string",
+       "enum": [
+        "1"
+       ]
+      },
+      "description": "1: the length comes with a later PATCH"
+     },
+     {
+      "name": "Upload-Metadata",
+      "in": "header",
+      "schema": {
+       "type": "string"
+      },
+      "description": "Comma-separated 'key base64value' pairs"
+     },
+     {
+      "$ref": "#/components/parameters/uploadChecksum"
+     }
+    ],
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/offset+octet-stream": {
+       "schema": {
+        "type": "string",
+        "format": "binary"
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Created: Location is the upload's URL",
+      "headers": {
+       "Location": {
+        "description": "/v1/uploads/{id}",
+        "schema": {
+         "type": "string"
+        }
+       },
+       "Tus-Resumable": {
+        "description": "1.0.0",
+        "schema": {
+         "type": "string"
+        }
+       },
+       "Upload-Offset": {
+        "description": "Bytes received, synced and acknowledged",
+        "schema": {
+         "type": "string",
+         "pattern": "^[0-9]+$"
+        }
+       },
+       "Upload-Expires": {
+        "description": "When the upload is deleted unless more bytes arrive (an HTTP date); absent once complete",
+        "schema": {
+         "type": "string"
+        }
+       },
+       "Tack-Attachment": {
+        "description": "The attachment the upload became, once its last byte arrived",
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "412": {
+      "$ref": "#/components/responses/PreconditionFailed"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     },
+     "415": {
+      "$ref": "#/components/responses/Unsupported"
+     },
+     "429": {
+      "$ref": "#/components/responses/RateLimited"
+     }
+    }
+   },
+   "options": {
+    "operationId": "describeResumableUploads",
+    "summary": "What this server speaks of tus (no token needed)",
+    "security": [],
+    "responses": {
+     "204": {
+      "description": "Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm",
+      "headers": {
+       "Tus-Version": {
+        "description": "1.0.0",
+        "schema": {
+         "type": "string"
+        }
+       },
+       "Tus-Extension": {
+        "description": "The extensions",
+        "schema": {
+         "type": "string"
+        }
+       },
+       "Tus-Max-Size": {
+        "description": "The largest upload in bytes",
+        "schema": {
+         "type": "string",
+         "pattern": "^[0-9]+$"
+        }
+       },
+       "Tus-Checksum-Algorithm": {
+        "description": "sha1,sha256",
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/uploads/{id}": {
+   "parameters": [
+    {
+     "name": "id",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     },
+     "description": "An upload id (upl_…) from the creation's Location"
+    }
+   ],
+   "get": {
+    "operationId": "showResumableUpload",
+    "summary": "Where a resumable upload stands, and the attachment it became",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "id",
+          "offset",
+          "expiresAt"
+         ],
+         "properties": {
+          "id": {
+           "type": "string"
+          },
+          "offset": {
+           "type": "integer"
+          },
+          "length": {
+           "type": [
+            "integer",
+            "null"
+           ]
+          },
+          "attachment": {
+           "type": [
+            "string",
+            "null"
+           ]
+          },
+          "expiresAt": {
+           "type": "string",
+           "format": "date-time"
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   },
+   "head": {
+    "operationId": "resumableUploadOffset",
+    "summary": "The upload's offset, length (or Upload-Defer-Length: 1) and metadata (tus core)",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/tusResumable"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "headers": {
+       "Tus-Resumable": {
+        "description": "1.0.0",
+        "schema": {
+         "type": "string"
+        }
+       },
+       "Upload-Offset": {
+        "description": "Bytes received, synced and acknowledged",
+        "schema": {
+         "type": "string",
+         "pattern": "^[0-9]+$"
+        }
+       },
+       "Upload-Expires": {
+        "description": "When the upload is deleted unless more bytes arrive (an HTTP date); absent once complete",
+        "schema": {
+         "type": "string"
+        }
+       },
+       "Tack-Attachment": {
+        "description": "The attachment the upload became, once its last byte arrived",
+        "schema": {
+         "type": "string"
+        }
+       },
+       "Upload-Length": {
+        "description": "The upload's size, once known",
+        "schema": {
+         "type": "string",
+         "pattern": "^[0-9]+$"
+        }
+       },
+       "Upload-Defer-Length": {
+        "description": "1 while the length is not known",
+        "schema": {
+         "type": "string"
+        }
+       },
+       "Upload-Metadata": {
+        "description": "As sent at creation",
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "412": {
+      "$ref": "#/components/responses/PreconditionFailed"
+     }
+    }
+   },
+   "patch": {
+    "operationId": "appendToResumableUpload",
+    "summary": "Send bytes from Upload-Offset; answered once they are synced (tus core, checksum)",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/tusResumable"
+     },
+     {
+      "name": "Upload-Offset",
+      "in": "header",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "pattern": "^[0-9]{1,19}$"
+      },
+      "description": "Where these bytes go: the offset HEAD gives"
+     },
+     {
+      "$ref": "#/components/parameters/uploadLength"
+     },
+     {
+      "$ref": "#/components/parameters/uploadChecksum"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/offset+octet-stream": {
+       "schema": {
+        "type": "string",
+        "format": "binary"
+       }
+      }
+     }
+    },
+    "responses": {
+     "204": {
+      "description": "Received",
+      "headers": {
+       "Tus-Resumable": {
+        "description": "1.0.0",
+        "schema": {
+         "type": "string"
+        }
+       },
+       "Upload-Offset": {
+        "description": "Bytes received, synced and acknowledged",
+        "schema": {
+         "type": "string",
+         "pattern": "^[0-9]+$"
+        }
+       },
+       "Upload-Expires": {
+        "description": "When the upload is deleted unless more bytes arrive (an HTTP date); absent once complete",
+        "schema": {
+         "type": "string"
+        }
+       },
+       "Tack-Attachment": {
+        "description": "The attachment the upload became, once its last byte arrived",
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "412": {
+      "$ref": "#/components/responses/PreconditionFailed"
+     },
+     "409": {
+      "$ref": "#/components/responses/Conflict"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     },
+     "415": {
+      "$ref": "#/components/responses/Unsupported"
+     },
+     "460": {
+      "$ref": "#/components/responses/ChecksumMismatch"
+     }
+    }
+   },
+   "delete": {
+    "operationId": "terminateResumableUpload",
+    "summary": "Delete the upload and its bytes (tus termination); an attachment it made stays",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/tusResumable"
+     }
+    ],
+    "responses": {
+     "204": {
+      "description": "Deleted"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "412": {
+      "$ref": "#/components/responses/PreconditionFailed"
+     }
+    }
+   },
+   "options": {
+    "operationId": "describeResumableUpload",
+    "summary": "What this server speaks of tus (no token needed)",
+    "security": [],
+    "responses": {
+     "204": {
+      "description": "Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm"
+     }
+    }
+   }
   }
  },
  "components": {
@@ -1958,6 +2374,36 @@ enum OpenAPIDocument {
     "schema": {
      "type": "string"
     }
+   },
+   "tusResumable": {
+    "name": "Tus-Resumable",
+    "in": "header",
+    "required": true,
+    "schema": {
+     "type": "string",
+     "enum": [
+      "1.0.0"
+     ]
+    },
+    "description": "The tus protocol version; only 1.0.0"
+   },
+   "uploadLength": {
+    "name": "Upload-Length",
+    "in": "header",
+    "schema": {
+     "type": "string",
+     "pattern": "^[0-9]{1,19}$"
+    },
+    "description": "The upload's size in bytes; at creation, or in a PATCH of an upload whose creation deferred it"
+   },
+   "uploadChecksum": {
+    "name": "Upload-Checksum",
+    "in": "header",
+    "schema": {
+     "type": "string",
+     "pattern": "^(sha1|sha256) [A-Za-z0-9+/=]+$"
+    },
+    "description": "sha1 or sha256 of this request's bytes, base64; a mismatch is 460 and the bytes are dropped"
    }
   },
   "securitySchemes": {
@@ -2009,7 +2455,7 @@ enum OpenAPIDocument {
     }
    },
    "Conflict": {
-    "description": "An Idempotency-Key reused for something else",
+    "description": "A conflict: an Idempotency-Key reused for something else; for tus, an Upload-Offset that is not where the upload stands, or another PATCH to it still running",
     "content": {
      "application/json": {
       "schema": {
@@ -2079,6 +2525,26 @@ enum OpenAPIDocument {
    },
    "RangeNotSatisfiable": {
     "description": "The range is outside the file",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "PreconditionFailed": {
+    "description": "Tus-Resumable is missing or names a version other than 1.0.0 (Tus-Version says which)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "ChecksumMismatch": {
+    "description": "tus: the chunk does not match its Upload-Checksum; it was dropped",
     "content": {
      "application/json": {
       "schema": {

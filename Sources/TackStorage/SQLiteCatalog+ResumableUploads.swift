@@ -1,0 +1,76 @@
+import Foundation
+import SQLiteKit
+import TackCore
+
+/// SQLiteCatalog: tus uploads, whose offset only ever moves forward from where a PATCH found it.
+extension SQLiteCatalog {
+    static let resumableUploadColumns = """
+        id, room_id, uploader, length, received, name, content_type, message, metadata, screenshot, created_at,
+        expires_at, attachment_id
+        """
+
+    public func createResumableUpload(_ upload: ResumableUpload) async throws {
+        try await transaction { db, _ in
+            try await db.raw("""
+                INSERT INTO resumable_uploads (\(unsafeRaw: Self.resumableUploadColumns))
+                VALUES (\(bind: upload.id.rawValue), \(bind: upload.room.rawValue), \(bind: upload.uploader),
+                        \(bind: upload.length), \(bind: upload.offset), \(bind: upload.name), \(bind: upload.declaredType),
+                        \(bind: upload.message), \(bind: upload.metadata), \(bind: upload.isScreenshot ? 1 : 0),
+                        \(bind: upload.createdAt.millis), \(bind: upload.expiresAt.millis), \(bind: upload.attachment?.rawValue))
+                """).run()
+        }
+    }
+
+    public func resumableUpload(_ id: UploadID) async throws -> ResumableUpload? {
+        try await readIndexed("SELECT \(Self.resumableUploadColumns) FROM resumable_uploads WHERE id = ?",
+                              [.text(id.rawValue)], row: Self.resumableUpload).first
+    }
+
+    public func advanceResumableUpload(_ id: UploadID, from offset: Int64, to newOffset: Int64, length: Int64?,
+                                       expiresAt: Date) async throws -> Bool {
+        try await transaction { db, _ in
+            // The length, once known, never changes: a deferred one is set by the first PATCH that names it.
+            try await db.raw("""
+                UPDATE resumable_uploads SET received = \(bind: newOffset), length = COALESCE(length, \(bind: length)),
+                       expires_at = \(bind: expiresAt.millis)
+                WHERE id = \(bind: id.rawValue) AND received = \(bind: offset) AND attachment_id IS NULL
+                  AND \(bind: newOffset) >= received
+                  AND COALESCE(length, \(bind: length), \(bind: newOffset)) >= \(bind: newOffset)
+                RETURNING id
+                """).first() != nil
+        }
+    }
+
+    public func completeResumableUpload(_ id: UploadID, attachment: AttachmentID) async throws {
+        try await transaction { db, _ in
+            try await db.raw("""
+                UPDATE resumable_uploads SET attachment_id = \(bind: attachment.rawValue) WHERE id = \(bind: id.rawValue)
+                """).run()
+        }
+    }
+
+    public func deleteResumableUpload(_ id: UploadID) async throws -> Bool {
+        try await transaction { db, _ in
+            try await db.raw("DELETE FROM resumable_uploads WHERE id = \(bind: id.rawValue) RETURNING id").first() != nil
+        }
+    }
+
+    public func resumableUploadsToSweep(at now: Date, limit: Int) async throws -> [ResumableUpload] {
+        try await readRows("""
+            SELECT \(Self.resumableUploadColumns) FROM resumable_uploads
+            WHERE expires_at <= ? OR (attachment_id IS NULL AND received = length)
+            ORDER BY expires_at LIMIT ?
+            """, [.integer(Int(now.millis)), .integer(limit)]).map { try Self.resumableUpload(SQLiteColumns($0)) }
+    }
+
+    static func resumableUpload(_ row: any CatalogColumns) throws -> ResumableUpload {
+        ResumableUpload(
+            id: UploadID(rawValue: try row.text("id")), room: RoomID(rawValue: try row.text("room_id")),
+            uploader: try row.text("uploader"), length: row.optionalInt("length").map(Int64.init),
+            offset: try row.int64("received"), name: row.optionalText("name"), declaredType: row.optionalText("content_type"),
+            message: row.optionalText("message"), metadata: try row.text("metadata"),
+            isScreenshot: try row.int64("screenshot") != 0, createdAt: Date(millis: try row.int64("created_at")),
+            expiresAt: Date(millis: try row.int64("expires_at")),
+            attachment: row.optionalText("attachment_id").map(AttachmentID.init(rawValue:)))
+    }
+}
