@@ -26,13 +26,16 @@ public struct Room: Sendable, Hashable, Codable {
     public var creator: String
     public var members: [String]
     public var createdAt: Date
+    /// Days the room keeps attachments, set by its creator; nil follows the server's `retention_days`, 0 keeps them.
+    public var retentionDays: Int?
 
-    public init(id: RoomID, name: String, creator: String, members: [String], createdAt: Date) {
+    public init(id: RoomID, name: String, creator: String, members: [String], createdAt: Date, retentionDays: Int? = nil) {
         self.id = id
         self.name = name
         self.creator = creator
         self.members = members
         self.createdAt = createdAt
+        self.retentionDays = retentionDays
     }
 }
 
@@ -146,6 +149,8 @@ public struct Message: Sendable, Hashable, Codable {
     public var text: String
     public var attachments: [Attachment]
     public var createdAt: Date
+    /// Attachments the message carried that are gone, and why.
+    public var removed: [RemovedAttachment] = []
 
     public init(id: MessageID, room: RoomID, author: String, text: String, attachments: [Attachment], createdAt: Date) {
         self.id = id
@@ -154,6 +159,43 @@ public struct Message: Sendable, Hashable, Codable {
         self.text = text
         self.attachments = attachments
         self.createdAt = createdAt
+    }
+}
+
+/// An attachment a message carried until it was deleted: what the message still shows in its place.
+public struct RemovedAttachment: Sendable, Hashable, Codable {
+    /// Why an attachment went.
+    public enum Reason: String, Sendable, Codable {
+        /// Its uploader or the room's creator deleted it.
+        case deleted
+        /// It was older than the room's retention allows.
+        case retention
+    }
+
+    public var id: AttachmentID
+    public var name: String
+    public var reason: Reason
+    public var removedAt: Date
+
+    public init(id: AttachmentID, name: String, reason: Reason, removedAt: Date) {
+        self.id = id
+        self.name = name
+        self.reason = reason
+        self.removedAt = removedAt
+    }
+}
+
+/// When attachments of a room leave under its retention: pure arithmetic on days, kept apart from the catalog.
+public enum RetentionPolicy {
+    /// The days that apply: the room's own, else the server's; nil when attachments are kept forever.
+    public static func days(room: Int?, server: Int) -> Int? {
+        let days = room ?? server
+        return days > 0 ? days : nil
+    }
+
+    /// Attachments created before this instant are past `days` at `now`.
+    public static func cutoff(days: Int, at now: Date) -> Date {
+        now.addingTimeInterval(-Double(days) * 86_400)
     }
 }
 

@@ -114,6 +114,8 @@ struct RoomJSON: Codable {
     let creator: String
     let members: [String]
     let createdAt: Date
+    /// The room's own retention; null follows the server's.
+    let retentionDays: Int?
 
     init(_ r: Room) {
         id = r.id.rawValue
@@ -121,6 +123,20 @@ struct RoomJSON: Codable {
         creator = r.creator
         members = r.members
         createdAt = r.createdAt
+        retentionDays = r.retentionDays
+    }
+
+    enum CodingKeys: String, CodingKey { case id, name, creator, members, createdAt, retentionDays }
+
+    /// `retentionDays` is always present, null when the room follows the server (as `JSONWriter` writes it).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(creator, forKey: .creator)
+        try container.encode(members, forKey: .members)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(retentionDays, forKey: .retentionDays)
     }
 }
 
@@ -132,6 +148,7 @@ extension RoomJSON: JSONWritable {
             json.field("id", id)
             json.field("members", members)
             json.field("name", name)
+            json.fieldOrNull("retentionDays", retentionDays)
         }
     }
 }
@@ -144,6 +161,8 @@ struct MessageJSON: Codable {
     let text: String
     let attachments: [AttachmentJSON]
     let createdAt: Date
+    /// What the message carried that is gone, in its place.
+    let removed: [RemovedAttachmentJSON]
 
     init(_ m: Message) {
         id = m.id.rawValue
@@ -152,6 +171,31 @@ struct MessageJSON: Codable {
         text = m.text
         attachments = m.attachments.map(AttachmentJSON.init)
         createdAt = m.createdAt
+        removed = m.removed.map(RemovedAttachmentJSON.init)
+    }
+}
+
+/// An attachment a message carried before it was deleted (`reason` deleted) or outlived its room (`retention`).
+struct RemovedAttachmentJSON: Codable, JSONWritable {
+    let id: String
+    let name: String
+    let reason: String
+    let removedAt: Date
+
+    init(_ r: RemovedAttachment) {
+        id = r.id.rawValue
+        name = r.name
+        reason = r.reason.rawValue
+        removedAt = r.removedAt
+    }
+
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("id", id)
+            json.field("name", name)
+            json.field("reason", reason)
+            json.field("removedAt", removedAt)
+        }
     }
 }
 
@@ -162,6 +206,7 @@ extension MessageJSON: JSONWritable {
             json.field("author", author)
             json.field("createdAt", createdAt)
             json.field("id", id)
+            json.field("removed", removed)
             json.field("room", room)
             json.field("text", text)
         }
@@ -230,6 +275,8 @@ enum JSONBody {
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as TackError {
+            throw error
         } catch let DecodingError.keyNotFound(key, _) {
             throw TackError.invalid(.invalidJSON, "the JSON body lacks the field '\(key.stringValue)'")
         } catch let DecodingError.typeMismatch(_, context) {

@@ -18,10 +18,26 @@ struct RoomRoutes: Sendable {
         let user: String
     }
 
+    /// `PATCH /v1/rooms/{room}`: `retentionDays` is required, and null (follow the server) differs from absent.
+    struct ChangeRoom: Decodable {
+        let retentionDays: Int?
+
+        enum CodingKeys: String, CodingKey { case retentionDays }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            guard container.contains(.retentionDays) else {
+                throw TackError.invalid(.invalidRetention, "send {\"retentionDays\": DAYS}, or null to follow the server's retention_days")
+            }
+            retentionDays = try container.decodeIfPresent(Int.self, forKey: .retentionDays)
+        }
+    }
+
     func register(on router: RouterGroup<TackRequestContext>) {
         router.post("rooms", use: create)
         router.get("rooms", use: list)
         router.get("rooms/{room}", use: show)
+        router.patch("rooms/{room}", use: change)
         router.post("rooms/{room}/members", use: addMember)
         router.delete("rooms/{room}/members/{user}", use: removeMember)
     }
@@ -52,6 +68,18 @@ struct RoomRoutes: Sendable {
     @Sendable func show(_ request: Request, context: TackRequestContext) async throws -> Response {
         let room = try await access.room(context.parameters.require("room"), visibleTo: context.requireUser())
         return JSONBody.response(writing: RoomJSON(room))
+    }
+
+    /// The room's creator sets how long it keeps attachments.
+    @Sendable func change(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let room = try await managedRoom(context, user: user)
+        let body = try await JSONBody.decode(ChangeRoom.self, from: request, limit: limits.maxJSONBytes)
+        if let days = body.retentionDays, !(0...36_500).contains(days) {
+            throw TackError.invalid(.invalidRetention, "retentionDays is 0 (keep everything) to 36500, or null to follow the server")
+        }
+        try await catalog.setRetention(of: room.id, days: body.retentionDays)
+        return try await JSONBody.response(writing: RoomJSON(catalog.room(room.id) ?? room))
     }
 
     @Sendable func addMember(_ request: Request, context: TackRequestContext) async throws -> Response {

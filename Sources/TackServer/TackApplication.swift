@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -20,8 +21,19 @@ public enum TackApplication {
             catalog: catalog, thumbnails: thumbnails,
             lease: .seconds(settings.jobLeaseSeconds), backoff: RetryBackoff(attempts: settings.jobAttempts), logger: logger)
         let resumable = try makeResumableUploads(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails)
-        let sweeper = ResumableUploadSweeper(
-            uploads: resumable, interval: .seconds(max(1, min(60, settings.uploadExpirySeconds / 2))), logger: logger)
+        let sweeper = PeriodicWork(
+            name: "swept resumable uploads", interval: .seconds(max(1, min(60, settings.uploadExpirySeconds / 2))),
+            logger: logger
+        ) {
+            let report = try await resumable.sweep(at: Date())
+            return report == ResumableUploads.SweepReport() ? nil : ["expired": "\(report.expired)", "completed": "\(report.completed)"]
+        }
+        let retention = RetentionSweep(catalog: catalog, defaultDays: Int(settings.retentionDays))
+        let retaining = PeriodicWork(name: "removed attachments past their room's retention", interval: .seconds(3600),
+                                     logger: logger) {
+            let removed = try await retention.run(at: Date())
+            return removed.isEmpty ? nil : ["attachments": "\(removed.count)"]
+        }
         return Application(
             router: try makeRouter(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails,
                                    resumable: resumable),
@@ -35,7 +47,7 @@ public enum TackApplication {
                 address: .hostname(settings.host, port: settings.port), serverName: "tackd",
                 // Past this many connections tackd stops accepting until some close; the rest wait in the backlog.
                 availableConnectionsDelegate: MaximumAvailableConnections(settings.connections.maxConnections)),
-            services: [jobs, sweeper],
+            services: [jobs, sweeper, retaining],
             onServerRunning: { channel in
                 let address = channel.localAddress
                 await onReady(address?.ipAddress ?? settings.host, address?.port ?? settings.port)

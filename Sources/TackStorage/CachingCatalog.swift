@@ -167,7 +167,13 @@ public final class CachingCatalog: Catalog {
     public func attachments(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Attachment> {
         try await base.attachments(in: room, limit: limit, cursor: cursor)
     }
-    public func deleteAttachment(_ id: AttachmentID) async throws -> Attachment? { try await base.deleteAttachment(id) }
+    public func deleteAttachment(_ id: AttachmentID, reason: RemovedAttachment.Reason) async throws -> Attachment? {
+        try await base.deleteAttachment(id, reason: reason)
+    }
+    public func attachmentsPastRetention(defaultDays: Int, at now: Date, limit: Int) async throws -> [Attachment] {
+        try await base.attachmentsPastRetention(defaultDays: defaultDays, at: now, limit: limit)
+    }
+    public func setRetention(of room: RoomID, days: Int?) async throws { try await base.setRetention(of: room, days: days) }
     public func recordRefetch(_ id: AttachmentID, source: LinkSource) async throws {
         try await base.recordRefetch(id, source: source)
     }

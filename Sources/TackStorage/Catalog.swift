@@ -40,6 +40,8 @@ public protocol Catalog: Sendable {
     func addMember(_ user: String, to room: RoomID) async throws
     /// Removes a member; false when they were not one.
     func removeMember(_ user: String, from room: RoomID) async throws -> Bool
+    /// Sets the days a room keeps attachments; nil follows the server's default.
+    func setRetention(of room: RoomID, days: Int?) async throws
 
     /// Keeps garbage collection away from `hash` until `until` or until released; returns the pin's token.
     func pin(_ hash: ContentHash, until: Date) async throws -> String
@@ -55,9 +57,13 @@ public protocol Catalog: Sendable {
     func attachment(_ id: AttachmentID) async throws -> Attachment?
     /// A room's attachments, newest first.
     func attachments(in room: RoomID, limit: Int, cursor: PageCursor?) async throws -> Page<Attachment>
-    /// Deletes an attachment (and its place in messages) and counts one reference less; when that was the last
-    /// reference to its bytes, their thumbnails are dropped too. Nil when there was no such attachment.
-    func deleteAttachment(_ id: AttachmentID) async throws -> Attachment?
+    /// Deletes an attachment and counts one reference less; when that was the last reference to its bytes, their
+    /// thumbnails are dropped too. The messages that carried it show it as removed for `reason`. Nil when there was
+    /// no such attachment.
+    func deleteAttachment(_ id: AttachmentID, reason: RemovedAttachment.Reason) async throws -> Attachment?
+    /// Attachments older than their room's retention (its own days, else `defaultDays`; 0 keeps them) at `now`,
+    /// oldest first.
+    func attachmentsPastRetention(defaultDays: Int, at now: Date, limit: Int) async throws -> [Attachment]
     /// Notes that a linked attachment was fetched again and found unchanged.
     func recordRefetch(_ id: AttachmentID, source: LinkSource) async throws
     /// The newest of a linked attachment's versions (the attachment itself when it was never refreshed with change).
@@ -210,6 +216,11 @@ public struct TokenInfo: Sendable, Equatable {
 }
 
 extension Catalog {
+    /// Deletes an attachment at someone's request (not by retention).
+    public func deleteAttachment(_ id: AttachmentID) async throws -> Attachment? {
+        try await deleteAttachment(id, reason: .deleted)
+    }
+
     /// Records an attachment without quota or key (thumbnails, tests).
     public func insertAttachment(_ attachment: Attachment, releasing pin: String?) async throws {
         _ = try await insertAttachment(attachment, releasing: pin, quota: nil, key: nil)

@@ -140,7 +140,7 @@ extension SQLiteCatalog {
                                      [.text(root.rawValue), .text(root.rawValue)]).first?.attachment
     }
 
-    public func deleteAttachment(_ id: AttachmentID) async throws -> Attachment? {
+    public func deleteAttachment(_ id: AttachmentID, reason: RemovedAttachment.Reason) async throws -> Attachment? {
         try await transaction { db, log in
             guard let (seq, attachment) = try await Self.attachments(on: writer, "WHERE a.id = ?", [.text(id.rawValue)]).first
             else { return nil }
@@ -152,6 +152,11 @@ extension SQLiteCatalog {
                 UPDATE room_type_counts SET count = count - 1, bytes = bytes - \(bind: attachment.size)
                 WHERE (room_id, media, screenshot, linked) =
                       (SELECT room_id, media, screenshot, linked FROM attachments WHERE seq = \(bind: seq))
+                """).run()
+            try await db.raw("""
+                INSERT OR IGNORE INTO removed_attachments (message_id, attachment_id, name, reason, removed_at, position)
+                SELECT message_id, attachment_id, \(bind: attachment.name), \(bind: reason.rawValue), \(bind: Date().millis), position
+                FROM message_attachments WHERE attachment_id = \(bind: id.rawValue)
                 """).run()
             try await db.raw("DELETE FROM message_attachments WHERE attachment_id = \(bind: id.rawValue)").run()
             try await db.raw("DELETE FROM attachments WHERE id = \(bind: id.rawValue)").run()
@@ -173,6 +178,16 @@ extension SQLiteCatalog {
             }
             return attachment
         }
+    }
+
+    public func attachmentsPastRetention(defaultDays: Int, at now: Date, limit: Int) async throws -> [Attachment] {
+        try await readRows("""
+            SELECT \(Self.attachmentColumns) FROM rooms r JOIN attachments a ON a.room_id = r.id
+            LEFT JOIN images i ON i.sha256 = a.sha256
+            WHERE COALESCE(r.retention_days, ?) > 0 AND a.created_at < ? - COALESCE(r.retention_days, ?) * 86400000
+            ORDER BY a.seq LIMIT ?
+            """, [.integer(defaultDays), .integer(Int(now.millis)), .integer(defaultDays), .integer(limit)])
+            .map { try Self.attachment(SQLiteColumns($0)) }
     }
 
     static func attachment(_ row: some CatalogColumns) throws -> Attachment {

@@ -22,6 +22,7 @@ extension SQLiteCatalog {
             WHERE k.user_name = ? AND k.key = ?
             """, [.text(user), .text(key)], row: { try Self.message($0) }).first else { return nil }
         message.attachments = try await attachments(ofMessage: message.id)
+        message.removed = try await removedAttachments(ofMessage: message.id)
         return message
     }
 }

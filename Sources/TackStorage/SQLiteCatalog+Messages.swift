@@ -59,6 +59,7 @@ extension SQLiteCatalog {
             SELECT id, room_id, author, text, created_at FROM messages WHERE id = ?
             """, [.text(id.rawValue)], row: { try Self.message($0) }).first else { return nil }
         message.attachments = try await attachments(ofMessage: message.id)
+        message.removed = try await removedAttachments(ofMessage: message.id)
         return message
     }
 
@@ -73,6 +74,7 @@ extension SQLiteCatalog {
         // the page's limit again: messages posted in between would move that window). Read after the messages, so
         // an attachment deleted in between is left out, as the room shows it now.
         var byMessage: [String: [(message: String, attachment: Attachment)]] = [:]
+        var removedByMessage: [String: [(message: String, removed: RemovedAttachment)]] = [:]
         if let newest = kept.first?.seq, let oldest = kept.last?.seq {
             let attached = try await readIndexed("""
                 SELECT ma.message_id, \(Self.attachmentColumns) FROM messages m
@@ -84,10 +86,20 @@ extension SQLiteCatalog {
                 (message: try $0.text("message_id"), attachment: try Self.attachment($0))
             }
             byMessage = Dictionary(grouping: attached, by: \.message)
+            let removed = try await readIndexed("""
+                SELECT r.message_id, r.attachment_id, r.name, r.reason, r.removed_at FROM messages m
+                JOIN removed_attachments r ON r.message_id = m.id
+                WHERE m.room_id = ? AND m.seq BETWEEN ? AND ?
+                ORDER BY r.position
+                """, [.text(room.rawValue), .integer(Int(oldest)), .integer(Int(newest))]) {
+                (message: try $0.text("message_id"), removed: try Self.removedAttachment($0))
+            }
+            removedByMessage = Dictionary(grouping: removed, by: \.message)
         }
         let messages = kept.map { row in
             var message = row.message
             message.attachments = byMessage[message.id.rawValue]?.map(\.attachment) ?? []
+            message.removed = removedByMessage[message.id.rawValue]?.map(\.removed) ?? []
             return message
         }
         return Page(items: messages, next: rows.count > limit ? kept.last.map { PageCursor(before: $0.seq) } : nil)
@@ -98,6 +110,19 @@ extension SQLiteCatalog {
         Message(id: MessageID(rawValue: try row.text("id")), room: RoomID(rawValue: try row.text("room_id")),
                 author: try row.text("author"), text: try row.text("text"), attachments: [],
                 createdAt: Date(millis: try row.int64("created_at")))
+    }
+
+    func removedAttachments(ofMessage id: MessageID) async throws -> [RemovedAttachment] {
+        try await readIndexed("""
+            SELECT attachment_id, name, reason, removed_at FROM removed_attachments WHERE message_id = ? ORDER BY position
+            """, [.text(id.rawValue)]) { try Self.removedAttachment($0) }
+    }
+
+    static func removedAttachment(_ row: some CatalogColumns) throws -> RemovedAttachment {
+        let reason = try row.text("reason")
+        return RemovedAttachment(
+            id: AttachmentID(rawValue: try row.text("attachment_id")), name: try row.text("name"),
+            reason: RemovedAttachment.Reason(rawValue: reason) ?? .deleted, removedAt: Date(millis: try row.int64("removed_at")))
     }
 
     func attachments(ofMessage id: MessageID) async throws -> [Attachment] {

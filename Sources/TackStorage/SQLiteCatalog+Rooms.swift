@@ -29,7 +29,7 @@ extension SQLiteCatalog {
 
     /// Rooms with their members in one query (user names never hold a newline), instead of one query per room.
     static let selectRooms = """
-        SELECT r.id, r.name, r.creator, r.created_at,
+        SELECT r.id, r.name, r.creator, r.created_at, r.retention_days,
                (SELECT group_concat(user_name, char(10)) FROM room_members WHERE room_id = r.id) AS members
         FROM rooms r
         """
@@ -47,7 +47,15 @@ extension SQLiteCatalog {
     static func room(_ row: some CatalogColumns) throws -> Room {
         let members = row.optionalText("members")?.split(separator: "\n").map(String.init).sorted() ?? []
         return Room(id: RoomID(rawValue: try row.text("id")), name: try row.text("name"), creator: try row.text("creator"),
-                    members: members, createdAt: Date(millis: try row.int64("created_at")))
+                    members: members, createdAt: Date(millis: try row.int64("created_at")),
+                    retentionDays: row.optionalInt("retention_days"))
+    }
+
+    public func setRetention(of room: RoomID, days: Int?) async throws {
+        try await transaction { db, log in
+            log.record(.room(room))
+            try await db.raw("UPDATE rooms SET retention_days = \(bind: days) WHERE id = \(bind: room.rawValue)").run()
+        }
     }
 
     public func addMember(_ user: String, to room: RoomID) async throws {

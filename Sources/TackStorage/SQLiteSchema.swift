@@ -162,6 +162,12 @@ enum SQLiteSchema {
             "CREATE INDEX resumable_uploads_expires ON resumable_uploads(expires_at)",
             // Days a room keeps attachments; NULL follows the server's retention_days.
             "ALTER TABLE rooms ADD COLUMN retention_days INTEGER",
+            // What a message carried before it was deleted or outlived its room's retention: it says so in its place.
+            """
+            CREATE TABLE removed_attachments (message_id TEXT NOT NULL, attachment_id TEXT NOT NULL, name TEXT NOT NULL,
+              reason TEXT NOT NULL, removed_at INTEGER NOT NULL, position INTEGER NOT NULL,
+              PRIMARY KEY (message_id, attachment_id))
+            """,
         ],
     ]
 

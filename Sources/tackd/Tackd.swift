@@ -13,7 +13,7 @@ struct Tackd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tackd",
         abstract: "Tack's attachment service: rooms, content-addressed attachments, thumbnails and links.",
-        subcommands: [Serve.self, UserCommand.self, TokenCommand.self, KeysCommand.self, CollectGarbage.self, ListJobs.self,
+        subcommands: [Serve.self, UserCommand.self, TokenCommand.self, KeysCommand.self, CollectGarbage.self, ListJobs.self, Retention.self,
                       MigrateStorage.self, MakeThumbnail.self],
         defaultSubcommand: Serve.self)
 }
@@ -373,6 +373,43 @@ struct CollectGarbage: AsyncParsableCommand {
             }
             print("examined \(report.examined) blobs, removed \(report.removed) (\(report.removedBytes) bytes), restored \(report.restored), swept \(report.sweptStaging) staging files")
         }
+    }
+}
+
+struct Retention: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete attachments older than their room's retention (its retentionDays, else retention_days); serve does it hourly.",
+        discussion: "Their messages say they were removed by retention; gc then reclaims bytes nothing else uses.")
+
+    @OptionGroup var options: StorageOptions
+    @Flag(help: "List what would be deleted, and delete nothing.") var dryRun = false
+    @Option(help: ArgumentHelp("Judge as of this day (yyyyMMdd, 00:00 UTC) instead of now: what will have gone by then.",
+                               valueName: "yyyyMMdd"))
+    var asOf: String?
+
+    func run() async throws {
+        try await reportingFailures {
+            let now = try asOf.map(Self.startOfDay) ?? Date()
+            let settings = try options.settings()
+            let removed = try await Storage.using(settings) { storage in
+                let sweep = RetentionSweep(catalog: storage.catalog, defaultDays: Int(settings.retentionDays))
+                return dryRun ? try await sweep.due(at: now) : try await sweep.run(at: now)
+            }
+            for attachment in removed {
+                print("\(attachment.id)\t\(attachment.room)\t\(Timestamp.rfc3339(attachment.createdAt))\t\(attachment.size)\t\(attachment.name)")
+            }
+            let bytes = removed.reduce(Int64(0)) { $0 + $1.size }
+            print("\(dryRun ? "would delete" : "deleted") \(removed.count) attachments (\(bytes) bytes)")
+        }
+    }
+
+    static func startOfDay(_ text: String) throws -> Date {
+        guard let day = CalendarDay(yyyymmdd: text) else {
+            throw TackError.invalid(.invalidSetting, "--as-of takes a day as yyyyMMdd (like 20270301), not '\(text)'")
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day))!
     }
 }
 

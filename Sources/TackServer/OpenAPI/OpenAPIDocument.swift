@@ -206,6 +206,61 @@ enum OpenAPIDocument {
       "$ref": "#/components/responses/NotFound"
      }
     }
+   },
+   "patch": {
+    "operationId": "changeRoom",
+    "summary": "Set how long the room keeps attachments (its creator)",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "retentionDays"
+        ],
+        "properties": {
+         "retentionDays": {
+          "type": [
+           "integer",
+           "null"
+          ],
+          "minimum": 0,
+          "maximum": 36500,
+          "description": "Days; 0 keeps everything; null follows the server's retention_days"
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "The room",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Room"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     }
+    }
    }
   },
   "/v1/rooms/{room}/members": {
@@ -1771,7 +1826,8 @@ enum OpenAPIDocument {
      "name",
      "creator",
      "members",
-     "createdAt"
+     "createdAt",
+     "retentionDays"
     ],
     "properties": {
      "id": {
@@ -1792,6 +1848,13 @@ enum OpenAPIDocument {
      "createdAt": {
       "type": "string",
       "format": "date-time"
+     },
+     "retentionDays": {
+      "type": [
+       "integer",
+       "null"
+      ],
+      "description": "Days the room keeps attachments (0: forever); null follows the server's retention_days"
      }
     }
    },
@@ -1933,7 +1996,8 @@ enum OpenAPIDocument {
      "author",
      "text",
      "attachments",
-     "createdAt"
+     "createdAt",
+     "removed"
     ],
     "properties": {
      "id": {
@@ -1957,6 +2021,38 @@ enum OpenAPIDocument {
      "createdAt": {
       "type": "string",
       "format": "date-time"
+     },
+     "removed": {
+      "type": "array",
+      "description": "Attachments the message carried that are gone: deleted by a person, or past the room's retention",
+      "items": {
+       "type": "object",
+       "required": [
+        "id",
+        "name",
+        "reason",
+        "removedAt"
+       ],
+       "properties": {
+        "id": {
+         "type": "string"
+        },
+        "name": {
+         "type": "string"
+        },
+        "reason": {
+         "type": "string",
+         "enum": [
+          "deleted",
+          "retention"
+         ]
+        },
+        "removedAt": {
+         "type": "string",
+         "format": "date-time"
+        }
+       }
+      }
      }
     }
    },

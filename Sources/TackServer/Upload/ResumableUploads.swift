@@ -197,30 +197,3 @@ final class UploadLocks: Sendable {
         try await body()
     }
 }
-
-/// Sweeps resumable uploads beside the server: once at start (finishing what a crash left full), then every
-/// `interval`.
-struct ResumableUploadSweeper: Service {
-    let uploads: ResumableUploads
-    let interval: Duration
-    let logger: Logger
-
-    func run() async throws {
-        let (uploads, interval, logger) = (uploads, interval, logger)
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let report = try await uploads.sweep(at: Date())
-                    if report != ResumableUploads.SweepReport() {
-                        logger.info("swept resumable uploads", metadata: [
-                            "expired": "\(report.expired)", "completed": "\(report.completed)",
-                        ])
-                    }
-                } catch {
-                    logger.warning("sweeping resumable uploads failed: \(error)")
-                }
-                try? await Task.sleep(for: interval)
-            }
-        }
-    }
-}
