@@ -70,4 +70,7 @@ CURLcode tack_curl_setopt_xferinfo(CURL *handle, curl_xferinfo_callback callback
 CURLcode tack_curl_setopt_write(CURL *handle, curl_write_callback callback) {
     return curl.easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
 }
+CURLcode tack_curl_setopt_header(CURL *handle, curl_write_callback callback) {
+    return curl.easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
+}
 CURLcode tack_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) { return curl.easy_getinfo(handle, info, value); }

@@ -10,6 +10,10 @@ public struct Courier: Sendable {
     public let outbox: Outbox
     /// Gives each file's progress callback, or nil for silence.
     public var progress: @Sendable (OutboxRecord.Item) -> (@Sendable (Int64, Int64) -> Void)? = { _ in nil }
+    /// Files of at least this many bytes go as resumable (tus) uploads, which a broken connection or a killed tack
+    /// resumes from where the server's bytes end instead of from zero.
+    public var resumableThreshold: Int64 = Courier.defaultResumableThreshold
+    public static let defaultResumableThreshold: Int64 = 8 << 20
 
     public init(api: TackAPI, outbox: Outbox) {
         self.api = api; self.outbox = outbox
@@ -27,15 +31,21 @@ public struct Courier: Sendable {
             for index in entry.record.items.indices where entry.record.items[index].attachment == nil {
                 let item = entry.record.items[index]
                 guard let hash = ContentHash(hex: item.sha256) else { throw ClientError.local("the outbox record \(entry.record.id) is damaged") }
-                let summary = try api.upload(entry.path(of: item), size: item.size, name: item.name, contentType: item.contentType,
-                                             sha256: hash, room: try room(of: &entry),
-                                             idempotencyKey: "tack-\(entry.record.id)-\(index)", origin: item.origin,
-                                             progress: progress(item))
-                guard (summary.receivedSha256 ?? summary.sha256) == item.sha256 else {
-                    throw ClientError.unreachable("the server confirmed different bytes for \(item.name); it stays queued")
+                let attachment: String
+                if item.size >= resumableThreshold || item.upload != nil {
+                    attachment = try sendResumable(index, of: &entry)
+                } else {
+                    let summary = try api.upload(entry.path(of: item), size: item.size, name: item.name, contentType: item.contentType,
+                                                 sha256: hash, room: try room(of: &entry),
+                                                 idempotencyKey: "tack-\(entry.record.id)-\(index)", origin: item.origin,
+                                                 progress: progress(item))
+                    guard (summary.receivedSha256 ?? summary.sha256) == item.sha256 else {
+                        throw ClientError.unreachable("the server confirmed different bytes for \(item.name); it stays queued")
+                    }
+                    attachment = summary.id
                 }
                 Failpoint.hit("after-upload")
-                entry.record.items[index].attachment = summary.id
+                entry.record.items[index].attachment = attachment
                 try outbox.save(entry)
             }
             if let message = entry.record.message, !entry.record.messagePosted {
@@ -52,6 +62,50 @@ public struct Courier: Sendable {
         }
         outbox.remove(entry)
         return entry.record.items.compactMap(\.attachment)
+    }
+
+    /// Sends an item as a resumable upload: created once (its path kept in the entry), then asked how far it got and
+    /// sent the rest, until the server makes it an attachment. A connection that breaks mid-file costs only the
+    /// bytes the server had not synced; an upload that expired meanwhile is started again.
+    private func sendResumable(_ index: Int, of entry: inout OutboxEntry) throws(ClientError) -> String {
+        let item = entry.record.items[index]
+        var failures = 0
+        var restarts = 0
+        while true {
+            guard let path = entry.record.items[index].upload else {
+                entry.record.items[index].upload = try api.createResumableUpload(
+                    room: try room(of: &entry), size: item.size, name: item.name, contentType: item.contentType,
+                    origin: item.origin)
+                try outbox.save(entry)
+                continue
+            }
+            let state: TackAPI.ResumableUploadState
+            do {
+                state = try api.resumableUpload(path)
+            } catch .refused(status: 404, _, _) where restarts < 2 {
+                // Expired (upload_expiry_seconds) or ended on the server: its bytes are gone; start afresh.
+                restarts += 1
+                api.log("the server no longer has the upload of \(item.name); starting it again")
+                entry.record.items[index].upload = nil
+                try outbox.save(entry)
+                continue
+            }
+            if let attachment = state.attachment {
+                guard state.receivedSha256 == item.sha256 else {
+                    throw ClientError.unreachable("the server confirmed different bytes for \(item.name); it stays queued")
+                }
+                return attachment
+            }
+            do {
+                _ = try api.appendResumable(path, file: entry.path(of: item), size: item.size, from: state.offset,
+                                            progress: progress(item))
+            } catch .unreachable(let reason) where failures + 1 < api.retry.attempts {
+                failures += 1
+                let wait = api.retry.delay(after: failures, random: Double.random(in: 0..<1))
+                api.log("\(reason); asking the server how far \(item.name) got in \(String(format: "%.1f", wait)) s")
+                Thread.sleep(forTimeInterval: wait)
+            }
+        }
     }
 
     /// The entry's room as an id. A room given by name (queued while offline, say) is looked up once, when the

@@ -8,6 +8,8 @@ public struct HTTPRequest: Sendable {
         case bytes([UInt8])
         /// Streamed from disk, never read whole into memory.
         case file(path: String, size: Int64)
+        /// `length` bytes of a file from `offset` (the rest of a resumable upload), streamed from disk.
+        case fileRange(path: String, offset: Int64, length: Int64)
     }
 
     /// Where the response body goes. A non-2xx body always goes to memory, so an error page never lands in a file.
@@ -33,10 +35,17 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-/// A response: the status, and the body when it went to memory.
+/// A response: the status, its headers, and the body when it went to memory.
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var body: [UInt8]
+    /// The final response's header fields, in order, names as sent.
+    public var headers: [(String, String)] = []
+
+    /// The first value of the header `name` (names compare case-insensitively).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
+    }
 }
 
 /// A transfer that did not produce an HTTP response.
@@ -130,14 +139,18 @@ public struct HTTPSession: Sendable {
             _ = tack_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, bytes.count)
             _ = bytes.withUnsafeBytes { tack_curl_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
         case .file(let path, let size):
-            guard let opened = fopen(path, "rb") else {
-                throw .local("cannot read \(path): \(String(cString: strerror(errno)))")
-            }
-            file = opened
+            file = try Self.open(path, at: 0)
             implied = "POST"
             _ = tack_curl_setopt_long(handle, CURLOPT_POST, 1)
-            _ = tack_curl_setopt_ptr(handle, CURLOPT_READDATA, opened)
+            _ = tack_curl_setopt_ptr(handle, CURLOPT_READDATA, file)
             _ = tack_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, Int(size))
+        case .fileRange(let path, let offset, let length):
+            // libcurl reads exactly POSTFIELDSIZE bytes, from where the stream stands.
+            file = try Self.open(path, at: offset)
+            implied = "POST"
+            _ = tack_curl_setopt_long(handle, CURLOPT_POST, 1)
+            _ = tack_curl_setopt_ptr(handle, CURLOPT_READDATA, file)
+            _ = tack_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, Int(length))
         }
         if request.method != implied { _ = tack_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method) }
 
@@ -146,6 +159,12 @@ public struct HTTPSession: Sendable {
             return context.receive(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
         }
         _ = tack_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, opaque)
+        _ = tack_curl_setopt_header(handle) { data, size, count, user in
+            let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+            context.header(UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        }
+        _ = tack_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, opaque)
         if progress != nil {
             _ = tack_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
             _ = tack_curl_setopt_xferinfo(handle) { user, downloadTotal, downloadNow, uploadTotal, uploadNow in
@@ -174,7 +193,18 @@ public struct HTTPSession: Sendable {
         }
         var status = 0
         _ = tack_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, body: context.memory)
+        return HTTPResponse(status: status, body: context.memory, headers: context.headers)
+    }
+
+    private static func open(_ path: String, at offset: Int64) throws(TransferError) -> UnsafeMutablePointer<FILE> {
+        guard let opened = fopen(path, "rb") else {
+            throw .local("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        guard offset == 0 || fseeko(opened, off_t(offset), SEEK_SET) == 0 else {
+            fclose(opened)
+            throw .local("cannot read \(path) from byte \(offset): \(String(cString: strerror(errno)))")
+        }
+        return opened
     }
 }
 
@@ -184,6 +214,7 @@ private final class TransferContext {
     let sink: HTTPRequest.Sink
     let progress: ((Int64, Int64) -> Void)?
     var memory: [UInt8] = []
+    var headers: [(String, String)] = []
     /// The response's status, read once with its first body bytes (the body follows the final status line).
     private var status: Int?
     var sinkFailure: String?
@@ -193,6 +224,16 @@ private final class TransferContext {
 
     init(handle: UnsafeMutableRawPointer, sink: HTTPRequest.Sink, progress: ((Int64, Int64) -> Void)?) {
         self.handle = handle; self.sink = sink; self.progress = progress
+    }
+
+    /// One header line; a status line (of a 100 Continue, say, before the final answer) starts the fields afresh.
+    func header(_ line: UnsafeRawBufferPointer) {
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasPrefix("HTTP/") {
+            headers = []
+        } else if let colon = text.firstIndex(of: ":") {
+            headers.append((String(text[..<colon]), text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
     }
 
     func receive(_ chunk: UnsafeRawBufferPointer) -> Bool {

@@ -22,6 +22,9 @@ public struct OutboxRecord: Codable, Sendable, Equatable {
         public var attachment: String?
         /// `screenshot` for a capture by `tack shot` (the server's `type:screenshot`); nil for other files.
         public var origin: String?
+        /// A large file's resumable upload (`/v1/uploads/upl_…`), once created: a later flush asks it how far the
+        /// bytes got and sends only the rest.
+        public var upload: String?
     }
 
     public var isDelivered: Bool {

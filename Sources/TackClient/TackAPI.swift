@@ -136,6 +136,54 @@ public struct TackAPI: Sendable {
         return try decode(AttachmentSummary.self, from: send(request, progress: progress))
     }
 
+    // Resumable uploads (tus 1.0.0): create, ask where it stands, send the rest.
+
+    /// Where a resumable upload stands, as `GET /v1/uploads/{id}` says.
+    public struct ResumableUploadState: Decodable, Sendable, Equatable {
+        public var offset: Int64
+        public var length: Int64?
+        /// Set once the last byte arrived and the file became an attachment.
+        public var attachment: String?
+        /// SHA-256 of the bytes the server received, once complete.
+        public var receivedSha256: String?
+    }
+
+    /// Creates a resumable upload of `size` bytes in `room`; returns its path (`/v1/uploads/upl_…`).
+    public func createResumableUpload(room: String, size: Int64, name: String, contentType: String,
+                                      origin: String?) throws(ClientError) -> String {
+        var metadata = [("filename", name), ("filetype", contentType)]
+        if let origin { metadata.append(("origin", origin)) }
+        let response = try send(HTTPRequest(
+            method: "POST", url: url("/v1/rooms/\(escape(room))/uploads"),
+            headers: [("Tus-Resumable", Tus.version), ("Upload-Length", String(size)),
+                      ("Upload-Metadata", metadata.map { "\($0.0) \(Data($0.1.utf8).base64EncodedString())" }.joined(separator: ","))]))
+        guard let location = response.header("Location"), location.hasPrefix("/v1/uploads/") else {
+            throw .unreachable("the server did not say where the resumable upload is; is \(config.server) a tackd?")
+        }
+        return location
+    }
+
+    public func resumableUpload(_ path: String) throws(ClientError) -> ResumableUploadState {
+        try decode(ResumableUploadState.self, from: send(HTTPRequest(url: url(path))))
+    }
+
+    /// Sends a file's bytes from `offset` to its end in one PATCH; returns the attachment when these were the last.
+    ///
+    /// Tried once: after a failure the server may have kept part of the bytes, so the next try must start from the
+    /// offset it gives (`resumableUpload`), not from here.
+    public func appendResumable(_ path: String, file: String, size: Int64, from offset: Int64,
+                                progress: ((Int64, Int64) -> Void)? = nil) throws(ClientError) -> String? {
+        var once = self
+        once.retry = RetryPolicy(attempts: 1)
+        let response = try once.send(
+            HTTPRequest(method: "PATCH", url: url(path),
+                        headers: [("Tus-Resumable", Tus.version), ("Upload-Offset", String(offset)),
+                                  ("Content-Type", Tus.chunkContentType)],
+                        body: .fileRange(path: file, offset: offset, length: size - offset)),
+            progress: progress.map { report in { done, _ in report(offset + done, size) } })
+        return response.header("Tack-Attachment")
+    }
+
     public func postMessage(room: String, text: String, attachments: [String], idempotencyKey: String) throws(ClientError) {
         let body: [String: Any] = ["text": text, "attachments": attachments]
         let json = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()

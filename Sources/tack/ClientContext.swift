@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TackClient
+import TackCore
 
 /// What commands that talk to the server share: settings, the API, the outbox and progress reporting.
 struct ClientContext {
@@ -21,6 +22,12 @@ struct ClientContext {
 
     func courier(retries: Int) throws(Failure) -> Courier {
         var courier = Courier(api: try api(retries: retries), outbox: outbox)
+        if let raw = ProcessInfo.processInfo.environment["TACK_RESUMABLE_THRESHOLD"] {
+            guard let bytes = ByteCount.parse(raw) else {
+                throw Failure(ClientError.local("TACK_RESUMABLE_THRESHOLD is a size such as 8MiB, not '\(raw)'"))
+            }
+            courier.resumableThreshold = bytes
+        }
         if Console.stderrIsTerminal {
             courier.progress = { item in ProgressReporter(label: item.name).update }
         }

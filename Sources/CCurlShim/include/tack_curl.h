@@ -26,6 +26,8 @@ CURLcode tack_curl_setopt_ptr(CURL *handle, CURLoption option, void *value);
 CURLcode tack_curl_setopt_str(CURL *handle, CURLoption option, const char *value);
 CURLcode tack_curl_setopt_xferinfo(CURL *handle, curl_xferinfo_callback callback);
 CURLcode tack_curl_setopt_write(CURL *handle, curl_write_callback callback);
+/* Header lines have the write callback's shape. */
+CURLcode tack_curl_setopt_header(CURL *handle, curl_write_callback callback);
 CURLcode tack_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 
 #endif

@@ -18,6 +18,8 @@ public enum TackMetrics {
 
     static let uploadsInFlight = Meter(label: "tack_uploads_in_flight")
     static let bytesReceived = Counter(label: "tack_upload_bytes_total")
+    /// Bytes resumable (tus) PATCHes delivered and synced; a resumed upload counts only what it sent again.
+    static let resumableBytesReceived = Counter(label: "tack_resumable_upload_bytes_total")
     static let bytesSent = Counter(label: "tack_download_bytes_total")
     static let thumbnailDuration = Timer(label: "tack_thumbnail_duration_seconds", preferredDisplayUnit: .seconds)
     static let gcRuns = Counter(label: "tack_gc_runs_total")

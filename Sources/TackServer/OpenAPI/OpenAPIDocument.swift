@@ -1568,6 +1568,13 @@ enum OpenAPIDocument {
           "expiresAt": {
            "type": "string",
            "format": "date-time"
+          },
+          "receivedSha256": {
+           "type": [
+            "string",
+            "null"
+           ],
+           "description": "Once complete: the SHA-256 of the bytes as sent (the attachment's may differ when metadata was removed)"
           }
          }
         }

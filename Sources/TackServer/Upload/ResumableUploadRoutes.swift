@@ -123,9 +123,13 @@ struct ResumableUploadRoutes: Sendable {
 
     @Sendable func show(_ request: Request, context: TackRequestContext) async throws -> Response {
         let upload = try await visibleUpload(context)
+        // The SHA-256 of the bytes as sent, which a client compares with its own (the attachment's may differ: JPEG
+        // metadata is removed on the way in).
+        let received = upload.attachment == nil ? nil : try await catalog.idempotentUpload(
+            user: upload.uploader, key: ResumableUploads.idempotencyKey(of: upload.id))?.received.hex
         return try JSONBody.response(UploadJSON(
             id: upload.id.rawValue, offset: upload.offset, length: upload.length, attachment: upload.attachment?.rawValue,
-            expiresAt: upload.expiresAt))
+            receivedSha256: received, expiresAt: upload.expiresAt))
     }
 
     /// The upload if the caller made it, is still in its room, and it has not expired; else 404.
@@ -167,6 +171,7 @@ struct UploadJSON: Encodable {
     let offset: Int64
     let length: Int64?
     let attachment: String?
+    let receivedSha256: String?
     let expiresAt: Date
 }
 

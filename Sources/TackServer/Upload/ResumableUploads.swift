@@ -95,6 +95,7 @@ struct ResumableUploads: Sendable {
             if let declaredChunk, declaredChunk > limit { throw tooLarge(limit) }
             let appended = try await parts.append(
                 body, to: upload.id, at: offset, limit: limit, checksum: checksum, tooLarge: tooLarge)
+            TackMetrics.resumableBytesReceived.increment(by: appended.count)
             let moved = try await catalog.advanceResumableUpload(
                 upload.id, from: offset, to: offset + appended.count, length: newLength,
                 expiresAt: now().addingTimeInterval(lifetime))
@@ -115,7 +116,7 @@ struct ResumableUploads: Sendable {
     ///
     /// A file the pipeline refuses (metadata that cannot be removed, a quota used up meanwhile) ends the upload.
     private func complete(_ upload: ResumableUpload) async throws -> AttachmentID {
-        let key = " tus \(upload.id.rawValue)"  // A space: no client's Idempotency-Key can be this.
+        let key = Self.idempotencyKey(of: upload.id)
         let result: UploadResult
         if let earlier = try await catalog.idempotentUpload(user: upload.uploader, key: key) {
             result = try await pipeline.repeated(earlier, room: upload.room)
@@ -142,6 +143,10 @@ struct ResumableUploads: Sendable {
         if result.isNew { await thumbnails.prepare(result.attachment) }
         return result.attachment.id
     }
+
+    /// The key the attachment and message of an upload are recorded under; it has a space, so no client's
+    /// Idempotency-Key can be it.
+    static func idempotencyKey(of id: UploadID) -> String { " tus \(id.rawValue)" }
 
     /// Deletes an upload and its bytes; an attachment it already made stays.
     func terminate(_ upload: ResumableUpload) async throws {
