@@ -210,6 +210,9 @@ public final class CachingCatalog: Catalog {
         try await base.completeResumableUpload(id, attachment: attachment)
     }
     public func deleteResumableUpload(_ id: UploadID) async throws -> Bool { try await base.deleteResumableUpload(id) }
+    public func reservedResumableBytes(of user: String, excluding: UploadID?, at now: Date) async throws -> Int64 {
+        try await base.reservedResumableBytes(of: user, excluding: excluding, at: now)
+    }
     public func resumableUploadsToSweep(at now: Date, limit: Int) async throws -> [ResumableUpload] {
         try await base.resumableUploadsToSweep(at: now, limit: limit)
     }

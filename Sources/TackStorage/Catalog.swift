@@ -146,6 +146,9 @@ public protocol Catalog: Sendable {
     /// Records the attachment a complete upload became.
     func completeResumableUpload(_ id: UploadID, attachment: AttachmentID) async throws
     func deleteResumableUpload(_ id: UploadID) async throws -> Bool
+    /// Bytes `user`'s unfinished, unexpired uploads other than `excluding` hold against the quota: each its length,
+    /// or what it has received while its length is not known.
+    func reservedResumableBytes(of user: String, excluding: UploadID?, at now: Date) async throws -> Int64
     /// Uploads that need looking after: expired by `now`, or full but not yet an attachment (tackd stopped between
     /// the last byte and the attachment), soonest expiry first.
     func resumableUploadsToSweep(at now: Date, limit: Int) async throws -> [ResumableUpload]

@@ -55,6 +55,14 @@ extension SQLiteCatalog {
         }
     }
 
+    public func reservedResumableBytes(of user: String, excluding: UploadID?, at now: Date) async throws -> Int64 {
+        let rows = try await readRows("""
+            SELECT COALESCE(SUM(COALESCE(length, received)), 0) AS reserved FROM resumable_uploads
+            WHERE uploader = ? AND attachment_id IS NULL AND expires_at > ? AND id != ?
+            """, [.text(user), .integer(Int(now.millis)), .text(excluding?.rawValue ?? "")])
+        return Int64(rows.first.flatMap { SQLiteColumns($0).optionalInt("reserved") } ?? 0)
+    }
+
     public func resumableUploadsToSweep(at now: Date, limit: Int) async throws -> [ResumableUpload] {
         try await readRows("""
             SELECT \(Self.resumableUploadColumns) FROM resumable_uploads

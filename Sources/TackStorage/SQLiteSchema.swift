@@ -160,6 +160,7 @@ enum SQLiteSchema {
               expires_at INTEGER NOT NULL, attachment_id TEXT)
             """,
             "CREATE INDEX resumable_uploads_expires ON resumable_uploads(expires_at)",
+            "CREATE INDEX resumable_uploads_uploader ON resumable_uploads(uploader)",
             // Days a room keeps attachments; NULL follows the server's retention_days.
             "ALTER TABLE rooms ADD COLUMN retention_days INTEGER",
             // What a message carried before it was deleted or outlived its room's retention: it says so in its place.

@@ -295,6 +295,19 @@ import TackTestSupport
         #expect(over.status == 413 && over.errorCode == "quota_exceeded", "\(over.status) \(over.text)")
         let head = try await world.fred.request(.HEAD, path, headers: tus)
         #expect(head.headers.first(name: "Upload-Offset") == "0", "the refused bytes were not kept")
+        #expect(try await world.fred.request(.DELETE, path, headers: tus).status == 204)
+
+        // Unfinished uploads hold their length against the quota: many half-sent ones cannot fill the disk.
+        let first = try await world.fred.request(.POST, "/v1/rooms/\(world.room)/uploads",
+                                                 headers: tus + [("Upload-Length", String(60 << 10))])
+        #expect(first.status == 201)
+        let second = try await world.fred.request(.POST, "/v1/rooms/\(world.room)/uploads",
+                                                  headers: tus + [("Upload-Length", String(60 << 10))])
+        #expect(second.status == 413 && second.errorCode == "quota_exceeded", "\(second.text)")
+        #expect(try await world.fred.request(.DELETE, try #require(first.headers.first(name: "Location")), headers: tus).status == 204)
+        let third = try await world.fred.request(.POST, "/v1/rooms/\(world.room)/uploads",
+                                                 headers: tus + [("Upload-Length", String(60 << 10))])
+        #expect(third.status == 201, "ending an upload gives its share back")
     }
 
     /// OPTIONS says what the server speaks, without a token.

@@ -43,6 +43,9 @@ import TackCore
             #expect(try await catalog.resumableUpload(upload.id) == upload, "\(name)")
             let later = now.addingTimeInterval(120)
             #expect(try await catalog.advanceResumableUpload(upload.id, from: 0, to: 5, length: nil, expiresAt: later))
+            #expect(try await catalog.reservedResumableBytes(of: "fred", excluding: nil, at: now) == 5, "received, while the length is unknown")
+            #expect(try await catalog.reservedResumableBytes(of: "fred", excluding: upload.id, at: now) == 0)
+            #expect(try await catalog.reservedResumableBytes(of: "carol", excluding: nil, at: now) == 0)
             #expect(try await !catalog.advanceResumableUpload(upload.id, from: 0, to: 9, length: nil, expiresAt: later),
                     "a PATCH from a stale offset moves nothing")
             #expect(try await !catalog.advanceResumableUpload(upload.id, from: 5, to: 4, length: nil, expiresAt: later))
@@ -52,6 +55,8 @@ import TackCore
             #expect(try await catalog.advanceResumableUpload(upload.id, from: 8, to: 10, length: 99, expiresAt: later))
             var stored = try #require(try await catalog.resumableUpload(upload.id))
             #expect(stored.length == 10 && stored.offset == 10 && stored.isFull, "the first length given stays")
+            #expect(try await catalog.reservedResumableBytes(of: "fred", excluding: nil, at: now) == 10)
+            #expect(try await catalog.reservedResumableBytes(of: "fred", excluding: nil, at: later) == 0, "expired ones hold nothing")
             #expect(stored.expiresAt == later)
             #expect(try await catalog.resumableUploadsToSweep(at: now, limit: 10).map(\.id) == [upload.id],
                     "full but not an attachment yet")
@@ -59,6 +64,7 @@ import TackCore
             try await catalog.completeResumableUpload(upload.id, attachment: attachment)
             stored = try #require(try await catalog.resumableUpload(upload.id))
             #expect(stored.attachment == attachment)
+            #expect(try await catalog.reservedResumableBytes(of: "fred", excluding: nil, at: now) == 0, "complete ones are attachments")
             #expect(try await !catalog.advanceResumableUpload(upload.id, from: 10, to: 10, length: nil, expiresAt: later))
             #expect(try await catalog.resumableUploadsToSweep(at: now, limit: 10).isEmpty)
             #expect(try await catalog.resumableUploadsToSweep(at: later, limit: 10).map(\.id) == [upload.id], "expired")

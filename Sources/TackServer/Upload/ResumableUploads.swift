@@ -32,7 +32,7 @@ struct ResumableUploads: Sendable {
 
     /// Records a new upload and its empty file; refuses a declared length past the size limit or the quota.
     func create(_ creation: Creation, at now: Date) async throws -> ResumableUpload {
-        if let length = creation.length { try await checkFits(length, uploader: creation.uploader) }
+        if let length = creation.length { try await checkFits(length, uploader: creation.uploader, upload: nil) }
         let upload = ResumableUpload(
             id: .make(), room: creation.room, uploader: creation.uploader, length: creation.length, name: creation.name,
             declaredType: creation.declaredType, message: creation.message, metadata: creation.metadata,
@@ -47,9 +47,27 @@ struct ResumableUploads: Sendable {
         return upload
     }
 
-    private func checkFits(_ length: Int64, uploader: String) async throws {
-        let upload = Upload(room: RoomID(rawValue: ""), uploader: uploader, limit: limits.maxUploadBytes, quota: 0)
-        try await pipeline.precheck(declaredLength: length, framing: 0, upload: upload)
+    /// The quota left for `upload` (a new one when nil): what attachments do not use, less what the uploader's
+    /// other unfinished uploads hold, so many half-sent uploads can never fill more disk than the quota.
+    private func quotaLeft(for uploader: String, upload: UploadID?) async throws -> (left: Int64, quota: Int64, used: Int64, reserved: Int64) {
+        let (quota, used) = try await pipeline.quota(of: uploader)
+        let reserved = try await catalog.reservedResumableBytes(of: uploader, excluding: upload, at: Date())
+        return (quota - used - reserved, quota, used, reserved)
+    }
+
+    private func checkFits(_ length: Int64, uploader: String, upload: UploadID?) async throws {
+        if length > limits.maxUploadBytes {
+            throw TackError(.tooLarge, "the file is \(length) bytes; the limit is \(limits.maxUploadBytes) bytes")
+        }
+        let quota = try await quotaLeft(for: uploader, upload: upload)
+        if length > quota.left {
+            throw quotaExceeded(length, quota)
+        }
+    }
+
+    private func quotaExceeded(_ bytes: Int64, _ quota: (left: Int64, quota: Int64, used: Int64, reserved: Int64)) -> TackError {
+        TackError(.quotaExceeded, "these \(bytes) bytes would take you past your quota: \(quota.used) of \(quota.quota) bytes are used"
+                  + (quota.reserved > 0 ? " and \(quota.reserved) are held by your unfinished uploads (end them with DELETE)" : ""))
     }
 
     /// Appends one PATCH's bytes at `offset` (which must be where the upload stands) and, when they are the last,
@@ -77,17 +95,18 @@ struct ResumableUploads: Sendable {
                 guard newLength >= offset else {
                     throw TackError.invalid(.invalidTusHeader, "Upload-Length \(newLength) is less than the \(offset) bytes already sent")
                 }
-                try await checkFits(newLength, uploader: upload.uploader)
+                try await checkFits(newLength, uploader: upload.uploader, upload: upload.id)
             }
             let length = upload.length ?? newLength
             // Bytes past the length, the size limit or what is left of the quota are refused as they arrive.
-            let (quota, used) = try await pipeline.quota(of: upload.uploader)
+            let quota = try await quotaLeft(for: upload.uploader, upload: upload.id)
             let byLength = (length ?? limits.maxUploadBytes) - offset
-            let byQuota = quota - used - offset
+            let byQuota = quota.left - offset
             let limit = max(0, min(byLength, byQuota))
+            let quotaError = quotaExceeded(byLength, quota)
             let tooLarge: @Sendable (Int64) -> any Error = { _ in
                 byQuota < byLength
-                    ? TackError(.quotaExceeded, "this upload would take you past your quota: \(used) of \(quota) bytes are used")
+                    ? quotaError
                     : TackError(.tooLarge, length == nil
                         ? "the upload is larger than the limit of \(limits.maxUploadBytes) bytes"
                         : "the chunk goes past Upload-Length (\(length!) bytes)")
