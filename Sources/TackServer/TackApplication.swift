@@ -26,7 +26,8 @@ public enum TackApplication {
             logger: logger
         ) {
             let report = try await resumable.sweep(at: Date())
-            return report == ResumableUploads.SweepReport() ? nil : ["expired": "\(report.expired)", "completed": "\(report.completed)"]
+            return report == ResumableUploads.SweepReport() ? nil
+                : ["expired": "\(report.expired)", "completed": "\(report.completed)", "orphans": "\(report.orphans)"]
         }
         let retention = RetentionSweep(catalog: catalog, defaultDays: Int(settings.retentionDays))
         let retaining = PeriodicWork(name: "removed attachments past their room's retention", interval: .seconds(3600),

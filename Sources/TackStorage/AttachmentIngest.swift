@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOFileSystem
 import Synchronization
 import TackCore
 
@@ -30,6 +31,11 @@ public struct AttachmentFacts: Sendable {
 public struct StagedUpload: Sendable {
     public let blob: StagedBlob
     public let prefix: [UInt8]
+
+    public init(blob: StagedBlob, prefix: [UInt8]) {
+        self.blob = blob
+        self.prefix = prefix
+    }
 }
 
 /// What recording an upload did.
@@ -80,6 +86,13 @@ public struct AttachmentIngest: Sendable {
                 return .repeated(earlier)
             }
             return .stored(attachment)
+        }
+    }
+
+    /// The first bytes of a local file, for content sniffing.
+    public func prefix(of path: String) async throws -> [UInt8] {
+        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+            Array(try await handle.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(ContentSniffer.prefixLength))).readableBytesView)
         }
     }
 

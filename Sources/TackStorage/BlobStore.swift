@@ -1,4 +1,5 @@
 import NIOCore
+import NIOFileSystem
 import TackCore
 
 /// Bytes written to a store and hashed, durable but not yet at their content address.
@@ -58,6 +59,11 @@ public protocol BlobStore: Sendable {
         _ body: Body, limit: Int64, expected: ContentHash?
     ) async throws -> StagedBlob where Body.Element == ByteBuffer
 
+    /// Stages the bytes of a complete, synced local file that nothing writes to any more (a finished resumable
+    /// upload), leaving the file where it is. A store on the same file system may take the bytes as they are
+    /// (a hard link) instead of copying them. Throws `tooLarge` past `limit`.
+    func stage(file path: String, limit: Int64) async throws -> StagedBlob
+
     /// Moves staged bytes to their address atomically; readers see all of the blob or none of it.
     func publish(_ staged: StagedBlob) async throws -> PublishOutcome
 
@@ -100,4 +106,13 @@ public protocol BlobStore: Sendable {
     /// Removes staging left by crashed writers; `olderThan` also removes any staging not touched since then.
     /// Returns how many leftovers were removed.
     func sweepStaging(olderThan: Duration?) async throws -> Int
+}
+
+extension BlobStore {
+    /// Streams the file's bytes into staging, as any upload's.
+    public func stage(file path: String, limit: Int64) async throws -> StagedBlob {
+        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+            try await stage(handle.readChunks(chunkLength: .mebibytes(1)), limit: limit, expected: nil)
+        }
+    }
 }

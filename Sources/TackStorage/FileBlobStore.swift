@@ -76,6 +76,41 @@ public struct FileBlobStore: BlobStore {
         return staged
     }
 
+    /// A second name for the file in staging (a hard link), hashed by reading it once: no copy, no second fsync (its
+    /// writer synced it). Falls back to copying across file systems.
+    public func stage(file path: String, limit: Int64) async throws -> StagedBlob {
+        let location = "\(root)/tmp/\(getpid())-\(Identifier<StagingKind>.make().rawValue).part"
+        let linked = try await threadPool.runIfActive { () throws -> Bool in
+            guard link(path, location) == 0 else {
+                if [EXDEV, EPERM, EMLINK].contains(errno) { return false }
+                throw PosixError(call: "link", path: path, code: errno)
+            }
+            // Fresh, so a collector sweeping old staging leaves it alone even if the file was last written long ago.
+            _ = utimensat(AT_FDCWD, location, nil, 0)
+            return true
+        }
+        guard linked else {
+            return try await fileSystem.withFileHandle(forReadingAt: FilePath(path)) { handle in
+                try await stage(handle.readChunks(chunkLength: .mebibytes(1)), limit: limit, expected: nil)
+            }
+        }
+        do {
+            var hasher = SHA256()
+            var size: Int64 = 0
+            try await fileSystem.withFileHandle(forReadingAt: FilePath(location)) { handle in
+                for try await chunk in handle.readChunks(chunkLength: .mebibytes(1)) {
+                    size += Int64(chunk.readableBytes)
+                    if size > limit { throw BlobStoreError.tooLarge(limit: limit) }
+                    chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                }
+            }
+            return StagedBlob(hash: ContentHash(bytes: hasher.finalize())!, size: size, location: location)
+        } catch {
+            _ = try? await fileSystem.removeItem(at: FilePath(location))
+            throw error
+        }
+    }
+
     public func publish(_ staged: StagedBlob) async throws -> PublishOutcome {
         let destination = path(of: staged.hash)
         return try await threadPool.runIfActive {

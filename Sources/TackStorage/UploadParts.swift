@@ -17,7 +17,8 @@ public struct UploadParts: Sendable {
         self.root = root
     }
 
-    func path(of id: UploadID) -> FilePath { FilePath("\(root)/\(id.rawValue).part") }
+    /// Where the upload's bytes are; read it only once the upload is full (nothing writes to it then).
+    public func path(of id: UploadID) -> FilePath { FilePath("\(root)/\(id.rawValue).part") }
 
     /// Makes the upload's empty file.
     public func create(_ id: UploadID) async throws {
@@ -95,6 +96,16 @@ public struct UploadParts: Sendable {
     /// The whole file's bytes, in order, for hashing into the blob store.
     public func read<T: Sendable>(_ id: UploadID, _ body: (FileChunks) async throws -> T) async throws -> T {
         try await fileSystem.withFileHandle(forReadingAt: path(of: id)) { try await body($0.readChunks(chunkLength: .mebibytes(1))) }
+    }
+
+    /// Uploads whose file was last written before `before`, for finding files no upload row claims any more.
+    public func files(untouchedSince before: Date) -> [UploadID] {
+        ((try? Posix.list(root)) ?? []).compactMap { name in
+            guard name.hasSuffix(".part"), let id = UploadID(validating: name.dropLast(5)),
+                  let modified = Posix.modificationTime("\(root)/\(name)"), modified < before.timeIntervalSince1970
+            else { return nil }
+            return id
+        }
     }
 
     public func remove(_ id: UploadID) async {

@@ -125,6 +125,10 @@ import TackTestSupport
         defer { try? FileManager.default.removeItem(atPath: file) }
         let started = try await tuspy("start", world.fred, room: world.room, file: file, ["--chunk", "50000", "--chunks", "1"])
         let url = try #require(started["url"] as? String)
+        // A file no upload claims (its row went with another instance's termination), last written an hour ago.
+        let orphan = "\(world.tackd.storage)/uploads/\(UploadID.make()).part"
+        #expect(FileManager.default.createFile(atPath: orphan, contents: Data(repeating: 1, count: 100)))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: orphan)
         let deadline = ContinuousClock.now + .seconds(30)
         while !partFiles(world.tackd).isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
         #expect(partFiles(world.tackd).isEmpty, "the sweeper deleted the expired upload's bytes")

@@ -28,6 +28,26 @@ import TackCore
         }
     }
 
+    /// A finished local file (a resumable upload's) is staged without being changed or moved, and the blob it
+    /// becomes stays whole when the file is deleted afterwards; past the limit nothing is staged.
+    @Test func stagesALocalFileLeavingItAsItWas() async throws {
+        let (folder, all) = try await stores()
+        for (name, store) in all {
+            let bytes = pseudoRandomBytes(3_000_001, seed: 21)
+            let file = "\(folder.path)/upload-\(name).part"
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+            await #expect(throws: BlobStoreError.tooLarge(limit: 1000)) { try await store.stage(file: file, limit: 1000) }
+            #expect(try await store.sweepStaging(olderThan: .zero) == 0, "\(name): a refused file leaves no staging")
+            let staged = try await store.stage(file: file, limit: 10_000_000)
+            #expect(staged.hash == sha256(bytes) && staged.size == Int64(bytes.count), "\(name)")
+            #expect(try await store.size(of: staged.hash) == nil, "staged bytes must not be visible yet")
+            #expect(try await store.publish(staged) == .stored)
+            #expect(FileManager.default.contents(atPath: file).map(Array.init) == bytes, "\(name): the file is left as it was")
+            try FileManager.default.removeItem(atPath: file)
+            #expect(try await readAll(store, staged.hash) == bytes, "\(name)")
+        }
+    }
+
     @Test func identicalBytesAreStoredOnce() async throws {
         let (folder, all) = try await stores()
         for (name, store) in all {

@@ -62,6 +62,10 @@ struct ResumableUploadRoutes: Sendable {
             } catch let error as TackError where error.category == .checksumMismatch {
                 // The upload is made; only its first chunk was dropped.
                 context.logger.debug("first chunk of \(upload.id) dropped: \(error)")
+            } catch {
+                // Refused: the client never learns the upload's URL, so it must not hold quota until it expires.
+                try? await uploads.terminate(upload)
+                throw error
             }
         }
         var headers = state(of: upload)

@@ -146,7 +146,7 @@ struct ResumableUploads: Sendable {
                 name: upload.name, declaredType: upload.declaredType, idempotencyKey: key)
             request.isScreenshot = upload.isScreenshot
             do {
-                result = try await parts.read(upload.id) { try await pipeline.run($0, request) }
+                result = try await pipeline.run(file: parts.path(of: upload.id).string, request)
             } catch let error as TackError where [.invalidInput, .tooLarge, .unsupportedMediaType].contains(error.category) {
                 try await terminate(upload)
                 throw error
@@ -177,6 +177,8 @@ struct ResumableUploads: Sendable {
     struct SweepReport: Sendable, Equatable {
         var expired = 0
         var completed = 0
+        /// Files whose upload is gone (ended or expired by another instance sharing the catalog).
+        var orphans = 0
     }
 
     /// Deletes expired uploads and finishes full ones that never became attachments (tackd stopped in between).
@@ -192,6 +194,13 @@ struct ResumableUploads: Sendable {
                     _ = try await complete(upload)
                     report.completed += 1
                 }
+            }
+        }
+        // A file untouched for a whole lifetime belongs to no live upload: every PATCH pushes the expiry on.
+        for id in parts.files(untouchedSince: now.addingTimeInterval(-lifetime)) where try await catalog.resumableUpload(id) == nil {
+            try await locks.ifFree(id) {
+                await parts.remove(id)
+                report.orphans += 1
             }
         }
         return report

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOFileSystem
 import TackCore
 import TackStorage
 
@@ -78,12 +79,34 @@ struct UploadPipeline: Sendable {
         let facts = ReceivedFacts()
         let staged = try await ingest.stage(
             ReceivedBody(base: body, stripMetadata: stripMetadata, facts: facts), limit: upload.limit)
-        let received = facts.receivedDigest ?? staged.blob.hash
+        return try await finish(staged, received: facts.receivedDigest ?? staged.blob.hash,
+                                stripped: facts.metadataStripped, upload, nameInBody: nameInBody)
+    }
+
+    /// Steps 2 to 6 for a complete local file (a finished resumable upload). Unless metadata must come out of it,
+    /// the blob store takes the file's bytes as they are (a link on the same file system) instead of a copy.
+    func run(file path: String, _ upload: Upload) async throws -> UploadResult {
+        let prefix = try await ingest.prefix(of: path)
+        // Only JPEGs are stripped (`ReceivedBody`); they take the streaming path that rewrites them.
+        if stripMetadata, prefix.first == 0xFF {
+            return try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+                try await run(handle.readChunks(chunkLength: .mebibytes(1)), upload)
+            }
+        }
+        TackMetrics.uploadsInFlight.increment()
+        defer { TackMetrics.uploadsInFlight.decrement() }
+        let staged = StagedUpload(blob: try await ingest.blobs.stage(file: path, limit: upload.limit), prefix: prefix)
+        return try await finish(staged, received: staged.blob.hash, stripped: false, upload)
+    }
+
+    /// Steps 4 to 6, once the bytes are staged.
+    private func finish(_ staged: StagedUpload, received: ContentHash, stripped: Bool, _ upload: Upload,
+                        nameInBody: @Sendable () throws -> String? = { nil }) async throws -> UploadResult {
         TackMetrics.bytesReceived.increment(by: staged.blob.size)
         let attachment: AttachmentFacts
         do {
             try verify(received, against: upload.expectedDigest)
-            attachment = try describe(upload, name: upload.name ?? nameInBody(), stripped: facts.metadataStripped)
+            attachment = try describe(upload, name: upload.name ?? nameInBody(), stripped: stripped)
         } catch {
             await ingest.discard(staged)
             throw error
