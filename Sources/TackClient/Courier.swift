@@ -75,7 +75,7 @@ public struct Courier: Sendable {
             guard let path = entry.record.items[index].upload else {
                 entry.record.items[index].upload = try api.createResumableUpload(
                     room: try room(of: &entry), size: item.size, name: item.name, contentType: item.contentType,
-                    origin: item.origin)
+                    origin: item.origin, idempotencyKey: "tack-\(entry.record.id)-\(index)")
                 try outbox.save(entry)
                 continue
             }
@@ -99,12 +99,22 @@ public struct Courier: Sendable {
             do {
                 _ = try api.appendResumable(path, file: entry.path(of: item), size: item.size, from: state.offset,
                                             progress: progress(item))
-            } catch .unreachable(let reason) where failures + 1 < api.retry.attempts {
+            } catch where failures + 1 < api.retry.attempts && Self.worthAskingAgain(error) {
+                // The connection broke, or the server was still finishing the bytes of a PATCH that broke (409):
+                // it knows best how far the file got.
                 failures += 1
                 let wait = api.retry.delay(after: failures, random: Double.random(in: 0..<1))
-                api.log("\(reason); asking the server how far \(item.name) got in \(String(format: "%.1f", wait)) s")
+                api.log("\(error.description); asking the server how far \(item.name) got in \(String(format: "%.1f", wait)) s")
                 Thread.sleep(forTimeInterval: wait)
             }
+        }
+    }
+
+    static func worthAskingAgain(_ error: ClientError) -> Bool {
+        switch error {
+        case .unreachable: true
+        case .refused(let status, _, _): status == 409
+        case .local, .insecure: false
         }
     }
 

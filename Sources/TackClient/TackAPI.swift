@@ -148,14 +148,16 @@ public struct TackAPI: Sendable {
         public var receivedSha256: String?
     }
 
-    /// Creates a resumable upload of `size` bytes in `room`; returns its path (`/v1/uploads/upl_…`).
+    /// Creates a resumable upload of `size` bytes in `room`; returns its path (`/v1/uploads/upl_…`). A repeat with
+    /// the same key (a retry whose answer was lost, a file re-sent after its upload expired) gets the upload the
+    /// first made, or one already complete with the attachment the key made.
     public func createResumableUpload(room: String, size: Int64, name: String, contentType: String,
-                                      origin: String?) throws(ClientError) -> String {
+                                      origin: String?, idempotencyKey: String) throws(ClientError) -> String {
         var metadata = [("filename", name), ("filetype", contentType)]
         if let origin { metadata.append(("origin", origin)) }
         let response = try send(HTTPRequest(
             method: "POST", url: url("/v1/rooms/\(escape(room))/uploads"),
-            headers: [("Tus-Resumable", Tus.version), ("Upload-Length", String(size)),
+            headers: [("Tus-Resumable", Tus.version), ("Upload-Length", String(size)), ("Idempotency-Key", idempotencyKey),
                       ("Upload-Metadata", metadata.map { "\($0.0) \(Data($0.1.utf8).base64EncodedString())" }.joined(separator: ","))]))
         guard let location = response.header("Location"), location.hasPrefix("/v1/uploads/") else {
             throw .unreachable("the server did not say where the resumable upload is; is \(config.server) a tackd?")

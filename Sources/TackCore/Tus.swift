@@ -26,16 +26,16 @@ public enum Tus {
     }
 }
 
-/// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent), keys unique.
+/// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent), keys unique. Values are
+/// bytes, as the protocol allows; `text(_:)` reads one that must be UTF-8.
 public struct TusMetadata: Sendable, Equatable {
-    public var values: [String: String]
+    public var values: [String: [UInt8]]
 
-    public init(values: [String: String] = [:]) { self.values = values }
+    public init(values: [String: [UInt8]] = [:]) { self.values = values }
 
-    /// The pairs; a value that is not UTF-8 text is refused, since every key tackd reads is text.
     public static func parse(_ header: String?) throws(TackError) -> TusMetadata {
         guard let header, !header.isEmpty else { return TusMetadata() }
-        var values: [String: String] = [:]
+        var values: [String: [UInt8]] = [:]
         for pair in header.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: false)
             guard let key = parts.first, !key.isEmpty, parts.count <= 2,
@@ -44,19 +44,26 @@ public struct TusMetadata: Sendable, Equatable {
             guard values[String(key)] == nil else {
                 throw .invalid(.invalidTusHeader, "Upload-Metadata names '\(key)' twice")
             }
-            var value = ""
+            var value: [UInt8] = []
             if parts.count == 2 {
-                guard let data = Data(base64Encoded: String(parts[1])), let text = String(data: data, encoding: .utf8) else {
-                    throw .invalid(.invalidTusHeader, "Upload-Metadata's value for '\(key)' is not base64 of UTF-8 text")
+                guard let data = Data(base64Encoded: String(parts[1])) else {
+                    throw .invalid(.invalidTusHeader, "Upload-Metadata's value for '\(key)' is not base64")
                 }
-                value = text
+                value = Array(data)
             }
             values[String(key)] = value
         }
         return TusMetadata(values: values)
     }
 
-    public subscript(key: String) -> String? { values[key] }
+    /// The value of `key` as text; nil when absent, refused when it is not UTF-8.
+    public func text(_ key: String) throws(TackError) -> String? {
+        guard let bytes = values[key] else { return nil }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw .invalid(.invalidTusHeader, "Upload-Metadata's \(key) must be UTF-8 text")
+        }
+        return text
+    }
 }
 
 /// `Upload-Checksum: <algorithm> <base64 digest>` of one PATCH's bytes (the checksum extension).

@@ -27,7 +27,8 @@ public enum TackApplication {
         ) {
             let report = try await resumable.sweep(at: Date())
             return report == ResumableUploads.SweepReport() ? nil
-                : ["expired": "\(report.expired)", "completed": "\(report.completed)", "orphans": "\(report.orphans)"]
+                : ["expired": "\(report.expired)", "completed": "\(report.completed)", "orphans": "\(report.orphans)",
+                   "failures": "\(report.failures)"]
         }
         let retention = RetentionSweep(catalog: catalog, defaultDays: Int(settings.retentionDays))
         let retaining = PeriodicWork(name: "removed attachments past their room's retention", interval: .seconds(3600),

@@ -202,6 +202,9 @@ public final class CachingCatalog: Catalog {
     public func isActiveUser(_ name: String) async throws -> Bool { try await base.isActiveUser(name) }
     public func createResumableUpload(_ upload: ResumableUpload) async throws { try await base.createResumableUpload(upload) }
     public func resumableUpload(_ id: UploadID) async throws -> ResumableUpload? { try await base.resumableUpload(id) }
+    public func resumableUpload(uploader: String, idempotencyKey: String, at now: Date) async throws -> ResumableUpload? {
+        try await base.resumableUpload(uploader: uploader, idempotencyKey: idempotencyKey, at: now)
+    }
     public func advanceResumableUpload(_ id: UploadID, from offset: Int64, to newOffset: Int64, length: Int64?,
                                        expiresAt: Date) async throws -> Bool {
         try await base.advanceResumableUpload(id, from: offset, to: newOffset, length: length, expiresAt: expiresAt)

@@ -138,6 +138,8 @@ public protocol Catalog: Sendable {
 
     func createResumableUpload(_ upload: ResumableUpload) async throws
     func resumableUpload(_ id: UploadID) async throws -> ResumableUpload?
+    /// The newest unexpired upload `uploader` created with this Idempotency-Key.
+    func resumableUpload(uploader: String, idempotencyKey: String, at now: Date) async throws -> ResumableUpload?
     /// Moves an incomplete upload's offset from `offset` to `newOffset` (never backwards, never past its length),
     /// sets a deferred length, and pushes its expiry on; false when the upload was not at `offset` (another PATCH
     /// moved it) or is complete.

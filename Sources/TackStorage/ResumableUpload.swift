@@ -23,11 +23,13 @@ public struct ResumableUpload: Sendable, Equatable {
     public var expiresAt: Date
     /// Set once the bytes are an attachment.
     public var attachment: AttachmentID?
+    /// The creating client's `Idempotency-Key`, under which the attachment is recorded.
+    public var idempotencyKey: String?
 
     public init(
         id: UploadID, room: RoomID, uploader: String, length: Int64?, offset: Int64 = 0, name: String?,
         declaredType: String?, message: String?, metadata: String, isScreenshot: Bool, createdAt: Date, expiresAt: Date,
-        attachment: AttachmentID? = nil
+        attachment: AttachmentID? = nil, idempotencyKey: String? = nil
     ) {
         self.id = id
         self.room = room
@@ -42,6 +44,7 @@ public struct ResumableUpload: Sendable, Equatable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.attachment = attachment
+        self.idempotencyKey = idempotencyKey
     }
 
     /// Every byte has arrived.

@@ -6,7 +6,7 @@ import TackCore
 extension SQLiteCatalog {
     static let resumableUploadColumns = """
         id, room_id, uploader, length, received, name, content_type, message, metadata, screenshot, created_at,
-        expires_at, attachment_id
+        expires_at, attachment_id, idempotency_key
         """
 
     public func createResumableUpload(_ upload: ResumableUpload) async throws {
@@ -16,7 +16,8 @@ extension SQLiteCatalog {
                 VALUES (\(bind: upload.id.rawValue), \(bind: upload.room.rawValue), \(bind: upload.uploader),
                         \(bind: upload.length), \(bind: upload.offset), \(bind: upload.name), \(bind: upload.declaredType),
                         \(bind: upload.message), \(bind: upload.metadata), \(bind: upload.isScreenshot ? 1 : 0),
-                        \(bind: upload.createdAt.millis), \(bind: upload.expiresAt.millis), \(bind: upload.attachment?.rawValue))
+                        \(bind: upload.createdAt.millis), \(bind: upload.expiresAt.millis), \(bind: upload.attachment?.rawValue),
+                        \(bind: upload.idempotencyKey))
                 """).run()
         }
     }
@@ -24,6 +25,13 @@ extension SQLiteCatalog {
     public func resumableUpload(_ id: UploadID) async throws -> ResumableUpload? {
         try await readIndexed("SELECT \(Self.resumableUploadColumns) FROM resumable_uploads WHERE id = ?",
                               [.text(id.rawValue)], row: Self.resumableUpload).first
+    }
+
+    public func resumableUpload(uploader: String, idempotencyKey: String, at now: Date) async throws -> ResumableUpload? {
+        try await readRows("""
+            SELECT \(Self.resumableUploadColumns) FROM resumable_uploads
+            WHERE uploader = ? AND idempotency_key = ? AND expires_at > ? ORDER BY created_at DESC LIMIT 1
+            """, [.text(uploader), .text(idempotencyKey), .integer(Int(now.millis))]).map { try Self.resumableUpload(SQLiteColumns($0)) }.first
     }
 
     public func advanceResumableUpload(_ id: UploadID, from offset: Int64, to newOffset: Int64, length: Int64?,
@@ -79,6 +87,7 @@ extension SQLiteCatalog {
             message: row.optionalText("message"), metadata: try row.text("metadata"),
             isScreenshot: try row.int64("screenshot") != 0, createdAt: Date(millis: try row.int64("created_at")),
             expiresAt: Date(millis: try row.int64("expires_at")),
-            attachment: row.optionalText("attachment_id").map(AttachmentID.init(rawValue:)))
+            attachment: row.optionalText("attachment_id").map(AttachmentID.init(rawValue:)),
+            idempotencyKey: row.optionalText("idempotency_key"))
     }
 }

@@ -157,7 +157,7 @@ enum SQLiteSchema {
             CREATE TABLE resumable_uploads (id TEXT PRIMARY KEY, room_id TEXT NOT NULL, uploader TEXT NOT NULL,
               length INTEGER, received INTEGER NOT NULL, name TEXT, content_type TEXT, message TEXT,
               metadata TEXT NOT NULL, screenshot INTEGER NOT NULL, created_at INTEGER NOT NULL,
-              expires_at INTEGER NOT NULL, attachment_id TEXT)
+              expires_at INTEGER NOT NULL, attachment_id TEXT, idempotency_key TEXT)
             """,
             "CREATE INDEX resumable_uploads_expires ON resumable_uploads(expires_at)",
             "CREATE INDEX resumable_uploads_uploader ON resumable_uploads(uploader)",

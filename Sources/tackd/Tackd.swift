@@ -383,12 +383,16 @@ struct Retention: AsyncParsableCommand {
 
     @OptionGroup var options: StorageOptions
     @Flag(help: "List what would be deleted, and delete nothing.") var dryRun = false
-    @Option(help: ArgumentHelp("Judge as of this day (yyyyMMdd, 00:00 UTC) instead of now: what will have gone by then.",
+    @Option(help: ArgumentHelp("With --dry-run: what will have gone by this day (yyyyMMdd, 00:00 UTC) instead of now.",
                                valueName: "yyyyMMdd"))
     var asOf: String?
 
     func run() async throws {
         try await reportingFailures {
+            // Judging by another day only ever previews: deleting early what is not yet due would break the policy.
+            guard asOf == nil || dryRun else {
+                throw TackError.invalid(.invalidSetting, "--as-of only previews: add --dry-run")
+            }
             let now = try asOf.map(Self.startOfDay) ?? Date()
             let settings = try options.settings()
             let removed = try await Storage.using(settings) { storage in

@@ -165,6 +165,8 @@ import TackTestSupport
         let second = try await fred.request(.PATCH, path, headers: chunk, body: .bytes(ByteBuffer(repeating: 0x62, count: 1000)))
         #expect(second.status == 409 && second.errorCode == "upload_busy")
         #expect(second.headers.first(name: "Tus-Resumable") == "1.0.0", "refusals carry Tus-Resumable too")
+        let ended = try await fred.request(.DELETE, path, headers: tus)
+        #expect(ended.status == 409 && ended.errorCode == "upload_busy", "no termination under a running PATCH")
         // The first PATCH's client goes away after its first 2 MiB arrived.
         try await Task.sleep(for: .milliseconds(500))
         stalled.cancel()
@@ -312,6 +314,40 @@ import TackTestSupport
         let third = try await world.fred.request(.POST, "/v1/rooms/\(world.room)/uploads",
                                                  headers: tus + [("Upload-Length", String(60 << 10))])
         #expect(third.status == 201, "ending an upload gives its share back")
+    }
+
+    /// A creation retried with the same Idempotency-Key gets the first upload; once that upload made its
+    /// attachment, the key answers with an upload complete at once (nothing is sent or stored twice). An empty file
+    /// is an attachment the moment its upload exists.
+    @Test func creationsWithAKeyAreNeverDuplicated() async throws {
+        let world = try await World.make()
+        let tus = [("Tus-Resumable", "1.0.0")]
+        let uploads = "/v1/rooms/\(world.room)/uploads"
+        let keyed = tus + [("Upload-Length", "5"), ("Idempotency-Key", "tack-entry-0")]
+        let first = try await world.fred.request(.POST, uploads, headers: keyed)
+        let again = try await world.fred.request(.POST, uploads, headers: keyed)
+        let path = try #require(first.headers.first(name: "Location"))
+        #expect(first.status == 201 && again.headers.first(name: "Location") == path)
+        let other = try await world.carol.request(.POST, uploads, headers: keyed)
+        #expect(other.headers.first(name: "Location") != path, "keys are each member's own")
+        let done = try await world.fred.request(
+            .PATCH, path, headers: tus + [("Content-Type", "application/offset+octet-stream"), ("Upload-Offset", "0")],
+            body: .bytes(ByteBuffer(string: "hello")))
+        let attachment = try #require(done.headers.first(name: "Tack-Attachment"))
+        #expect(try await world.fred.request(.DELETE, path, headers: tus).status == 204)
+        // Its upload gone (ended here; expired, say, for a client that comes back a week later): the key still knows.
+        let later = try await world.fred.request(.POST, uploads, headers: keyed)
+        #expect(later.status == 201 && later.headers.first(name: "Tack-Attachment") == attachment)
+        #expect(later.headers.first(name: "Upload-Offset") == "5")
+        let summary = try await world.fred.request(.GET, try #require(later.headers.first(name: "Location")))
+        #expect(summary.json["attachment"] as? String == attachment)
+        #expect(summary.json["receivedSha256"] as? String == sha256(Array("hello".utf8)).hex)
+        let items = try await world.fred.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
+        #expect(items?.count == 1)
+
+        let empty = try await world.fred.request(
+            .POST, uploads, headers: tus + [("Upload-Length", "0"), ("Upload-Metadata", "filename \(Data("empty.txt".utf8).base64EncodedString())")])
+        #expect(empty.status == 201 && empty.headers.first(name: "Tack-Attachment") != nil, "\(empty.headers)")
     }
 
     /// OPTIONS says what the server speaks, without a token.

@@ -1408,6 +1408,9 @@ enum OpenAPIDocument {
      },
      {
       "$ref": "#/components/parameters/uploadChecksum"
+     },
+     {
+      "$ref": "#/components/parameters/idempotency"
      }
     ],
     "requestBody": {
@@ -1466,6 +1469,9 @@ enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/NotFound"
+     },
+     "409": {
+      "$ref": "#/components/responses/Conflict"
      },
      "412": {
       "$ref": "#/components/responses/PreconditionFailed"

@@ -48,23 +48,29 @@ struct ResumableUploadRoutes: Sendable {
         guard (length == nil) != (deferred == nil), deferred == nil || deferred == "1" else {
             throw TackError.invalid(.invalidTusHeader, "send Upload-Length, or Upload-Defer-Length: 1 to give the length later")
         }
-        let creation = try creation(request, room: room.id, uploader: user.name, length: length)
+        var creation = try creation(request, room: room.id, uploader: user.name, length: length)
+        creation.idempotencyKey = try IdempotencyKey.parse(request.headers[.idempotencyKey])
         let hasBody = JSONErrorMiddleware.mayHaveUnreadBody(request)
         if hasBody { try requireChunkType(request) }
         var upload = try await uploads.create(creation, at: Date())
         // creation-with-upload: the first bytes come with the creation; if they fail, the upload still exists at
         // offset 0 and the client resumes it like any other.
-        if hasBody {
+        if hasBody, upload.offset == 0, upload.attachment == nil {
             do {
-                upload = try await uploads.append(
+                let appended = try await uploads.append(
                     request.body, to: upload, at: 0, newLength: nil, declaredChunk: declaredLength(request),
                     checksum: try TusChecksum.parse(request.headers[.uploadChecksum]))
+                upload = appended.upload
+                if appended.interrupted {
+                    // The client went away before it could learn the upload's URL: nothing will resume it.
+                    try? await uploads.terminateWhenIdle(upload)
+                }
             } catch let error as TackError where error.category == .checksumMismatch {
                 // The upload is made; only its first chunk was dropped.
                 context.logger.debug("first chunk of \(upload.id) dropped: \(error)")
             } catch {
                 // Refused: the client never learns the upload's URL, so it must not hold quota until it expires.
-                try? await uploads.terminate(upload)
+                try? await uploads.terminateWhenIdle(upload)
                 throw error
             }
         }
@@ -79,14 +85,14 @@ struct ResumableUploadRoutes: Sendable {
             throw TackError.invalid(.invalidTusHeader, "Upload-Metadata is longer than \(Self.maxMetadataBytes) bytes")
         }
         let metadata = try TusMetadata.parse(raw)
-        let name = try metadata["filename"].flatMap { $0.isEmpty ? nil : try AttachmentName.validate($0, maxBytes: limits.maxNameBytes) }
-        let type = metadata["filetype"].flatMap { $0.isEmpty ? nil : $0 }
+        let name = try metadata.text("filename").flatMap { $0.isEmpty ? nil : try AttachmentName.validate($0, maxBytes: limits.maxNameBytes) }
+        let type = try metadata.text("filetype").flatMap { $0.isEmpty ? nil : $0 }
         if let type, type.utf8.count > 255 || !type.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
             throw TackError.invalid(.invalidTusHeader, "filetype must be a media type such as image/png")
         }
-        let message = metadata["message"]
+        let message = try metadata.text("message")
         if let message { try limits.checkMessage(message) }
-        let origin = metadata["origin"] ?? "upload"
+        let origin = try metadata.text("origin") ?? "upload"
         guard origin == "upload" || origin == "screenshot" else {
             throw TackError.invalid(.invalidOrigin, "origin must be 'upload' or 'screenshot', not '\(origin)'")
         }
@@ -116,12 +122,12 @@ struct ResumableUploadRoutes: Sendable {
             request.body, to: upload, at: offset,
             newLength: try Tus.byteCount(request.headers[.uploadLength], name: "Upload-Length"),
             declaredChunk: declaredLength(request), checksum: try TusChecksum.parse(request.headers[.uploadChecksum]))
-        return Response(status: .noContent, headers: state(of: updated))
+        return Response(status: .noContent, headers: state(of: updated.upload))
     }
 
     @Sendable func terminate(_ request: Request, context: TackRequestContext) async throws -> Response {
         try Tus.checkResumable(request.headers[.tusResumable])
-        try await uploads.terminate(try await visibleUpload(context))
+        try await uploads.terminateWhenIdle(try await visibleUpload(context))
         return Response(status: .noContent)
     }
 
@@ -130,7 +136,7 @@ struct ResumableUploadRoutes: Sendable {
         // The SHA-256 of the bytes as sent, which a client compares with its own (the attachment's may differ: JPEG
         // metadata is removed on the way in).
         let received = upload.attachment == nil ? nil : try await catalog.idempotentUpload(
-            user: upload.uploader, key: ResumableUploads.idempotencyKey(of: upload.id))?.received.hex
+            user: upload.uploader, key: ResumableUploads.completionKey(of: upload))?.received.hex
         return try JSONBody.response(UploadJSON(
             id: upload.id.rawValue, offset: upload.offset, length: upload.length, attachment: upload.attachment?.rawValue,
             receivedSha256: received, expiresAt: upload.expiresAt))

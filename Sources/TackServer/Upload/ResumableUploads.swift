@@ -17,6 +17,9 @@ struct ResumableUploads: Sendable {
     /// How long an upload lives after its creation or its latest chunk (`upload_expiry_seconds`).
     let lifetime: TimeInterval
     let locks = UploadLocks()
+    /// What PATCHes to uploads of unknown length may still write in this process, so several of them at once cannot
+    /// each spend the same remaining quota (an upload of known length holds its whole length already).
+    let inFlight = InFlightBytes()
 
     /// What a client asks for when it creates an upload.
     struct Creation: Sendable {
@@ -28,15 +31,32 @@ struct ResumableUploads: Sendable {
         var declaredType: String?
         var message: String?
         var isScreenshot: Bool
+        /// The client's `Idempotency-Key`: a retried creation finds the upload the first one made, and the attachment
+        /// is recorded under it, so a file the room has already is never added twice.
+        var idempotencyKey: String?
     }
 
-    /// Records a new upload and its empty file; refuses a declared length past the size limit or the quota.
+    /// Records a new upload and its empty file; refuses a declared length past the size limit or the quota. A
+    /// creation whose key an unfinished upload already has answers with that upload; one whose key already made an
+    /// attachment answers with an upload that is complete at once.
     func create(_ creation: Creation, at now: Date) async throws -> ResumableUpload {
+        if let key = creation.idempotencyKey {
+            if let earlier = try await catalog.resumableUpload(uploader: creation.uploader, idempotencyKey: key, at: now),
+               earlier.room == creation.room {
+                return earlier
+            }
+            if let earlier = try await catalog.idempotentUpload(user: creation.uploader, key: key) {
+                let result = try await pipeline.repeated(earlier, room: creation.room)
+                var upload = newUpload(creation, at: now)
+                upload.length = result.attachment.size
+                upload.offset = result.attachment.size
+                upload.attachment = result.attachment.id
+                try await catalog.createResumableUpload(upload)
+                return upload
+            }
+        }
         if let length = creation.length { try await checkFits(length, uploader: creation.uploader, upload: nil) }
-        let upload = ResumableUpload(
-            id: .make(), room: creation.room, uploader: creation.uploader, length: creation.length, name: creation.name,
-            declaredType: creation.declaredType, message: creation.message, metadata: creation.metadata,
-            isScreenshot: creation.isScreenshot, createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
+        var upload = newUpload(creation, at: now)
         try await parts.create(upload.id)
         do {
             try await catalog.createResumableUpload(upload)
@@ -44,7 +64,19 @@ struct ResumableUploads: Sendable {
             await parts.remove(upload.id)
             throw error
         }
+        if upload.isFull {
+            // An empty file is complete the moment it exists.
+            upload.attachment = try await locks.holding(upload.id) { try await complete(upload) }
+        }
         return upload
+    }
+
+    private func newUpload(_ creation: Creation, at now: Date) -> ResumableUpload {
+        ResumableUpload(
+            id: .make(), room: creation.room, uploader: creation.uploader, length: creation.length, name: creation.name,
+            declaredType: creation.declaredType, message: creation.message, metadata: creation.metadata,
+            isScreenshot: creation.isScreenshot, createdAt: now, expiresAt: now.addingTimeInterval(lifetime),
+            idempotencyKey: creation.idempotencyKey)
     }
 
     /// The quota left for `upload` (a new one when nil): what attachments do not use, less what the uploader's
@@ -52,6 +84,7 @@ struct ResumableUploads: Sendable {
     private func quotaLeft(for uploader: String, upload: UploadID?) async throws -> (left: Int64, quota: Int64, used: Int64, reserved: Int64) {
         let (quota, used) = try await pipeline.quota(of: uploader)
         let reserved = try await catalog.reservedResumableBytes(of: uploader, excluding: upload, at: Date())
+            + inFlight.bytes(of: uploader, excluding: upload)
         return (quota - used - reserved, quota, used, reserved)
     }
 
@@ -70,12 +103,18 @@ struct ResumableUploads: Sendable {
                   + (quota.reserved > 0 ? " and \(quota.reserved) are held by your unfinished uploads (end them with DELETE)" : ""))
     }
 
+    /// What one PATCH did: the upload as it stands, and whether its client went away mid-body.
+    struct Appended: Sendable {
+        var upload: ResumableUpload
+        var interrupted: Bool
+    }
+
     /// Appends one PATCH's bytes at `offset` (which must be where the upload stands) and, when they are the last,
     /// makes the attachment. `newLength` is a deferred length the PATCH declares.
     func append<Body: AsyncSequence>(
         _ body: Body, to upload: ResumableUpload, at offset: Int64, newLength: Int64?, declaredChunk: Int64?,
         checksum: TusChecksum?, now: @Sendable () -> Date = Date.init
-    ) async throws -> ResumableUpload where Body.Element == ByteBuffer {
+    ) async throws -> Appended where Body.Element == ByteBuffer {
         try await locks.holding(upload.id) {
             // Read again under the lock: the caller's copy may predate a PATCH that just finished.
             guard var upload = try await catalog.resumableUpload(upload.id) else { throw TackError.notFound("upload") }
@@ -83,7 +122,7 @@ struct ResumableUploads: Sendable {
                 guard offset == upload.offset, declaredChunk ?? 0 == 0 else {
                     throw TackError(.offsetMismatch, "the upload is complete at \(upload.offset) bytes")
                 }
-                return upload
+                return Appended(upload: upload, interrupted: false)
             }
             guard offset == upload.offset else {
                 throw TackError(.offsetMismatch, "the upload stands at \(upload.offset) bytes, not \(offset); ask with HEAD and send from there")
@@ -112,6 +151,8 @@ struct ResumableUploads: Sendable {
                         : "the chunk goes past Upload-Length (\(length!) bytes)")
             }
             if let declaredChunk, declaredChunk > limit { throw tooLarge(limit) }
+            if length == nil { inFlight.add(min(limit, declaredChunk ?? limit), for: upload.uploader, upload: upload.id) }
+            defer { if length == nil { inFlight.remove(upload.id, of: upload.uploader) } }
             let appended = try await parts.append(
                 body, to: upload.id, at: offset, limit: limit, checksum: checksum, tooLarge: tooLarge)
             TackMetrics.resumableBytesReceived.increment(by: appended.count)
@@ -126,16 +167,22 @@ struct ResumableUploads: Sendable {
                 Failpoint.hit("tus-full")
                 upload.attachment = try await complete(upload)
             }
-            return upload
+            return Appended(upload: upload, interrupted: appended.interruption != nil)
         }
     }
 
     /// Makes a full upload's bytes an attachment of its room (with its message), exactly once however often it is
-    /// called: the attachment and the message are recorded under a key only this upload uses.
+    /// called: the attachment and the message are recorded under the upload's key (the client's, else one only this
+    /// upload uses). Called with the upload's lock held.
     ///
-    /// A file the pipeline refuses (metadata that cannot be removed, a quota used up meanwhile) ends the upload.
+    /// A file the pipeline refuses (metadata that cannot be removed, a quota used up meanwhile), or an uploader no
+    /// longer in the room, ends the upload.
     private func complete(_ upload: ResumableUpload) async throws -> AttachmentID {
-        let key = Self.idempotencyKey(of: upload.id)
+        guard let room = try await catalog.room(upload.room), AccessPolicy.canSee(room, as: upload.uploader) else {
+            try await terminate(upload)
+            throw TackError.notFound("upload")
+        }
+        let key = Self.completionKey(of: upload)
         let result: UploadResult
         if let earlier = try await catalog.idempotentUpload(user: upload.uploader, key: key) {
             result = try await pipeline.repeated(earlier, room: upload.room)
@@ -163,14 +210,21 @@ struct ResumableUploads: Sendable {
         return result.attachment.id
     }
 
-    /// The key the attachment and message of an upload are recorded under; it has a space, so no client's
-    /// Idempotency-Key can be it.
-    static func idempotencyKey(of id: UploadID) -> String { " tus \(id.rawValue)" }
+    /// The key the attachment and message of an upload are recorded under: the client's, else one with a space,
+    /// which no client's Idempotency-Key can be.
+    static func completionKey(of upload: ResumableUpload) -> String {
+        upload.idempotencyKey ?? " tus \(upload.id.rawValue)"
+    }
 
-    /// Deletes an upload and its bytes; an attachment it already made stays.
+    /// Deletes an upload and its bytes; an attachment it already made stays. Called with the upload's lock held.
     func terminate(_ upload: ResumableUpload) async throws {
         _ = try await catalog.deleteResumableUpload(upload.id)
         await parts.remove(upload.id)
+    }
+
+    /// Termination at a client's request: refused (409) while a PATCH runs, which may be making the attachment.
+    func terminateWhenIdle(_ upload: ResumableUpload) async throws {
+        try await locks.holding(upload.id) { try await terminate(upload) }
     }
 
     /// What one sweep did.
@@ -179,21 +233,29 @@ struct ResumableUploads: Sendable {
         var completed = 0
         /// Files whose upload is gone (ended or expired by another instance sharing the catalog).
         var orphans = 0
+        /// Uploads that could not be looked after this time, with why; the next sweep tries again.
+        var failures: [String] = []
     }
 
     /// Deletes expired uploads and finishes full ones that never became attachments (tackd stopped in between).
-    /// An upload a PATCH is working on is left for the next sweep.
+    /// An upload a PATCH is working on is left for the next sweep, and one that fails does not hold up the others.
     func sweep(at now: Date) async throws -> SweepReport {
         var report = SweepReport()
-        for upload in try await catalog.resumableUploadsToSweep(at: now, limit: 1000) {
-            try await locks.ifFree(upload.id) {
-                if upload.expiresAt <= now {
-                    try await terminate(upload)
-                    report.expired += 1
-                } else if await parts.holds(upload.id) {
-                    _ = try await complete(upload)
-                    report.completed += 1
+        for listed in try await catalog.resumableUploadsToSweep(at: now, limit: 1000) {
+            do {
+                try await locks.ifFree(listed.id) {
+                    // Read again under the lock: a PATCH that ended since the listing may have pushed the expiry on.
+                    guard let upload = try await catalog.resumableUpload(listed.id) else { return }
+                    if upload.expiresAt <= now {
+                        try await terminate(upload)
+                        report.expired += 1
+                    } else if upload.isFull, upload.attachment == nil, await parts.holds(upload.id) {
+                        _ = try await complete(upload)
+                        report.completed += 1
+                    }
                 }
+            } catch {
+                report.failures.append("\(listed.id): \((error as? TackError)?.message ?? "\(error)")")
             }
         }
         // A file untouched for a whole lifetime belongs to no live upload: every PATCH pushes the expiry on.
@@ -228,5 +290,27 @@ final class UploadLocks: Sendable {
         guard take(id) else { return }
         defer { release(id) }
         try await body()
+    }
+}
+
+/// Bytes PATCHes under way may still write, by uploader: a reservation held for as long as a PATCH streams.
+final class InFlightBytes: Sendable {
+    private let reserved = Mutex<[String: [UploadID: Int64]]>([:])
+
+    func add(_ bytes: Int64, for uploader: String, upload: UploadID) {
+        reserved.withLock { $0[uploader, default: [:]][upload] = bytes }
+    }
+
+    func remove(_ upload: UploadID, of uploader: String) {
+        reserved.withLock { all in
+            all[uploader]?[upload] = nil
+            if all[uploader]?.isEmpty == true { all[uploader] = nil }
+        }
+    }
+
+    func bytes(of uploader: String, excluding upload: UploadID?) -> Int64 {
+        reserved.withLock { all in
+            (all[uploader] ?? [:]).reduce(0) { $0 + ($1.key == upload ? 0 : $1.value) }
+        }
     }
 }
