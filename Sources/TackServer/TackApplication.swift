@@ -36,9 +36,10 @@ public enum TackApplication {
             let removed = try await retention.run(at: Date())
             return removed.isEmpty ? nil : ["attachments": "\(removed.count)"]
         }
+        let router = try makeRouter(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails,
+                                    resumable: resumable)
         return Application(
-            router: try makeRouter(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails,
-                                   resumable: resumable),
+            responder: MethodOverride(base: router.buildResponder()),
             server: .http1(configuration: .init(
                 additionalChannelHandlers: [
                     ConnectionGuard(settings: settings.connections), ExpectContinueHandler(maxBodyBytes: maxBody),

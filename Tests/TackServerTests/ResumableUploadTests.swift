@@ -282,6 +282,17 @@ import TackTestSupport
         let pastTheEnd = try await world.fred.request(.PATCH, path, headers: chunk + [("Upload-Offset", "11")],
                                                       body: .bytes(ByteBuffer(string: "!")))
         #expect(pastTheEnd.status == 409, "a complete upload takes no more bytes")
+
+        // Through a proxy that passes only GET and POST: X-HTTP-Method-Override names the method, for uploads only.
+        let proxied = try #require(try await world.fred.request(.POST, uploads, headers: tus + [("Upload-Length", "3")])
+            .headers.first(name: "Location"))
+        let overridden = try await world.fred.request(
+            .POST, proxied, headers: chunk + [("Upload-Offset", "0"), ("X-HTTP-Method-Override", "PATCH")],
+            body: .bytes(ByteBuffer(string: "abc")))
+        #expect(overridden.status == 204 && overridden.headers.first(name: "Tack-Attachment") != nil, "\(overridden.text)")
+        let elsewhere = try await world.fred.request(.POST, "/v1/attachments/\(id)", headers: [("X-HTTP-Method-Override", "DELETE")])
+        #expect(elsewhere.status == 404 || elsewhere.status == 405, "no other route is reachable by another name")
+        #expect(try await world.fred.request(.GET, "/v1/attachments/\(id)").status == 200)
     }
 
     /// The quota is checked again as bytes arrive: a deferred-length upload cannot slip past it.

@@ -205,7 +205,26 @@ struct TusResumableHeader: RouterMiddleware {
     }
 }
 
+/// tus's `X-HTTP-Method-Override`, which the protocol requires a server to honour: clients behind proxies that pass
+/// only GET and POST send a PATCH or DELETE of an upload as a POST naming it. Only for upload URLs, and only those
+/// two methods, so nothing else can be reached by another name.
+struct MethodOverride<Base: HTTPResponder>: HTTPResponder where Base.Context == TackRequestContext {
+    typealias Context = TackRequestContext
+    let base: Base
+
+    func respond(to request: Request, context: TackRequestContext) async throws -> Response {
+        guard request.method == .post, request.uri.path.hasPrefix("/v1/uploads/"),
+              let raw = request.headers[.xHTTPMethodOverride]?.uppercased(),
+              let method = ["PATCH": HTTPRequest.Method.patch, "DELETE": .delete][raw]
+        else { return try await base.respond(to: request, context: context) }
+        var head = request.head
+        head.method = method
+        return try await base.respond(to: Request(head: head, body: request.body), context: context)
+    }
+}
+
 extension HTTPField.Name {
+    static let xHTTPMethodOverride = HTTPField.Name("X-HTTP-Method-Override")!
     static let tusResumable = HTTPField.Name("Tus-Resumable")!
     static let tusVersion = HTTPField.Name("Tus-Version")!
     static let tusExtension = HTTPField.Name("Tus-Extension")!
