@@ -23,9 +23,59 @@ static void tack_png_warning(png_structp png, png_const_charp text) { (void)png;
 #include <pthread.h>
 #include <stdlib.h>
 
+/* Up to 256 distinct colours, found in one pass that stops at the 257th: screens of text and flat UI are written
+   as palette PNGs, one byte a pixel, which compress several times better than RGB. Open addressing on 1024 slots. */
+struct tack_palette {
+    int count;
+    unsigned int colors[256];
+    unsigned int keys[1024];
+    unsigned char indices[1024];
+    unsigned char used[1024];
+};
+
+static inline unsigned int tack_pixel_key(const unsigned char *p, int layout) {
+    /* BGRX: the unused byte is not part of the colour. */
+    return layout == TACK_PNG_BGRX ? ((unsigned int)p[2] << 16) | ((unsigned int)p[1] << 8) | p[0]
+                                   : ((unsigned int)p[0] << 24) | ((unsigned int)p[1] << 16) | ((unsigned int)p[2] << 8) | p[3];
+}
+
+static inline unsigned int tack_slot(unsigned int key) { return (key * 2654435761u) >> 22; }
+
+static int tack_palette_index(const struct tack_palette *palette, unsigned int key) {
+    for (unsigned int slot = tack_slot(key);; slot = (slot + 1) & 1023) {
+        if (!palette->used[slot]) return -1;
+        if (palette->keys[slot] == key) return palette->indices[slot];
+    }
+}
+
+/* 0 when the image has at most 256 colours (then palette holds them), -1 otherwise. */
+static int tack_palette_build(const unsigned char *pixels, int width, int height, size_t stride, int layout,
+                              struct tack_palette *palette) {
+    memset(palette, 0, sizeof *palette);
+    for (int y = 0; y < height; y++) {
+        const unsigned char *p = pixels + stride * (size_t)y;
+        unsigned int last = ~tack_pixel_key(p, layout);
+        for (int x = 0; x < width; x++, p += 4) {
+            unsigned int key = tack_pixel_key(p, layout);
+            if (key == last) continue;  /* runs of one colour are most of a screen */
+            last = key;
+            unsigned int slot = tack_slot(key);
+            while (palette->used[slot] && palette->keys[slot] != key) slot = (slot + 1) & 1023;
+            if (palette->used[slot]) continue;
+            if (palette->count == 256) return -1;
+            palette->used[slot] = 1;
+            palette->keys[slot] = key;
+            palette->indices[slot] = (unsigned char)palette->count;
+            palette->colors[palette->count++] = key;
+        }
+    }
+    return 0;
+}
+
 struct tack_band {
     const unsigned char *pixels;
     size_t stride;
+    const struct tack_palette *palette; /* set: the band is written as palette indices */
     int width, first, last, height, layout, level, strategy, is_final;
     unsigned char *out;
     size_t out_size;
@@ -34,52 +84,139 @@ struct tack_band {
     int failed;
 };
 
-/* One row as PNG wants it: a filter byte (2 = Up) and RGB or RGBA bytes minus the bytes of the row above. */
-static void tack_filter_row(const struct tack_band *band, int y, unsigned char *row) {
-    const unsigned char *here = band->pixels + band->stride * (size_t)y;
-    const unsigned char *above = y > 0 ? here - band->stride : NULL;
-    row[0] = 2;
-    unsigned char *o = row + 1;
+/* The row's bytes as PNG stores them before filtering: RGB or RGBA, or palette indices. */
+static void tack_raw_row(const struct tack_band *band, int y, unsigned char *out) {
+    const unsigned char *p = band->pixels + band->stride * (size_t)y;
     int w = band->width;
-    if (band->layout == TACK_PNG_BGRX) {
-        if (above) {
-            for (int x = 0; x < w; x++, here += 4, above += 4, o += 3) {
-                o[0] = (unsigned char)(here[2] - above[2]);
-                o[1] = (unsigned char)(here[1] - above[1]);
-                o[2] = (unsigned char)(here[0] - above[0]);
-            }
-        } else {
-            for (int x = 0; x < w; x++, here += 4, o += 3) { o[0] = here[2]; o[1] = here[1]; o[2] = here[0]; }
+    if (band->palette) {
+        unsigned int last = ~tack_pixel_key(p, band->layout);
+        unsigned char index = 0;
+        for (int x = 0; x < w; x++, p += 4) {
+            unsigned int key = tack_pixel_key(p, band->layout);
+            if (key != last) { last = key; index = (unsigned char)tack_palette_index(band->palette, key); }
+            out[x] = index;
         }
+    } else if (band->layout == TACK_PNG_BGRX) {
+        for (int x = 0; x < w; x++, p += 4, out += 3) { out[0] = p[2]; out[1] = p[1]; out[2] = p[0]; }
     } else {
-        size_t n = (size_t)w * 4;
-        if (above) {
-            for (size_t i = 0; i < n; i++) o[i] = (unsigned char)(here[i] - above[i]);
-        } else {
-            memcpy(o, here, n);
-        }
+        memcpy(out, p, (size_t)w * 4);
     }
+}
+
+static inline unsigned long tack_cost(const unsigned char *row, size_t n) {
+    unsigned long sum = 0;
+    for (size_t i = 0; i < n; i++) sum += row[i] < 128 ? row[i] : 256 - row[i];
+    return sum;
+}
+
+/* Filters `here` (with `above`, the raw row before it, or NULL for the image's first row) the way libpng's
+   minimum-sum heuristic does: None, Sub, Up and Paeth are tried and the one whose bytes are smallest as signed
+   numbers is kept, in out[0] (the filter type) and out[1...]. Palette rows are written unfiltered, as the
+   specification recommends: their bytes are indices, not intensities. */
+static void tack_filter_row(const unsigned char *here, const unsigned char *above, size_t n, int bpp, int palette,
+                            unsigned char *out, unsigned char *scratch) {
+    if (palette) {
+        out[0] = 0;
+        memcpy(out + 1, here, n);
+        return;
+    }
+    unsigned char *sub = scratch, *up = scratch + n, *paeth = scratch + 2 * n;
+    for (size_t i = 0; i < n; i++) {
+        int a = i >= (size_t)bpp ? here[i - bpp] : 0;
+        int b = above ? above[i] : 0;
+        int c = above && i >= (size_t)bpp ? above[i - bpp] : 0;
+        sub[i] = (unsigned char)(here[i] - a);
+        up[i] = (unsigned char)(here[i] - b);
+        int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
+        int predictor = pa <= pb && pa <= pc ? a : (pb <= pc ? b : c);
+        paeth[i] = (unsigned char)(here[i] - predictor);
+    }
+    const unsigned char *candidates[4] = { here, sub, up, paeth };
+    const unsigned char types[4] = { 0, 1, 2, 4 };
+    int best = 0;
+    unsigned long best_cost = tack_cost(here, n);
+    for (int k = 1; k < 4; k++) {
+        unsigned long cost = tack_cost(candidates[k], n);
+        if (cost < best_cost) { best_cost = cost; best = k; }
+    }
+    out[0] = types[best];
+    memcpy(out + 1, candidates[best], n);
+}
+
+static size_t tack_row_bytes(const struct tack_band *band) {
+    return (size_t)band->width * (band->palette ? 1 : band->layout == TACK_PNG_BGRX ? 3 : 4);
+}
+
+/* Filters rows first..<last of the band into out (1 + n bytes each), raw rows going through `raw` and `previous`. */
+static void tack_filter_rows(const struct tack_band *band, int first, int last, unsigned char *out,
+                             unsigned char *raw, unsigned char *previous, unsigned char *scratch) {
+    size_t n = tack_row_bytes(band);
+    int bpp = band->layout == TACK_PNG_BGRX ? 3 : 4;
+    if (first > 0) tack_raw_row(band, first - 1, previous);
+    for (int y = first; y < last; y++, out += n + 1) {
+        tack_raw_row(band, y, raw);
+        tack_filter_row(raw, y > 0 ? previous : NULL, n, bpp, band->palette != NULL, out, scratch);
+        unsigned char *swap = previous; previous = raw; raw = swap;
+    }
+}
+
+/* Which of zlib's strategies suits the band, by compressing a sample of its first rows both ways: run-length
+   matching wins on photos and gradients (their filtered bytes repeat only nearby), ordinary matching on text and
+   palette screens (a glyph repeats a whole glyph away). */
+static int tack_choose_strategy(const struct tack_band *band, unsigned char *raw, unsigned char *previous,
+                                unsigned char *scratch) {
+    if (band->palette) return Z_DEFAULT_STRATEGY;
+    int rows = band->last - band->first < 24 ? band->last - band->first : 24;
+    size_t row_size = tack_row_bytes(band) + 1, size = row_size * (size_t)rows;
+    unsigned char *sample = malloc(size);
+    unsigned char *out = malloc(size + size / 8 + 1024);
+    if (!sample || !out) { free(sample); free(out); return Z_RLE; }
+    tack_filter_rows(band, band->first, band->first + rows, sample, raw, previous, scratch);
+    size_t best_size = 0;
+    int best = Z_RLE;
+    const int strategies[2] = { Z_RLE, Z_DEFAULT_STRATEGY };
+    for (int k = 0; k < 2; k++) {
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        if (deflateInit2(&z, band->level, Z_DEFLATED, -15, 8, strategies[k]) != Z_OK) continue;
+        z.next_in = sample; z.avail_in = (uInt)size;
+        z.next_out = out; z.avail_out = (uInt)(size + size / 8 + 1024);
+        if (deflate(&z, Z_FINISH) == Z_STREAM_END && (best_size == 0 || z.total_out < best_size)) {
+            best_size = z.total_out;
+            best = strategies[k];
+        }
+        deflateEnd(&z);
+    }
+    free(sample);
+    free(out);
+    return best;
 }
 
 static void *tack_deflate_band(void *argument) {
     struct tack_band *band = (struct tack_band *)argument;
-    size_t row_size = 1 + (size_t)band->width * (band->layout == TACK_PNG_BGRX ? 3 : 4);
-    unsigned char *row = malloc(row_size);
+    size_t n = tack_row_bytes(band), row_size = n + 1;
+    unsigned char *row = malloc(row_size), *raw = malloc(n * 4), *previous = malloc(n * 4), *scratch = malloc(n * 3 + 16);
     z_stream z;
     memset(&z, 0, sizeof z);
-    if (!row || deflateInit2(&z, band->level, Z_DEFLATED, -15, 8, band->strategy) != Z_OK) {
-        free(row);
+    int strategy = band->strategy >= 0 ? band->strategy
+        : row && raw && previous && scratch ? tack_choose_strategy(band, raw, previous, scratch) : Z_RLE;
+    if (!row || !raw || !previous || !scratch || deflateInit2(&z, band->level, Z_DEFLATED, -15, 8, strategy) != Z_OK) {
+        free(row); free(raw); free(previous); free(scratch);
         band->failed = 1;
         return NULL;
     }
     size_t capacity = deflateBound(&z, (uLong)(row_size * (size_t)(band->last - band->first))) + 64;
     band->out = malloc(capacity);
-    if (!band->out) { band->failed = 1; deflateEnd(&z); free(row); return NULL; }
+    if (!band->out) { band->failed = 1; deflateEnd(&z); free(row); free(raw); free(previous); free(scratch); return NULL; }
     z.next_out = band->out;
     z.avail_out = (uInt)capacity;
     unsigned long adler = adler32(0L, Z_NULL, 0);
+    int bpp = band->layout == TACK_PNG_BGRX ? 3 : 4;
+    if (band->first > 0) tack_raw_row(band, band->first - 1, previous);
     for (int y = band->first; y < band->last; y++) {
-        tack_filter_row(band, y, row);
+        tack_raw_row(band, y, raw);
+        tack_filter_row(raw, y > 0 ? previous : NULL, n, bpp, band->palette != NULL, row, scratch);
+        unsigned char *swap = previous; previous = raw; raw = swap;
         adler = adler32(adler, row, (uInt)row_size);
         z.next_in = row;
         z.avail_in = (uInt)row_size;
@@ -93,7 +230,7 @@ static void *tack_deflate_band(void *argument) {
     band->adler = adler;
     band->raw_size = (unsigned long)(row_size * (size_t)(band->last - band->first));
     deflateEnd(&z);
-    free(row);
+    free(row); free(raw); free(previous); free(scratch);
     return NULL;
 }
 
@@ -125,10 +262,13 @@ int tack_png_write_fd_parallel(const unsigned char *pixels, int width, int heigh
     struct tack_band bands[64];
     pthread_t workers[16];
     int started[16] = { 0 };
+    struct tack_palette *palette = malloc(sizeof *palette);
+    if (palette && tack_palette_build(pixels, width, height, stride, layout, palette) != 0) { free(palette); palette = NULL; }
     for (int i = 0; i < count; i++) {
         struct tack_band *band = &bands[i];
         memset(band, 0, sizeof *band);
         band->pixels = pixels; band->stride = stride; band->width = width; band->height = height;
+        band->palette = palette;
         band->layout = layout; band->level = level; band->strategy = strategy;
         band->first = (int)((long)height * i / count);
         band->last = (int)((long)height * (i + 1) / count);
@@ -173,8 +313,27 @@ int tack_png_write_fd_parallel(const unsigned char *pixels, int width, int heigh
     }
     png_init_io(png, file);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8,
-                 layout == TACK_PNG_RGBA ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
+                 palette ? PNG_COLOR_TYPE_PALETTE : layout == TACK_PNG_RGBA ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
+    if (palette) {
+        png_color colors[256];
+        png_byte alphas[256];
+        int translucent = 0;
+        for (int i = 0; i < palette->count; i++) {
+            unsigned int key = palette->colors[i];
+            if (layout == TACK_PNG_BGRX) {
+                colors[i].red = (png_byte)(key >> 16); colors[i].green = (png_byte)(key >> 8); colors[i].blue = (png_byte)key;
+                alphas[i] = 255;
+            } else {
+                colors[i].red = (png_byte)(key >> 24); colors[i].green = (png_byte)(key >> 16); colors[i].blue = (png_byte)(key >> 8);
+                alphas[i] = (png_byte)key;
+            }
+            if (alphas[i] != 255) translucent = i + 1;
+        }
+        png_set_PLTE(png, info, colors, palette->count);
+        /* tRNS lists alphas up to the last translucent entry; the rest are opaque. */
+        if (translucent) png_set_tRNS(png, info, alphas, translucent, NULL);
+    }
     png_write_info(png, info);
     /* zlib header: deflate, 32K window, check bits for "fastest" (0x78 0x01). */
     unsigned char header[2] = { 0x78, 0x01 };
@@ -193,6 +352,7 @@ int tack_png_write_fd_parallel(const unsigned char *pixels, int width, int heigh
     result = fclose(file) == 0 ? 0 : -1;
 done:
     for (int i = 0; i < count; i++) free(bands[i].out);
+    free(palette);
     return result;
 }
 

@@ -30,18 +30,21 @@ public enum OutputFormat: String, Sendable, CaseIterable {
     public var contentType: String { self == .png ? "image/png" : "image/jpeg" }
 }
 
-/// Encoder settings. The PNG defaults are tuned for screen content: the Up filter turns repeated rows into zeros,
-/// run-length matching at zlib level 1 takes them for almost nothing, and the bands compress on every core.
+/// Encoder settings. The PNG defaults are tuned for screen content: a screen of at most 256 colours (text, most UI)
+/// becomes an exact palette PNG, other rows get the filter that suits each, zlib level 1 matches runs or repeats
+/// as a sample of each band shows best, and the bands compress on every core.
 public struct EncodeOptions: Sendable, Equatable {
     public var jpegQuality = 90
     public var pngLevel = 1
-    public var pngStrategy = PNGStrategy.rle
+    public var pngStrategy = PNGStrategy.auto
     public var threads = ProcessInfo.processInfo.activeProcessorCount
 
     public init(jpegQuality: Int = 90) { self.jpegQuality = jpegQuality }
 
     /// zlib's compression strategies.
     public enum PNGStrategy: Int32, Sendable {
+        /// Each band's choice between `rle` and `default`, by trying both on a sample of its rows.
+        case auto = -1
         case `default` = 0, filtered = 1, huffmanOnly = 2, rle = 3
     }
 }
