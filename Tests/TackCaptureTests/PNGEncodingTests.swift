@@ -97,23 +97,25 @@ import Testing
         #expect(try pillowPixels(path, mode: "RGB") == expected, "Pillow reads back other pixels (\(scene), depth \(depth))")
     }
 
-    /// RGBA with translucent colours keeps them in a palette's tRNS; one colour more than 256 is written as RGBA.
+    /// RGBA with translucent colours keeps them in a palette's tRNS, with indices as narrow as the colours allow
+    /// (rows 61 pixels wide, so packed rows end mid-byte); one colour more than 256 is written as RGBA.
     @Test func translucentPalettesAndTheLimitOfOne256() throws {
-        for count in [3, 256, 257] {
+        for (count, depth) in [(1, 1), (2, 1), (3, 2), (5, 4), (16, 4), (17, 8), (256, 8), (257, 8)] {
             var pixels = [UInt8]()
-            for i in 0..<(64 * 64) {
-                let c = i % count
+            for i in 0..<(61 * 64) {
+                let c = (i / 3 + i % 61) % count
                 pixels += [UInt8(c % 256), UInt8(c / 256), 7, c % 2 == 0 ? 255 : UInt8(c % 200)]
             }
             let path = NSTemporaryDirectory() + "png-\(UUID().uuidString).png"
             defer { try? FileManager.default.removeItem(atPath: path) }
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             try pixels.withUnsafeBytes {
-                try ImageFileWriter.write($0, width: 64, height: 64, stride: 256, layout: .rgba, format: .png, to: fd)
+                try ImageFileWriter.write($0, width: 61, height: 64, stride: 244, layout: .rgba, format: .png, to: fd)
             }
             close(fd)
             let file = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
             #expect(file[25] == (count <= 256 ? 3 : 6), "\(count) colours")
+            #expect(file[24] == depth, "\(count) colours take \(depth)-bit indices")
             #expect(try PNGCodec.decode(file, limits: ImageLimits()).pixels == pixels, "\(count) colours")
             #expect(try pillowPixels(path, mode: "RGBA") == pixels, "\(count) colours")
         }

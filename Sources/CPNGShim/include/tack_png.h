@@ -15,7 +15,8 @@ enum tack_png_layout {
    compressed on `threads` threads: the rows are cut into bands, each band is filtered (per row, the smallest of
    None, Sub, Up and Paeth, as libpng's heuristic picks) and deflated on its own thread into a raw deflate run that
    ends on a byte boundary, and the runs are joined into one zlib stream (adler32_combine for the checksum), as pigz
-   does. An image of at most 256 colours is written as an exact palette PNG (PLTE, and tRNS for translucent ones).
+   does. An image of at most 256 colours is written as an exact palette PNG (PLTE, and tRNS for translucent ones),
+   its indices 1, 2, 4 or 8 bits wide, the fewest that hold its colours.
    libpng writes IHDR; the IDAT chunks carry the joined stream. The output is an ordinary PNG any decoder reads. */
 int tack_png_write_fd_parallel(const unsigned char *pixels, int width, int height, size_t stride, int layout,
                                int level, int strategy, int threads, int fd, char *error, size_t error_size);
