@@ -43,6 +43,12 @@ struct Shot: ParsableCommand {
     @Flag(name: .long, help: "Put the link (or, without --room, the image) on the clipboard (needs xclip or xsel).")
     var copy = false
 
+    @Flag(name: .long, help: "Put the image itself on the clipboard, as image/png or image/jpeg (needs xclip).")
+    var copyImage = false
+
+    @Flag(name: .long, help: "No desktop notification when the capture is sent or queued.")
+    var noNotify = false
+
     @Option(name: .long, help: "The X display (default: $DISPLAY).")
     var display: String?
 
@@ -51,6 +57,7 @@ struct Shot: ParsableCommand {
     func validate() throws {
         let targets = [monitor != nil, window != nil, region != nil, select].filter { $0 }.count
         guard targets <= 1 else { throw ValidationError("choose one of --monitor, --window, --region and --select") }
+        guard !(copy && copyImage && upload.room == nil) else { throw ValidationError("without --room, --copy already copies the image") }
         guard (1...100).contains(quality) else { throw ValidationError("--quality is 1 to 100") }
         guard delay >= 0, delay <= 3600 else { throw ValidationError("--delay is 0 to 3600 seconds") }
         guard upload.message == nil || upload.room != nil else { throw ValidationError("--message needs --room") }
@@ -89,7 +96,7 @@ struct Shot: ParsableCommand {
             } else if written != "-" {
                 print(written)
             }
-            if copy, written != "-" { Clipboard.copy(file: written, type: format.contentType) }
+            if copy || copyImage, written != "-" { Clipboard.copy(file: written, type: format.contentType) }
             return
         }
         // Encoded once, into the outbox; `-o` gets a copy of those bytes.
@@ -108,8 +115,22 @@ struct Shot: ParsableCommand {
             let written = try OutputFile.write(to: output) { fd in try FileIO.copy(queued, to: fd) }
             if written != "-", !upload.json { print(written) }
         }
-        let ids = try Dispatch.send(entry, courier: courier, json: upload.json)
+        // From the outbox's copy, which delivery removes: xclip holds the bytes it read.
+        if copyImage { Clipboard.copy(file: entry.path(of: entry.record.items[0]), type: format.contentType) }
+        let ids: [String]
+        do {
+            ids = try Dispatch.send(entry, courier: courier, json: upload.json)
+        } catch {
+            if error.status == .queued, !noNotify {
+                Desktop.notify(summary: "Screenshot queued for \(room)",
+                               body: "The server did not answer; tack outbox flush sends it when it does.")
+            }
+            throw error
+        }
         if copy, let id = ids.first { Clipboard.copy(text: courier.api.galleryURL(of: id)) }
+        if !noNotify, let id = ids.first {
+            Desktop.notify(summary: "Screenshot sent to \(room)", body: courier.api.galleryURL(of: id))
+        }
     }
 
     private func chooseFormat() throws(Failure) -> OutputFormat {
