@@ -93,11 +93,6 @@ public struct UploadParts: Sendable {
         }
     }
 
-    /// The whole file's bytes, in order, for hashing into the blob store.
-    public func read<T: Sendable>(_ id: UploadID, _ body: (FileChunks) async throws -> T) async throws -> T {
-        try await fileSystem.withFileHandle(forReadingAt: path(of: id)) { try await body($0.readChunks(chunkLength: .mebibytes(1))) }
-    }
-
     /// Uploads whose file was last written before `before`, for finding files no upload row claims any more.
     public func files(untouchedSince before: Date) -> [UploadID] {
         ((try? Posix.list(root)) ?? []).compactMap { name in
