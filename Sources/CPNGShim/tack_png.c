@@ -127,8 +127,7 @@ static inline unsigned int tack_magnitude(int residual) {
    same filter nearly always at a quarter of the cost, and only the chosen filter is then computed in full.
    Palette rows are written unfiltered, as the specification recommends: their bytes are indices, not intensities. */
 static void tack_filter_row(const unsigned char *here, const unsigned char *above, size_t n, int bpp, int palette,
-                            unsigned char *out, unsigned char *scratch) {
-    (void)scratch;
+                            unsigned char *out) {
     out[0] = 0;
     if (palette) {
         memcpy(out + 1, here, n);
@@ -183,13 +182,13 @@ static size_t tack_row_bytes(const struct tack_band *band) {
 
 /* Filters rows first..<last of the band into out (1 + n bytes each), raw rows going through `raw` and `previous`. */
 static void tack_filter_rows(const struct tack_band *band, int first, int last, unsigned char *out,
-                             unsigned char *raw, unsigned char *previous, unsigned char *scratch) {
+                             unsigned char *raw, unsigned char *previous) {
     size_t n = tack_row_bytes(band);
     int bpp = band->layout == TACK_PNG_BGRX ? 3 : 4;
     if (first > 0) tack_raw_row(band, first - 1, previous);
     for (int y = first; y < last; y++, out += n + 1) {
         tack_raw_row(band, y, raw);
-        tack_filter_row(raw, y > 0 ? previous : NULL, n, bpp, band->palette != NULL, out, scratch);
+        tack_filter_row(raw, y > 0 ? previous : NULL, n, bpp, band->palette != NULL, out);
         unsigned char *swap = previous; previous = raw; raw = swap;
     }
 }
@@ -197,15 +196,14 @@ static void tack_filter_rows(const struct tack_band *band, int first, int last, 
 /* Which of zlib's strategies suits the band, by compressing a sample of its first rows both ways: run-length
    matching wins on photos and gradients (their filtered bytes repeat only nearby), ordinary matching on text and
    palette screens (a glyph repeats a whole glyph away). */
-static int tack_choose_strategy(const struct tack_band *band, unsigned char *raw, unsigned char *previous,
-                                unsigned char *scratch) {
+static int tack_choose_strategy(const struct tack_band *band, unsigned char *raw, unsigned char *previous) {
     if (band->palette) return Z_DEFAULT_STRATEGY;
     int rows = band->last - band->first < 12 ? band->last - band->first : 12;
     size_t row_size = tack_row_bytes(band) + 1, size = row_size * (size_t)rows;
     unsigned char *sample = malloc(size);
     unsigned char *out = malloc(size + size / 8 + 1024);
     if (!sample || !out) { free(sample); free(out); return Z_RLE; }
-    tack_filter_rows(band, band->first, band->first + rows, sample, raw, previous, scratch);
+    tack_filter_rows(band, band->first, band->first + rows, sample, raw, previous);
     size_t best_size = 0;
     int best = Z_RLE;
     const int strategies[2] = { Z_RLE, Z_DEFAULT_STRATEGY };
@@ -229,19 +227,19 @@ static int tack_choose_strategy(const struct tack_band *band, unsigned char *raw
 static void *tack_deflate_band(void *argument) {
     struct tack_band *band = (struct tack_band *)argument;
     size_t n = tack_row_bytes(band), row_size = n + 1;
-    unsigned char *row = malloc(row_size), *raw = malloc(n * 4), *previous = malloc(n * 4), *scratch = malloc(n * 3 + 16);
+    unsigned char *row = malloc(row_size), *raw = malloc(n), *previous = malloc(n);
     z_stream z;
     memset(&z, 0, sizeof z);
     int strategy = band->strategy >= 0 ? band->strategy
-        : row && raw && previous && scratch ? tack_choose_strategy(band, raw, previous, scratch) : Z_RLE;
-    if (!row || !raw || !previous || !scratch || deflateInit2(&z, band->level, Z_DEFLATED, -15, 8, strategy) != Z_OK) {
-        free(row); free(raw); free(previous); free(scratch);
+        : row && raw && previous ? tack_choose_strategy(band, raw, previous) : Z_RLE;
+    if (!row || !raw || !previous || deflateInit2(&z, band->level, Z_DEFLATED, -15, 8, strategy) != Z_OK) {
+        free(row); free(raw); free(previous);
         band->failed = 1;
         return NULL;
     }
     size_t capacity = deflateBound(&z, (uLong)(row_size * (size_t)(band->last - band->first))) + 64;
     band->out = malloc(capacity);
-    if (!band->out) { band->failed = 1; deflateEnd(&z); free(row); free(raw); free(previous); free(scratch); return NULL; }
+    if (!band->out) { band->failed = 1; deflateEnd(&z); free(row); free(raw); free(previous); return NULL; }
     z.next_out = band->out;
     z.avail_out = (uInt)capacity;
     unsigned long adler = adler32(0L, Z_NULL, 0);
@@ -249,7 +247,7 @@ static void *tack_deflate_band(void *argument) {
     if (band->first > 0) tack_raw_row(band, band->first - 1, previous);
     for (int y = band->first; y < band->last; y++) {
         tack_raw_row(band, y, raw);
-        tack_filter_row(raw, y > 0 ? previous : NULL, n, bpp, band->palette != NULL, row, scratch);
+        tack_filter_row(raw, y > 0 ? previous : NULL, n, bpp, band->palette != NULL, row);
         unsigned char *swap = previous; previous = raw; raw = swap;
         adler = adler32(adler, row, (uInt)row_size);
         z.next_in = row;
@@ -264,7 +262,7 @@ static void *tack_deflate_band(void *argument) {
     band->adler = adler;
     band->raw_size = (unsigned long)(row_size * (size_t)(band->last - band->first));
     deflateEnd(&z);
-    free(row); free(raw); free(previous); free(scratch);
+    free(row); free(raw); free(previous);
     return NULL;
 }
 

@@ -9,9 +9,7 @@ enum Desktop {
         // Only where a session bus is: without one, GLib would try to start a bus of its own.
         let runtimeBus = environment["XDG_RUNTIME_DIR"].map { "\($0)/bus" }
         guard environment["DBUS_SESSION_BUS_ADDRESS"] != nil || runtimeBus.map(FileManager.default.fileExists) == true else { return }
-        let path = environment["PATH"] ?? "/usr/bin:/bin"
-        guard let tool = path.split(separator: ":").map({ "\($0)/gdbus" })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return }
+        guard let tool = executable("gdbus") else { return }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         // Every argument in GVariant's text form with its type, so the call is the same whether or not the
@@ -32,6 +30,12 @@ enum Desktop {
         let deadline = Date().addingTimeInterval(2)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { process.terminate() }
+    }
+
+    /// Where `name` is on PATH, if the desktop has it.
+    static func executable(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// A GVariant string literal: single-quoted, with backslashes and quotes escaped.

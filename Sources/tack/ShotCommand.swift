@@ -229,10 +229,8 @@ enum Clipboard {
     }
 
     private static func run(candidates: [[String]], input: Data) {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for command in candidates {
-            guard let tool = path.split(separator: ":").map({ "\($0)/\(command[0])" })
-                .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { continue }
+            guard let tool = Desktop.executable(command[0]) else { continue }
             let process = Process()
             process.executableURL = URL(fileURLWithPath: tool)
             process.arguments = Array(command.dropFirst())

@@ -76,13 +76,7 @@ import Testing
         let items = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]]
         let id = try #require(items?.first?["id"] as? String)
         let stored = try await world.carol.request(.GET, "/v1/attachments/\(id)/content").body
-        let pasted = "\(helper.home)/pasted.png"
-        var clipboard = [UInt8]()
-        for _ in 0..<50 where clipboard != stored {
-            try screen.run("sh", ["-c", "xclip -selection clipboard -o -t image/png > '\(pasted)' 2>/dev/null"])
-            clipboard = Array((try? Data(contentsOf: URL(fileURLWithPath: pasted))) ?? Data())
-            if clipboard != stored { try await Task.sleep(for: .milliseconds(50)) }
-        }
+        let clipboard = try await pastedImage(screen, folder: helper.home, expecting: stored)
         #expect(clipboard == stored)
         let image = try PNGCodec.decode(clipboard, limits: ImageLimits())
         #expect(image.width == 30 && image.pixel(3, 3) == [200, 20, 120, 255])

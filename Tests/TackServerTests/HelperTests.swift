@@ -459,17 +459,11 @@ struct Helper {
         painter.fill(0, 0, 640, 480, 0, 200, 0)
         painter.show()
         let helper = try Helper(server: world.tackd.base, token: world.carol.token, display: screen.display)
-        let file = "\(helper.home)/copied.png", pasted = "\(helper.home)/pasted.png"
+        let file = "\(helper.home)/copied.png"
         let shot = try await helper.run(["shot", "--region", "20x10+5+5", "-o", file, "--copy"])
         #expect(shot.status == 0, "\(shot)")
-        let image = try Data(contentsOf: URL(fileURLWithPath: file))
-        var clipboard = Data()
-        for _ in 0..<50 where clipboard != image {
-            try screen.run("sh", ["-c", "xclip -selection clipboard -o -t image/png > '\(pasted)' 2>/dev/null"])
-            clipboard = (try? Data(contentsOf: URL(fileURLWithPath: pasted))) ?? Data()
-            if clipboard != image { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(clipboard == image)
+        let image = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+        #expect(try await pastedImage(screen, folder: helper.home, expecting: image) == image)
 
         let sent = try await helper.run(["shot", "--region", "20x10+5+5", "--room", world.room, "--copy"])
         let link = sent.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -858,4 +852,17 @@ struct Helper {
         #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/.bashrc"))
         #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/-rf"))
     }
+}
+
+/// The clipboard's image/png as another program pastes it, asked again for a few seconds until it is `expected`:
+/// xclip takes a moment to own the selection after tack hands it the bytes.
+func pastedImage(_ screen: VirtualScreen, folder: String, expecting expected: [UInt8]) async throws -> [UInt8] {
+    let pasted = "\(folder)/pasted-\(UUID().uuidString).png"
+    var clipboard = [UInt8]()
+    for _ in 0..<50 where clipboard != expected {
+        try screen.run("sh", ["-c", "xclip -selection clipboard -o -t image/png > '\(pasted)' 2>/dev/null"])
+        clipboard = Array((try? Data(contentsOf: URL(fileURLWithPath: pasted))) ?? Data())
+        if clipboard != expected { try await Task.sleep(for: .milliseconds(50)) }
+    }
+    return clipboard
 }

@@ -56,8 +56,7 @@ struct ReceivedBody<Base: AsyncSequence>: AsyncSequence where Base.Element == By
                 }
                 if !started {
                     started = true
-                    // Only JPEGs are stripped; everything else passes untouched and unhashed.
-                    if stripper != nil, chunk.readableBytesView.starts(with: [0xFF]) { facts.startHashing() } else { stripper = nil }
+                    if stripper != nil, ReceivedBody.mayStrip(firstByte: chunk.readableBytesView.first) { facts.startHashing() } else { stripper = nil }
                 }
                 facts.received(chunk)
                 guard var stripper, !stripper.isDone else { return chunk }
@@ -69,6 +68,9 @@ struct ReceivedBody<Base: AsyncSequence>: AsyncSequence where Base.Element == By
             return nil
         }
     }
+
+    /// Only JPEGs are stripped (they start with 0xFF); everything else passes untouched and unhashed.
+    static func mayStrip(firstByte: UInt8?) -> Bool { firstByte == 0xFF }
 
     func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: base.makeAsyncIterator(), stripper: stripMetadata ? JPEGMetadataStripper() : nil, facts: facts)

@@ -40,7 +40,6 @@ struct ResumableUploadRoutes: Sendable {
 
     @Sendable func create(_ request: Request, context: TackRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        try Tus.checkResumable(request.headers[.tusResumable])
         let room = try await access.room(context.parameters.require("room"), visibleTo: user)
         try rateLimits.check(.upload, for: user.name)
         let length = try Tus.byteCount(request.headers[.uploadLength], name: "Upload-Length")
@@ -102,7 +101,6 @@ struct ResumableUploadRoutes: Sendable {
     }
 
     @Sendable func head(_ request: Request, context: TackRequestContext) async throws -> Response {
-        try Tus.checkResumable(request.headers[.tusResumable])
         let upload = try await visibleUpload(context)
         var headers = state(of: upload)
         headers[.cacheControl] = "no-store"
@@ -112,7 +110,6 @@ struct ResumableUploadRoutes: Sendable {
     }
 
     @Sendable func patch(_ request: Request, context: TackRequestContext) async throws -> Response {
-        try Tus.checkResumable(request.headers[.tusResumable])
         let upload = try await visibleUpload(context)
         try requireChunkType(request)
         guard let offset = try Tus.byteCount(request.headers[.uploadOffset], name: "Upload-Offset") else {
@@ -126,7 +123,6 @@ struct ResumableUploadRoutes: Sendable {
     }
 
     @Sendable func terminate(_ request: Request, context: TackRequestContext) async throws -> Response {
-        try Tus.checkResumable(request.headers[.tusResumable])
         try await uploads.terminateWhenIdle(try await visibleUpload(context))
         return Response(status: .noContent)
     }
@@ -185,7 +181,8 @@ struct UploadJSON: Encodable {
     let expiresAt: Date
 }
 
-/// Puts `Tus-Resumable` on every tus answer, refusals included (which it renders here, so they carry it too).
+/// The tus routes' version handshake, in one place: every request but the JSON summary (GET) must say
+/// `Tus-Resumable: 1.0.0`, and every answer, refusals included (rendered here so they carry it), says it back.
 struct TusResumableHeader: RouterMiddleware {
     typealias Context = TackRequestContext
 
@@ -195,6 +192,7 @@ struct TusResumableHeader: RouterMiddleware {
     ) async throws -> Response {
         var response: Response
         do {
+            if request.method != .get { try Tus.checkResumable(request.headers[.tusResumable]) }
             response = try await next(request, context)
         } catch {
             response = JSONErrorMiddleware.response(for: error, to: request, context: context)

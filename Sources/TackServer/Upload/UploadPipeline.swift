@@ -87,8 +87,8 @@ struct UploadPipeline: Sendable {
     /// the blob store takes the file's bytes as they are (a link on the same file system) instead of a copy.
     func run(file path: String, _ upload: Upload) async throws -> UploadResult {
         let prefix = try await ingest.prefix(of: path)
-        // Only JPEGs are stripped (`ReceivedBody`); they take the streaming path that rewrites them.
-        if stripMetadata, prefix.first == 0xFF {
+        // What would be stripped takes the streaming path that rewrites it.
+        if stripMetadata, ReceivedBody<FileChunks>.mayStrip(firstByte: prefix.first) {
             return try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
                 try await run(handle.readChunks(chunkLength: .mebibytes(1)), upload)
             }
