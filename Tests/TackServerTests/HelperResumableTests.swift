@@ -14,12 +14,6 @@ import Testing
         return try ObservabilityTests.parse(scrape.text).samples.first { $0.name == "tack_resumable_upload_bytes_total" }?.value ?? 0
     }
 
-    func partFileSize(_ tackd: Tackd) -> Int {
-        let folder = "\(tackd.storage)/uploads"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.compactMap { try? FileManager.default.attributesOfItem(atPath: "\(folder)/\($0)")[.size] as? Int }.max() ?? 0
-    }
-
     @Test func aPutKilledAtSixtyPercentSendsOnlyTheRestOnFlush() async throws {
         let world = try await World.make(config: ["max_upload_bytes": "300MiB"])
         let helper = try Helper(server: world.tackd.base, token: world.carol.token)
@@ -38,17 +32,11 @@ import Testing
         try handle.close()
         let expected = ContentHash(bytes: hasher.finalize())!
 
-        // Sent at 12 MiB/s (17 s for the file), so the kill lands while bytes flow even when a loaded machine wakes this
-        // test seconds late; tackd's file for the upload shows how far they got.
-        let (process, _, err) = try helper.start(["put", file, "--room", world.room], extra: ["TACK_MAX_SEND_RATE": String(12 << 20)])
+        // tack kills itself (SIGKILL) once libcurl has sent 60 % of the file: the point is fixed by the bytes, not
+        // by when a loaded machine lets this test look.
+        let crashed = try await helper.run(["put", file, "--room", world.room], extra: ["TACK_FAILPOINT": "resumable-60-percent"])
+        #expect(crashed.reason == .uncaughtSignal, "\(crashed)")
         let deadline = ContinuousClock.now + .seconds(120)
-        while partFileSize(world.tackd) < size * 6 / 10, process.isRunning, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        kill(process.processIdentifier, SIGKILL)
-        try await process.exit(within: .seconds(30), name: "tack put")
-        #expect(process.terminationReason == .uncaughtSignal,
-                "tack finished before the kill: \(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
 
         // The outbox entry knows its upload; tackd keeps what arrived before the connection broke.
         let entry = try #require(helper.outboxEntries().first)
@@ -59,7 +47,8 @@ import Testing
             offset = try await world.carol.request(.GET, upload).json["offset"] as? Int ?? 0
             if offset == 0 { try await Task.sleep(for: .milliseconds(50)) }
         }
-        #expect(offset >= size * 6 / 10 && offset < size, "kept \(offset) of \(size) bytes")
+        // What libcurl had sent less what was still in flight when it died: about 60 %.
+        #expect(offset >= size / 2 && offset < size, "kept \(offset) of \(size) bytes")
 
         let before = try await resumableBytes(world.tackd)
         let flush = try await helper.run(["outbox", "flush"])
