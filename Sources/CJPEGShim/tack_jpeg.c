@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <jpeglib.h>
+#include <jerror.h>
 
 struct tack_error {
     struct jpeg_error_mgr base;
@@ -211,6 +212,227 @@ int tack_jpeg_write_fd(const unsigned char *pixels, int width, int height, size_
         return -1;
     }
     return fclose(file) == 0 ? 0 : -1;
+}
+
+/* ---- Encoding in bands on every core ---------------------------------------------------------------------------
+   A JPEG's entropy-coded data can be cut only where the DC predictions restart: at restart markers. Each band of
+   whole MCU rows is encoded as a JPEG of its own, with a restart marker after every MCU row (the same DRI every band
+   writes), on its own thread. The file is the first band's header with the whole image's height, then every band's
+   entropy-coded data, a restart marker between bands, and the markers renumbered RST0..RST7 in one sequence, as if
+   one encoder had written them all. The DCT blocks are the ones a single encoder makes (chroma is subsampled within
+   each 2x2 block, never across a band's edge), so the image decodes to exactly the same pixels. */
+
+#include <pthread.h>
+
+/* jpeg_set_defaults samples chroma 2x2 (4:2:0): an MCU is 16 rows tall, and bands are cut on multiples of it. */
+#define TACK_JPEG_MCU_ROWS 16
+
+/* libjpeg's destination writing into a growing heap buffer of our own (so a failure can free it). */
+struct tack_buffer_dest {
+    struct jpeg_destination_mgr base;
+    unsigned char *data;
+    size_t capacity, size;
+};
+
+static void tack_buffer_init(j_compress_ptr info) {
+    struct tack_buffer_dest *dest = (struct tack_buffer_dest *)info->dest;
+    dest->base.next_output_byte = dest->data;
+    dest->base.free_in_buffer = dest->capacity;
+}
+
+static boolean tack_buffer_grow(j_compress_ptr info) {
+    struct tack_buffer_dest *dest = (struct tack_buffer_dest *)info->dest;
+    /* libjpeg calls this only with the buffer full (free_in_buffer is 0). */
+    unsigned char *grown = realloc(dest->data, dest->capacity * 2);
+    if (!grown) ERREXIT1(info, JERR_OUT_OF_MEMORY, 0);
+    dest->data = grown;
+    dest->base.next_output_byte = grown + dest->capacity;
+    dest->base.free_in_buffer = dest->capacity;
+    dest->capacity *= 2;
+    return TRUE;
+}
+
+static void tack_buffer_term(j_compress_ptr info) {
+    struct tack_buffer_dest *dest = (struct tack_buffer_dest *)info->dest;
+    dest->size = dest->capacity - dest->base.free_in_buffer;
+}
+
+struct tack_jpeg_band {
+    const unsigned char *pixels;
+    size_t stride;
+    int width, rows, layout, quality;
+    struct tack_buffer_dest dest;
+    int failed;
+    char message[JMSG_LENGTH_MAX];
+};
+
+static void tack_jpeg_encode_band(struct tack_jpeg_band *band) {
+    struct jpeg_compress_struct info;
+    struct tack_error error;
+    tack_errors(&error, band->message, sizeof band->message);
+    info.err = &error.base;
+    /* A band compresses to well under its raw size at any quality people use; the buffer grows if not. */
+    band->dest.capacity = (size_t)band->width * (size_t)band->rows + 4096;
+    band->dest.data = malloc(band->dest.capacity);
+    if (!band->dest.data) { band->failed = 1; return; }
+    if (setjmp(error.jump)) {
+        jpeg_destroy_compress(&info);
+        band->failed = 1;
+        return;
+    }
+    jpeg_create_compress(&info);
+    band->dest.base.init_destination = tack_buffer_init;
+    band->dest.base.empty_output_buffer = tack_buffer_grow;
+    band->dest.base.term_destination = tack_buffer_term;
+    info.dest = &band->dest.base;
+    info.image_width = (JDIMENSION)band->width;
+    info.image_height = (JDIMENSION)band->rows;
+    info.input_components = 4;
+    info.in_color_space = band->layout == 1 ? JCS_EXT_BGRX : JCS_EXT_RGBA;
+    jpeg_set_defaults(&info);
+    jpeg_set_quality(&info, band->quality, TRUE);
+    info.restart_in_rows = 1;
+    jpeg_start_compress(&info, TRUE);
+    if (info.max_v_samp_factor * DCTSIZE != TACK_JPEG_MCU_ROWS) {
+        snprintf(band->message, sizeof band->message, "unexpected MCU height %d", info.max_v_samp_factor * DCTSIZE);
+        jpeg_destroy_compress(&info);
+        band->failed = 1;
+        return;
+    }
+    while (info.next_scanline < info.image_height) {
+        JSAMPROW rows[TACK_JPEG_MCU_ROWS];
+        JDIMENSION count = 0;
+        while (count < TACK_JPEG_MCU_ROWS && info.next_scanline + count < info.image_height) {
+            rows[count] = (JSAMPROW)(band->pixels + band->stride * (info.next_scanline + count));
+            count++;
+        }
+        jpeg_write_scanlines(&info, rows, count);
+    }
+    jpeg_finish_compress(&info);
+    jpeg_destroy_compress(&info);
+}
+
+struct tack_jpeg_queue {
+    struct tack_jpeg_band *bands;
+    int count;
+    int next;
+};
+
+static void *tack_jpeg_band_worker(void *argument) {
+    struct tack_jpeg_queue *queue = (struct tack_jpeg_queue *)argument;
+    for (;;) {
+        int index = __atomic_fetch_add(&queue->next, 1, __ATOMIC_RELAXED);
+        if (index >= queue->count) return NULL;
+        tack_jpeg_encode_band(&queue->bands[index]);
+    }
+}
+
+/* Where a band's entropy-coded data starts (after its SOS segment), and where its SOF's height field is; -1 when
+   the stream is not the SOI ... SOS ... EOI this file's encoder writes. */
+static int tack_jpeg_layout(const unsigned char *data, size_t size, size_t *height_at, size_t *scan_at) {
+    if (size < 4 || data[0] != 0xFF || data[1] != 0xD8 || data[size - 2] != 0xFF || data[size - 1] != 0xD9) return -1;
+    *height_at = 0;
+    for (size_t at = 2; at + 4 <= size;) {
+        if (data[at] != 0xFF) return -1;
+        unsigned marker = data[at + 1];
+        size_t length = ((size_t)data[at + 2] << 8) | data[at + 3];
+        if (marker == 0xC0 && length >= 7) *height_at = at + 5;
+        if (marker == 0xDA) {
+            *scan_at = at + 2 + length;
+            return *height_at && *scan_at <= size - 2 ? 0 : -1;
+        }
+        at += 2 + length;
+    }
+    return -1;
+}
+
+/* Renumbers the restart markers in entropy-coded data from `next` on; returns the number after the last. In this
+   data a 0xFF byte is always followed by 0x00 (a stuffed byte) or by a marker. */
+static unsigned tack_jpeg_renumber(unsigned char *data, size_t size, unsigned next) {
+    for (size_t i = 0; i + 1 < size; i++) {
+        if (data[i] != 0xFF) continue;
+        if (data[i + 1] >= 0xD0 && data[i + 1] <= 0xD7) data[i + 1] = (unsigned char)(0xD0 + (next++ & 7));
+        i++;
+    }
+    return next;
+}
+
+static int tack_write_all(int fd, const unsigned char *data, size_t size) {
+    while (size > 0) {
+        ssize_t written = write(fd, data, size);
+        if (written < 0) return -1;
+        data += written;
+        size -= (size_t)written;
+    }
+    return 0;
+}
+
+int tack_jpeg_write_fd_parallel(const unsigned char *pixels, int width, int height, size_t stride, int layout,
+                                int quality, int threads, int fd, char *message, size_t message_size) {
+    if (threads > 16) threads = 16;
+    int mcu_rows = (height + TACK_JPEG_MCU_ROWS - 1) / TACK_JPEG_MCU_ROWS;
+    /* Two bands a thread balance a photo in one half against text in the other; each keeps at least 4 MCU rows. */
+    int count = threads * 2 < mcu_rows / 4 ? threads * 2 : mcu_rows / 4;
+    if (threads <= 1 || count < 2)
+        return tack_jpeg_write_fd(pixels, width, height, stride, layout, quality, fd, message, message_size);
+    if (message && message_size) message[0] = 0;
+    struct tack_jpeg_band bands[32];
+    for (int i = 0; i < count; i++) {
+        int first = mcu_rows * i / count * TACK_JPEG_MCU_ROWS;
+        int last = i == count - 1 ? height : mcu_rows * (i + 1) / count * TACK_JPEG_MCU_ROWS;
+        memset(&bands[i], 0, sizeof bands[i]);
+        bands[i].pixels = pixels + stride * (size_t)first;
+        bands[i].stride = stride;
+        bands[i].width = width;
+        bands[i].rows = last - first;
+        bands[i].layout = layout;
+        bands[i].quality = quality;
+    }
+    struct tack_jpeg_queue queue = { bands, count, 0 };
+    pthread_t workers[16];
+    int started[16] = { 0 };
+    int helpers = threads - 1 < count - 1 ? threads - 1 : count - 1;
+    for (int i = 0; i < helpers; i++) started[i] = pthread_create(&workers[i], NULL, tack_jpeg_band_worker, &queue) == 0;
+    tack_jpeg_band_worker(&queue);
+    for (int i = 0; i < helpers; i++) if (started[i]) pthread_join(workers[i], NULL);
+
+    int result = -1;
+    size_t height_at = 0, scan_at[32];
+    for (int i = 0; i < count; i++) {
+        if (bands[i].failed) {
+            if (message && message_size) snprintf(message, message_size, "%s", bands[i].message);
+            goto done;
+        }
+        size_t band_height_at;
+        if (tack_jpeg_layout(bands[i].dest.data, bands[i].dest.size, i == 0 ? &height_at : &band_height_at, &scan_at[i]) != 0) {
+            if (message && message_size) snprintf(message, message_size, "a band's JPEG stream has an unexpected layout");
+            goto done;
+        }
+    }
+    unsigned char *header = bands[0].dest.data;
+    header[height_at] = (unsigned char)(height >> 8);
+    header[height_at + 1] = (unsigned char)height;
+    if (tack_write_all(fd, header, scan_at[0]) != 0) goto failed_write;
+    unsigned next = 0;
+    for (int i = 0; i < count; i++) {
+        if (i > 0) {
+            unsigned char restart[2] = { 0xFF, (unsigned char)(0xD0 + (next++ & 7)) };
+            if (tack_write_all(fd, restart, 2) != 0) goto failed_write;
+        }
+        unsigned char *scan = bands[i].dest.data + scan_at[i];
+        size_t scan_size = bands[i].dest.size - 2 - scan_at[i];
+        next = tack_jpeg_renumber(scan, scan_size, next);
+        if (tack_write_all(fd, scan, scan_size) != 0) goto failed_write;
+    }
+    static const unsigned char end[2] = { 0xFF, 0xD9 };
+    if (tack_write_all(fd, end, 2) != 0) goto failed_write;
+    result = 0;
+    goto done;
+failed_write:
+    if (message && message_size) snprintf(message, message_size, "writing the JPEG failed");
+done:
+    for (int i = 0; i < count; i++) free(bands[i].dest.data);
+    return result;
 }
 
 void tack_jpeg_free(unsigned char *buffer) { free(buffer); }

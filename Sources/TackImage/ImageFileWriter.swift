@@ -32,7 +32,8 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 
 /// Encoder settings. The PNG defaults are tuned for screen content: a screen of at most 256 colours (text, most UI)
 /// becomes an exact palette PNG, other rows get the filter that suits each, zlib level 1 matches runs or repeats
-/// as a sample of each band shows best, and the bands compress on every core.
+/// as a sample of each band shows best, and the bands compress on every core. JPEGs are encoded in bands on every
+/// core too, joined by restart markers into one stream.
 public struct EncodeOptions: Sendable, Equatable {
     public var jpegQuality = 90
     public var pngLevel = 1
@@ -67,8 +68,9 @@ public enum ImageFileWriter {
                                                 options.pngStrategy.rawValue, Int32(max(1, options.threads)), descriptor,
                                                 &message, message.count)
         case .jpeg:
-            status = tack_jpeg_write_fd(base, Int32(width), Int32(height), stride, layoutCode,
-                                        Int32(max(1, min(100, options.jpegQuality))), descriptor, &message, message.count)
+            status = tack_jpeg_write_fd_parallel(base, Int32(width), Int32(height), stride, layoutCode,
+                                                 Int32(max(1, min(100, options.jpegQuality))), Int32(max(1, options.threads)),
+                                                 descriptor, &message, message.count)
         }
         guard status == 0 else {
             let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

@@ -8,47 +8,6 @@ import Testing
 /// encoder chose: an exact palette for screens of at most 256 colours, RGB with per-row filters otherwise, on
 /// screens of depth 16, 24 and 30.
 @Suite(.timeLimit(.minutes(5))) struct PNGEncodingTests {
-    /// The kinds of screen people capture: a terminal full of text on a flat desktop (few colours), and a photo
-    /// beside a smooth gradient (tens of thousands).
-    enum Scene: CaseIterable { case text, photo }
-
-    func capture(_ scene: Scene, depth: Int) throws -> (Screenshot, RealScreenshotTests.Programs) {
-        let screen = try VirtualScreen(width: 1280, height: 720, depth: depth)
-        let painter = try XPainter(screen.display)
-        painter.fill(0, 0, 1280, 720, 40, 44, 52)
-        let programs = RealScreenshotTests.Programs()
-        switch scene {
-        case .text:
-            try programs.launch(screen.display, "xterm", ["-geometry", "150x45+10+10", "-e", "ls -la /usr/share/doc | head -80; read line"])
-            try #require(try screen.run("timeout", ["10", "xdotool", "search", "--sync", "--onlyvisible", "--class", "xterm"]).status == 0)
-        case .photo:
-            // A photo on the left, a grey ramp and a colour ramp on the right: every row different, no flat runs.
-            for x in 0..<640 {
-                let v = UInt8(x * 255 / 639)
-                painter.fill(640 + x, 0, 1, 360, v, v, v)
-                painter.fill(640 + x, 360, 1, 360, v, UInt8(255 - Int(v)), UInt8((x * 7) % 256))
-            }
-            painter.show()
-            try programs.launch(screen.display, "display", ["-geometry", "+0+0", "-resize", "640x720!", "/usr/share/backgrounds/mate/nature/Aqua.jpg"])
-            try #require(try screen.run("timeout", ["10", "xdotool", "search", "--sync", "--onlyvisible", "--class", "display"]).status == 0)
-        }
-        painter.show()
-        Thread.sleep(forTimeInterval: 0.5)  // programs draw after they map
-        let shot = try ScreenCapturer(connection: XConnection(name: screen.display)).capture(.screen).shot
-        return (shot, programs)
-    }
-
-    /// The PNG's pixels as Pillow decodes them, in `mode` (RGB or RGBA).
-    func pillowPixels(_ path: String, mode: String) throws -> [UInt8] {
-        _ = try Pillow.evaluate("""
-            import sys
-            from PIL import Image
-            open(sys.argv[1] + ".raw", "wb").write(Image.open(sys.argv[1]).convert(sys.argv[2]).tobytes())
-            """, [path, mode])
-        defer { try? FileManager.default.removeItem(atPath: path + ".raw") }
-        return Array(try Data(contentsOf: URL(fileURLWithPath: path + ".raw")))
-    }
-
     func write(_ shot: Screenshot, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         defer { close(fd) }
@@ -58,24 +17,9 @@ import Testing
         }
     }
 
-    /// The capture as RGB bytes, row after row.
-    func rgb(_ shot: Screenshot) -> [UInt8] {
-        shot.withUnsafeBytes { bgrx in
-            var out = [UInt8]()
-            out.reserveCapacity(shot.width * shot.height * 3)
-            for y in 0..<shot.height {
-                for x in 0..<shot.width {
-                    let i = y * shot.bytesPerRow + x * 4
-                    out += [bgrx[i + 2], bgrx[i + 1], bgrx[i]]
-                }
-            }
-            return out
-        }
-    }
-
-    @Test(arguments: Scene.allCases, [16, 24, 30])
-    func everyPixelComesBack(_ scene: Scene, depth: Int) throws {
-        let (shot, programs) = try capture(scene, depth: depth)
+    @Test(arguments: ScreenScene.allCases, [16, 24, 30])
+    func everyPixelComesBack(_ scene: ScreenScene, depth: Int) throws {
+        let (shot, programs) = try scene.capture(depth: depth)
         defer { _ = programs }
         let path = NSTemporaryDirectory() + "png-\(UUID().uuidString).png"
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -88,7 +32,7 @@ import Testing
         #expect(file[25] == (colours <= 256 ? 3 : 2), "\(scene) at depth \(depth): \(colours) colours")
         if scene == .photo { #expect(colours > 256) }
 
-        let expected = rgb(shot)
+        let expected = shot.rgb()
         let ours = try PNGCodec.decode(file, limits: ImageLimits())
         var decoded = [UInt8]()
         decoded.reserveCapacity(expected.count)

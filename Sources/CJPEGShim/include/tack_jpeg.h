@@ -25,6 +25,12 @@ int tack_jpeg_encode(const unsigned char *rgba, int width, int height, int quali
 int tack_jpeg_write_fd(const unsigned char *pixels, int width, int height, size_t stride, int layout, int quality,
                        int fd, char *error, size_t error_size);
 
+/* As tack_jpeg_write_fd, with the image cut into bands of whole MCU rows encoded on `threads` threads and joined
+   by restart markers into one baseline stream that decodes to the same pixels; one thread, or an image too short
+   to cut, is one ordinary encode. */
+int tack_jpeg_write_fd_parallel(const unsigned char *pixels, int width, int height, size_t stride, int layout,
+                                int quality, int threads, int fd, char *error, size_t error_size);
+
 void tack_jpeg_free(unsigned char *buffer);
 
 /* A JPEG read a few scanlines at a time, as RGBA, from memory or a FILE (both must outlive the reader):
