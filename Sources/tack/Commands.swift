@@ -7,7 +7,7 @@ import TackCore
 /// `tack login`: saves the server and token after checking them.
 struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Save the server URL and token ($XDG_CONFIG_HOME/tack/config, mode 0600).",
+        commandName: "login", abstract: "Save the server URL and token ($XDG_CONFIG_HOME/tack/config, mode 0600).",
         discussion: """
             Without --token the token is read from stdin: one line from a pipe or file \
             (tack login --server URL < token.txt), or typed at a prompt that does not echo it. Prefer that to \
@@ -45,7 +45,7 @@ struct Login: ParsableCommand {
 /// `tack put`: queue files and send them into a room.
 struct Put: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Send files into a room; they wait in the outbox until the server confirms them.")
+        commandName: "put", abstract: "Send files into a room; they wait in the outbox until the server confirms them.")
 
     @Argument(help: "Files to send.")
     var files: [String]
@@ -105,7 +105,7 @@ enum ContentTypes {
 
 /// `tack rooms`.
 struct Rooms: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List your rooms.")
+    static let configuration = CommandConfiguration(commandName: "rooms", abstract: "List your rooms.")
 
     @Flag(name: .long, help: "Print JSON.") var json = false
 
@@ -148,7 +148,7 @@ struct List: ParsableCommand {
 /// `tack search QUERY`: across every room.
 struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Search the attachments of all your rooms, newest first.", discussion: SearchHelp.text)
+        commandName: "search", abstract: "Search the attachments of all your rooms, newest first.", discussion: SearchHelp.text)
 
     @Argument(parsing: .allUnrecognized,
               help: "The search, like 'from:bob type:image after:20260101'; terms may start with - (-type:link).")
@@ -167,7 +167,7 @@ struct Search: ParsableCommand {
 /// `tack watch ROOM`: the room's events as they happen.
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print a room's events as they happen (new, thumbnailed and deleted files, messages, members).",
+        commandName: "watch", abstract: "Print a room's events as they happen (new, thumbnailed and deleted files, messages, members).",
         discussion: "Runs until interrupted; when the connection drops it reconnects and picks up what it missed.")
 
     @Argument(help: "The room: its id, its name, or the start of its name.") var room: String
@@ -249,7 +249,7 @@ enum SearchHelp {
 /// `tack get ATTACHMENT`: downloads, resuming a partial `.part` file with Range, and checks the SHA-256.
 struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Download an attachment (a partial download resumes).",
+        commandName: "get", abstract: "Download an attachment (a partial download resumes).",
         discussion: """
             An existing file is never replaced: the download is saved as NAME (1).EXT, NAME (2).EXT, … instead, \
             unless --force is given. The server's name is made safe first (one file name, not hidden, no control \
@@ -291,7 +291,7 @@ struct Get: ParsableCommand {
 /// `tack link ATTACHMENT`.
 struct Link: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print a link to an attachment that opens without a token until it expires.",
+        commandName: "link", abstract: "Print a link to an attachment that opens without a token until it expires.",
         discussion: """
             For a mail, a chat elsewhere or an <img src>: anyone holding the link can open the file until it             expires, or until you leave the room. The server caps how long a link may live (a week by default).
             """)
@@ -325,7 +325,7 @@ struct Link: ParsableCommand {
 
 /// `tack monitors`.
 struct Monitors: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the monitors XRandR reports.")
+    static let configuration = CommandConfiguration(commandName: "monitors", abstract: "List the monitors XRandR reports.")
 
     @Option(name: .long, help: "The X display (default: $DISPLAY).") var display: String?
     @Flag(name: .long, help: "Print JSON.") var json = false
@@ -373,7 +373,7 @@ struct OutboxCommand: ParsableCommand {
     }
 
     struct Flush: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send every queued entry.")
+        static let configuration = CommandConfiguration(commandName: "flush", abstract: "Send every queued entry.")
         @Option(name: .long, help: "Attempts per request.") var retries = 4
         @Flag(name: .long, help: "Print JSON.") var json = false
 
@@ -396,7 +396,7 @@ struct OutboxCommand: ParsableCommand {
     }
 
     struct Drop: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a queued entry without sending it.")
+        static let configuration = CommandConfiguration(commandName: "drop", abstract: "Delete a queued entry without sending it.")
         @Argument(help: "The entry's id (tack outbox lists them).") var id: String
 
         func run() throws {

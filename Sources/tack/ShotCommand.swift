@@ -7,7 +7,7 @@ import TackImage
 /// `tack shot`: capture, write, and optionally send into a room.
 struct Shot: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Capture the screen, a monitor, a window, a region or a selection.",
+        commandName: "shot", abstract: "Capture the screen, a monitor, a window, a region or a selection.",
         discussion: """
             Without --room the capture is only written (-o FILE, - for stdout, or screenshot-DATE.png here). \
             With --room it is kept in the outbox until the server confirms it, so it survives a lost network.
@@ -171,11 +171,16 @@ struct Shot: ParsableCommand {
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 
+    /// `screenshot-2026-11-30-201502.png`, in local time. strftime, not DateFormatter: the formatter loads ICU,
+    /// a few milliseconds of a program started once per screenshot.
     static func defaultName(format: OutputFormat) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd-HHmmss"
-        return "screenshot-\(formatter.string(from: Date())).\(format.fileExtension)"
+        var now = time(nil)
+        var local = tm()
+        localtime_r(&now, &local)
+        var text = [CChar](repeating: 0, count: 32)
+        let length = strftime(&text, text.count, "%Y-%m-%d-%H%M%S", &local)
+        let stamp = String(decoding: text.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "screenshot-\(stamp).\(format.fileExtension)"
     }
 }
 
