@@ -59,6 +59,8 @@ public struct Attachment: Sendable, Hashable, Codable {
     public var metadataStripped = false
     /// True for a screenshot sent by `tack shot` (the upload said `origin=screenshot`).
     public var isScreenshot = false
+    /// How reading the file's text went; nil until it has run (or for files with no text tackd reads).
+    public var text: TextInfo?
 
     public init(
         id: AttachmentID, room: RoomID, name: String, size: Int64, contentType: String,
@@ -85,6 +87,37 @@ public struct Attachment: Sendable, Hashable, Codable {
 
     /// `upload` or `link`.
     public var kind: String { source == nil ? "upload" : "link" }
+
+    /// How tackd reads this file's text, or nil when it has none it reads.
+    public var textFormat: TextFormat? { TextFormat(contentType: contentType) }
+}
+
+/// How reading a file's text went, shared by every attachment of the same bytes; the text itself is read apart.
+public struct TextInfo: Sendable, Hashable, Codable {
+    /// Nil when the text was read; the reason when it could not be.
+    public var failure: String?
+    /// Characters of text kept (0 for a file with none).
+    public var characters: Int
+    /// True when the file held more text than `max_extract_bytes` kept.
+    public var truncated: Bool
+
+    public init(failure: String?, characters: Int, truncated: Bool) {
+        self.failure = failure
+        self.characters = characters
+        self.truncated = truncated
+    }
+}
+
+/// A file's text as stored: what was read and how that went.
+public struct BlobText: Sendable, Hashable {
+    public var info: TextInfo
+    /// Empty when reading failed.
+    public var text: String
+
+    public init(info: TextInfo, text: String) {
+        self.info = info
+        self.text = text
+    }
 }
 
 /// An image's upright size, or why it could not be thumbnailed; shared by every attachment of the same bytes.

@@ -87,6 +87,8 @@ extension ErrorCode {
     public static let notAnImage = ErrorCode("not_an_image", .unsupportedMediaType)
     public static let unsupportedImage = ErrorCode("unsupported_image", .unsupportedMediaType)
     public static let thumbnailFailed = ErrorCode("thumbnail_failed", .unsupportedMediaType)
+    /// A file of a text type whose bytes are not text (a binary file with a text-looking start).
+    public static let notText = ErrorCode("not_text", .unsupportedMediaType)
 
     // What a linked file's server did.
     /// The link's host does not exist: the link is wrong, not the upstream.
@@ -120,7 +122,7 @@ extension ErrorCode {
         .invalidImage, .unreadableInput, .invalidTusHeader, .unsupportedChecksum, .invalidRetention, .notAChunk,
         .tusVersion, .checksumMismatch, .offsetMismatch, .uploadBusy, .unauthenticated, .notFound, .notAllowed, .notRoomCreator,
         .clientsOnly, .linksDisabled, .userExists, .idempotencyKeyReused, .tooLarge, .tooManyPixels, .imageTooLarge, .quotaExceeded,
-        .rateLimited, .rangeNotSatisfiable, .notAnImage, .unsupportedImage, .thumbnailFailed, .unresolvableHost,
+        .rateLimited, .rangeNotSatisfiable, .notAnImage, .unsupportedImage, .thumbnailFailed, .notText, .unresolvableHost,
         .upstreamBadRedirect, .upstreamError, .upstreamForbidden, .upstreamGone, .upstreamNotAFile,
         .upstreamRefused, .upstreamTruncated, .upstreamUnreachable, .upstreamStalled, .upstreamTimeout, .busy,
         .badEndpoint, .blobMissing, .corruptCatalog, .encodeFailed, .`internal`,

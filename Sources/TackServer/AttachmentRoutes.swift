@@ -15,6 +15,7 @@ struct AttachmentRoutes: Sendable {
     let pages: PageCache
     let limits: Limits
     let thumbnails: ThumbnailService
+    let followUps: FollowUps
     let uploads: UploadPipeline
     let rateLimits: RateLimits
     let signer: LinkSigner
@@ -29,6 +30,7 @@ struct AttachmentRoutes: Sendable {
         router.get("attachments/{id}/content", use: content)
         router.head("attachments/{id}/content", use: content)
         router.get("attachments/{id}/thumbnail", use: thumbnail)
+        router.get("attachments/{id}/text", use: text)
         router.post("attachments/{id}/link", use: createLink)
         router.delete("attachments/{id}", use: delete)
     }
@@ -70,7 +72,7 @@ struct AttachmentRoutes: Sendable {
             result = try await uploads.run(request.body, upload)
         }
         if result.isNew {
-            await thumbnails.prepare(result.attachment)
+            await followUps.prepare(result.attachment)
             context.logger.info("stored attachment", metadata: [
                 "attachment": "\(result.attachment.id)", "room": "\(room.id)", "size": "\(result.attachment.size)",
                 "sha256": "\(result.attachment.sha256.hex)",
@@ -142,6 +144,14 @@ struct AttachmentRoutes: Sendable {
     @Sendable func thumbnail(_ request: Request, context: TackRequestContext) async throws -> Response {
         let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
         return try await thumbnailResponse(attachment, request, size: request.uri.queryParameters["size"].map(String.init))
+    }
+
+    /// The text read out of the file (what search finds it by), for the room's members.
+    @Sendable func text(_ request: Request, context: TackRequestContext) async throws -> Response {
+        let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
+        let stored = attachment.text?.failure == nil && attachment.text != nil ? try await catalog.text(of: attachment.sha256) : nil
+        return JSONBody.response(writing: AttachmentTextJSON(
+            attachment: attachment.id.rawValue, state: AttachmentJSON.TextState(attachment), text: stored?.text))
     }
 
     /// An attachment's thumbnail of `size` (text as the request gave it; the first configured size when nil).

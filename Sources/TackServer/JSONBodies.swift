@@ -20,6 +20,7 @@ struct AttachmentJSON: Codable {
     let width: Int?
     let height: Int?
     let thumbnail: ThumbnailState
+    let text: TextState
     /// True when metadata was removed from the stored bytes (their `sha256` is of what is stored).
     let metadataStripped: Bool
     /// Only on an upload's answer: the SHA-256 of the bytes received, which the client compares with what it sent.
@@ -29,6 +30,28 @@ struct AttachmentJSON: Codable {
     struct ThumbnailState: Codable {
         let state: String
         let reason: String?
+    }
+
+    /// `none` for files with no text tackd reads, then `pending`, `done` (how many characters, and whether the file
+    /// held more than was kept) or `failed` with the reason.
+    struct TextState: Codable {
+        let state: String
+        let characters: Int?
+        let truncated: Bool?
+        let reason: String?
+
+        init(_ a: Attachment) {
+            switch (a.textFormat, a.text) {
+            case (nil, _): (state, characters, truncated, reason) = ("none", nil, nil, nil)
+            case (_?, nil): (state, characters, truncated, reason) = ("pending", nil, nil, nil)
+            case (_?, let info?):
+                if let failure = info.failure {
+                    (state, characters, truncated, reason) = ("failed", nil, nil, failure)
+                } else {
+                    (state, characters, truncated, reason) = ("done", info.characters, info.truncated, nil)
+                }
+            }
+        }
     }
 
     /// Where a linked file came from.
@@ -48,6 +71,7 @@ struct AttachmentJSON: Codable {
         case (true, nil): ThumbnailState(state: "pending", reason: nil)
         case (true, let info?): info.failure.map { ThumbnailState(state: "failed", reason: $0) } ?? ThumbnailState(state: "ready", reason: nil)
         }
+        text = TextState(a)
         kind = a.kind
         types = a.types.map(\.rawValue)
         source = a.source.map { SourceJSON(provider: $0.provider, url: $0.url, fetchedAt: $0.fetchedAt, etag: $0.etag) }
@@ -78,6 +102,7 @@ extension AttachmentJSON: JSONWritable {
             json.field("sha256", sha256)
             json.field("size", size)
             json.field("source", source)
+            json.field("text", text)
             json.field("thumbnail", thumbnail)
             json.field("types", types)
             json.field("uploader", uploader)
@@ -92,6 +117,35 @@ extension AttachmentJSON.ThumbnailState: JSONWritable {
         json.object { json in
             json.field("reason", reason)
             json.field("state", state)
+        }
+    }
+}
+
+/// An attachment's text as `GET /attachments/{id}/text` shows it: its state, and the text once read.
+struct AttachmentTextJSON: JSONWritable {
+    let attachment: String
+    let state: AttachmentJSON.TextState
+    let text: String?
+
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("attachment", attachment)
+            json.field("characters", state.characters)
+            json.field("reason", state.reason)
+            json.field("state", state.state)
+            json.field("text", text)
+            json.field("truncated", state.truncated)
+        }
+    }
+}
+
+extension AttachmentJSON.TextState: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("characters", characters)
+            json.field("reason", reason)
+            json.field("state", state)
+            json.field("truncated", truncated)
         }
     }
 }

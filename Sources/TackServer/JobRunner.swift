@@ -12,6 +12,7 @@ import TackStorage
 public struct JobRunner: Service {
     let catalog: any Catalog
     let thumbnails: ThumbnailService
+    let texts: TextService
     let lease: Duration
     let backoff: RetryBackoff
     let logger: Logger
@@ -76,6 +77,9 @@ public struct JobRunner: Service {
                 // The image itself is at fault: recorded with the attachment, and no retry would change it.
                 return
             }
+        case .text:
+            guard let id = AttachmentID(validating: job.subject), let attachment = try await catalog.attachment(id) else { return }
+            try await texts.read(attachment)
         }
     }
 }

@@ -8,7 +8,7 @@ struct LinkRoutes: Sendable {
     let importer: LinkImporter
     let catalog: any Catalog
     let limits: Limits
-    let thumbnails: ThumbnailService
+    let followUps: FollowUps
     let rateLimits: RateLimits
     var access: RoomAccess { RoomAccess(catalog: catalog) }
 
@@ -44,7 +44,7 @@ struct LinkRoutes: Sendable {
         guard case .created(let attachment) = outcome else {
             throw TackError(.internal, "a new link was reported unchanged")
         }
-        await thumbnails.prepare(attachment)
+        await followUps.prepare(attachment)
         if let text = body.message, !text.isEmpty {
             _ = try await catalog.insertMessage(id: .make(), room: room.id, author: user.name, text: text,
                                                 attachments: [attachment.id], at: Date())
@@ -67,7 +67,7 @@ struct LinkRoutes: Sendable {
         let latest = try await catalog.latestVersion(of: attachment.versionOf ?? attachment.id) ?? attachment
         switch try await importer.importLink(source.url, room: room.id, member: user.name, previous: latest) {
         case .created(let version):
-            await thumbnails.prepare(version)
+            await followUps.prepare(version)
             return try JSONBody.response(Refreshed(changed: true, attachment: AttachmentJSON(version)), status: .created)
         case .unchanged(let same):
             let current = try await catalog.attachment(same.id) ?? same

@@ -16,11 +16,12 @@ public enum TackApplication {
     ) throws -> some ApplicationProtocol {
         let maxBody = settings.limits.maxUploadBytes
         let thumbnails = makeThumbnailService(settings: settings, catalog: catalog, blobs: blobs)
+        let followUps = makeFollowUps(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails)
         // Background jobs run beside the server and stop with it, handing back what they hold.
         let jobs = JobRunner(
-            catalog: catalog, thumbnails: thumbnails,
+            catalog: catalog, thumbnails: thumbnails, texts: followUps.texts,
             lease: .seconds(settings.jobLeaseSeconds), backoff: RetryBackoff(attempts: settings.jobAttempts), logger: logger)
-        let resumable = try makeResumableUploads(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails)
+        let resumable = try makeResumableUploads(settings: settings, catalog: catalog, blobs: blobs, followUps: followUps)
         let sweeper = PeriodicWork(
             name: "swept resumable uploads", interval: .seconds(max(1, min(60, settings.uploadExpirySeconds / 2))),
             logger: logger
@@ -36,7 +37,7 @@ public enum TackApplication {
             let removed = try await retention.run(at: Date())
             return removed.isEmpty ? nil : ["attachments": "\(removed.count)"]
         }
-        let router = try makeRouter(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails,
+        let router = try makeRouter(settings: settings, catalog: catalog, blobs: blobs, followUps: followUps,
                                     resumable: resumable)
         return Application(
             responder: MethodOverride(base: router.buildResponder()),
@@ -62,10 +63,11 @@ public enum TackApplication {
     public static func makeRouter(
         settings: Settings, catalog: any Catalog, blobs: any BlobStore
     ) throws -> Router<TackRequestContext> {
-        let thumbnails = makeThumbnailService(settings: settings, catalog: catalog, blobs: blobs)
+        let followUps = makeFollowUps(settings: settings, catalog: catalog, blobs: blobs,
+                                      thumbnails: makeThumbnailService(settings: settings, catalog: catalog, blobs: blobs))
         return try makeRouter(
-            settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails,
-            resumable: makeResumableUploads(settings: settings, catalog: catalog, blobs: blobs, thumbnails: thumbnails))
+            settings: settings, catalog: catalog, blobs: blobs, followUps: followUps,
+            resumable: makeResumableUploads(settings: settings, catalog: catalog, blobs: blobs, followUps: followUps))
     }
 
     static func makeUploadPipeline(settings: Settings, catalog: any Catalog, blobs: any BlobStore) -> UploadPipeline {
@@ -75,12 +77,12 @@ public enum TackApplication {
     }
 
     static func makeResumableUploads(
-        settings: Settings, catalog: any Catalog, blobs: any BlobStore, thumbnails: ThumbnailService
+        settings: Settings, catalog: any Catalog, blobs: any BlobStore, followUps: FollowUps
     ) throws -> ResumableUploads {
         // The bytes of uploads under way stay on this instance's disk whatever the blob store: see the README.
         ResumableUploads(
             catalog: catalog, parts: UploadParts(root: "\(settings.storage)/uploads"),
-            pipeline: makeUploadPipeline(settings: settings, catalog: catalog, blobs: blobs), thumbnails: thumbnails,
+            pipeline: makeUploadPipeline(settings: settings, catalog: catalog, blobs: blobs), followUps: followUps,
             limits: settings.limits, lifetime: Double(settings.uploadExpirySeconds))
     }
 
@@ -90,10 +92,17 @@ public enum TackApplication {
             sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
     }
 
+    static func makeFollowUps(settings: Settings, catalog: any Catalog, blobs: any BlobStore, thumbnails: ThumbnailService) -> FollowUps {
+        FollowUps(thumbnails: thumbnails, texts: TextService(
+            blobs: blobs, catalog: catalog, maxBytes: settings.maxExtractBytes, maxQueued: settings.thumbnailQueue,
+            jobs: thumbnails.jobs))
+    }
+
     static func makeRouter(
-        settings: Settings, catalog: any Catalog, blobs: any BlobStore, thumbnails: ThumbnailService,
+        settings: Settings, catalog: any Catalog, blobs: any BlobStore, followUps: FollowUps,
         resumable: ResumableUploads
     ) throws -> Router<TackRequestContext> {
+        let thumbnails = followUps.thumbnails
         let router = Router(context: TackRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: MetricsMiddleware())
@@ -121,7 +130,7 @@ public enum TackApplication {
         let attachments = AttachmentRoutes(
             catalog: catalog, blobs: blobs, blobCache: BlobCache(capacityBytes: settings.blobCacheBytes),
             pages: PageCache(capacityBytes: settings.pageCacheBytes, changes: catalog.changes),
-            limits: settings.limits, thumbnails: thumbnails, uploads: uploads, rateLimits: rateLimits,
+            limits: settings.limits, thumbnails: thumbnails, followUps: followUps, uploads: uploads, rateLimits: rateLimits,
             signer: signer, maxLinkSeconds: settings.signedLinkMaxSeconds)
         attachments.register(on: v1)
         // Outside /v1's authentication: the link itself is the credential.
@@ -138,7 +147,7 @@ public enum TackApplication {
             rules: ProviderRules(settings: settings.links), fetcher: try GuardedFetcher(settings: settings.links),
             uploads: uploads, catalog: catalog, maxNameBytes: settings.limits.maxNameBytes,
             fetching: settings.links.fetching)
-        LinkRoutes(importer: importer, catalog: catalog, limits: settings.limits, thumbnails: thumbnails,
+        LinkRoutes(importer: importer, catalog: catalog, limits: settings.limits, followUps: followUps,
                    rateLimits: rateLimits).register(on: v1)
         return router
     }

@@ -179,6 +179,8 @@ public final class CachingCatalog: Catalog {
     }
     public func latestVersion(of root: AttachmentID) async throws -> Attachment? { try await base.latestVersion(of: root) }
     public func recordImage(_ hash: ContentHash, info: ImageInfo) async throws { try await base.recordImage(hash, info: info) }
+    public func recordText(_ hash: ContentHash, _ text: BlobText) async throws { try await base.recordText(hash, text) }
+    public func text(of hash: ContentHash) async throws -> BlobText? { try await base.text(of: hash) }
     public func insertThumbnail(_ thumbnail: StoredThumbnail, releasing pin: String?) async throws {
         try await base.insertThumbnail(thumbnail, releasing: pin)
     }

@@ -70,6 +70,11 @@ public protocol Catalog: Sendable {
     func latestVersion(of root: AttachmentID) async throws -> Attachment?
     /// Records what decoding an image found (size, or why it failed), once per source blob.
     func recordImage(_ hash: ContentHash, info: ImageInfo) async throws
+    /// Records the text read out of some bytes (or why it could not be), once per blob: a read text also goes into
+    /// the search index of every attachment of those bytes, and of those added later. The first record of some bytes stands.
+    func recordText(_ hash: ContentHash, _ text: BlobText) async throws
+    /// The text read out of some bytes; nil before it has been read.
+    func text(of hash: ContentHash) async throws -> BlobText?
     func thumbnail(of source: ContentHash, size: Int, method: String) async throws -> StoredThumbnail?
     /// Records a thumbnail and counts a reference to its blob, releasing `pin`; recording one twice changes nothing.
     func insertThumbnail(_ thumbnail: StoredThumbnail, releasing pin: String?) async throws

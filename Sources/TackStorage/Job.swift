@@ -4,6 +4,8 @@ import Foundation
 public enum JobKind: String, Sendable, CaseIterable {
     /// Make an attachment's default thumbnail (subject: the attachment id).
     case thumbnail
+    /// Read an attachment's text for search (subject: the attachment id).
+    case text
 }
 
 /// Where a job is in its life; a finished job is deleted.

@@ -49,7 +49,11 @@ extension SQLiteCatalog {
                         \(bind: a.source == nil ? 0 : 1))
                 RETURNING seq
                 """).first()?.decode(column: "seq", as: Int64.self)
-            try await db.raw("INSERT INTO attachment_text (rowid, name, text) VALUES (\(bind: seq), \(bind: a.name), '')").run()
+            // Bytes whose text was read for an earlier attachment are searchable by it at once.
+            try await db.raw("""
+                INSERT INTO attachment_text (rowid, name, text) VALUES (\(bind: seq), \(bind: a.name),
+                  COALESCE((SELECT text FROM blob_texts WHERE sha256 = \(bind: a.sha256.hex) AND reason IS NULL), ''))
+                """).run()
             try await db.raw("""
                 INSERT INTO room_type_counts (room_id, media, screenshot, linked, count, bytes)
                 VALUES (\(bind: a.room.rawValue), \(bind: a.media.rawValue), \(bind: a.isScreenshot ? 1 : 0),
@@ -85,10 +89,13 @@ extension SQLiteCatalog {
     static let attachmentColumns = """
         a.seq, a.id, a.room_id, a.name, a.size, a.content_type, a.sha256, a.uploader, a.created_at,
         a.source_provider, a.source_url, a.fetched_at, a.etag, a.last_modified, a.version_of, a.metadata_stripped,
-        a.screenshot, i.sha256 IS NOT NULL AS has_image, i.width AS image_width, i.height AS image_height, i.failure AS image_failure
+        a.screenshot, i.sha256 IS NOT NULL AS has_image, i.width AS image_width, i.height AS image_height, i.failure AS image_failure,
+        x.sha256 IS NOT NULL AS has_text, x.reason AS text_failure, x.characters AS text_characters, x.truncated AS text_truncated
         """
+    /// The tables `attachmentColumns` read besides `attachments a`: the facts about its bytes.
+    static let attachmentFacts = "LEFT JOIN images i ON i.sha256 = a.sha256 LEFT JOIN blob_texts x ON x.sha256 = a.sha256"
     static let selectAttachments =
-        "SELECT \(attachmentColumns) FROM attachments a LEFT JOIN images i ON i.sha256 = a.sha256"
+        "SELECT \(attachmentColumns) FROM attachments a \(attachmentFacts)"
 
     /// Attachments read through SQLiteNIO's rows rather than SQLKit's (see `SQLiteColumns`), on `connection`: a
     /// reader, or the writer inside a transaction.
@@ -174,6 +181,7 @@ extension SQLiteCatalog {
                     """).run()
                 try await db.raw("DELETE FROM thumbnails WHERE source_sha256 = \(bind: attachment.sha256.hex)").run()
                 try await db.raw("DELETE FROM images WHERE sha256 = \(bind: attachment.sha256.hex)").run()
+                try await db.raw("DELETE FROM blob_texts WHERE sha256 = \(bind: attachment.sha256.hex)").run()
                 log.record(.blob(attachment.sha256))
             }
             return attachment
@@ -183,7 +191,7 @@ extension SQLiteCatalog {
     public func attachmentsPastRetention(defaultDays: Int, at now: Date, limit: Int) async throws -> [Attachment] {
         try await readRows("""
             SELECT \(Self.attachmentColumns) FROM rooms r JOIN attachments a ON a.room_id = r.id
-            LEFT JOIN images i ON i.sha256 = a.sha256
+            \(Self.attachmentFacts)
             WHERE COALESCE(r.retention_days, ?) > 0 AND a.created_at < ? - COALESCE(r.retention_days, ?) * 86400000
             ORDER BY a.seq LIMIT ?
             """, [.integer(defaultDays), .integer(Int(now.millis)), .integer(defaultDays), .integer(limit)])
@@ -217,6 +225,10 @@ extension SQLiteCatalog {
                 failure: row.optionalText("image_failure")))
         attachment.metadataStripped = try row.int64("metadata_stripped") != 0
         attachment.isScreenshot = try row.int64("screenshot") != 0
+        if try row.int64("has_text") != 0 {
+            attachment.text = TextInfo(failure: row.optionalText("text_failure"), characters: row.optionalInt("text_characters") ?? 0,
+                                       truncated: (row.optionalInt("text_truncated") ?? 0) != 0)
+        }
         return attachment
     }
 }

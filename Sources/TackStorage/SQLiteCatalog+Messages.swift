@@ -79,7 +79,7 @@ extension SQLiteCatalog {
             let attached = try await readIndexed("""
                 SELECT ma.message_id, \(Self.attachmentColumns) FROM messages m
                 JOIN message_attachments ma ON ma.message_id = m.id
-                JOIN attachments a ON a.id = ma.attachment_id LEFT JOIN images i ON i.sha256 = a.sha256
+                JOIN attachments a ON a.id = ma.attachment_id \(SQLiteCatalog.attachmentFacts)
                 WHERE m.room_id = ? AND m.seq BETWEEN ? AND ?
                 ORDER BY ma.position
                 """, [.text(room.rawValue), .integer(Int(oldest)), .integer(Int(newest))]) {
@@ -128,7 +128,7 @@ extension SQLiteCatalog {
     func attachments(ofMessage id: MessageID) async throws -> [Attachment] {
         try await readIndexed("""
             SELECT \(Self.attachmentColumns) FROM message_attachments ma
-            JOIN attachments a ON a.id = ma.attachment_id LEFT JOIN images i ON i.sha256 = a.sha256
+            JOIN attachments a ON a.id = ma.attachment_id \(SQLiteCatalog.attachmentFacts)
             WHERE ma.message_id = ? ORDER BY ma.position
             """, [.text(id.rawValue)]) { try Self.attachment($0) }
     }

@@ -170,6 +170,14 @@ enum SQLiteSchema {
               PRIMARY KEY (message_id, attachment_id))
             """,
         ],
+        [
+            // The text read out of each stored file (by its bytes, so a file shared in ten rooms is read once), and
+            // how that went; the text also goes into each of its attachments' rows of the search index.
+            """
+            CREATE TABLE blob_texts (sha256 TEXT PRIMARY KEY, state TEXT NOT NULL, text TEXT, characters INTEGER,
+              truncated INTEGER NOT NULL DEFAULT 0, reason TEXT, extracted_at INTEGER NOT NULL)
+            """,
+        ],
     ]
 
     /// Work a step needs beyond SQL, run in the step's transaction: for step 8, each older attachment's media kind

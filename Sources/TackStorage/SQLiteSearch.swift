@@ -61,7 +61,7 @@ struct SQLiteSearch {
     /// has no rooms (nothing to read).
     func page(columns: String, limit: Int, before: Int64) -> (sql: String, binds: [SQLiteData])? {
         guard !rooms.isEmpty else { return nil }
-        let from = "attachments a LEFT JOIN images i ON i.sha256 = a.sha256"
+        let from = "attachments a \(SQLiteCatalog.attachmentFacts)"
         let extra = conditions.map { " AND " + $0 }.joined()
         let roomList = Self.placeholders(rooms.count)
         let roomBinds = rooms.map { SQLiteData.text($0.rawValue) }
@@ -69,7 +69,7 @@ struct SQLiteSearch {
             // CROSS JOIN keeps the text index outside, where its newest-first order serves the ORDER BY.
             return ("""
                 SELECT \(columns) FROM attachment_text t CROSS JOIN attachments a ON a.seq = t.rowid
-                LEFT JOIN images i ON i.sha256 = a.sha256
+                \(SQLiteCatalog.attachmentFacts)
                 WHERE attachment_text MATCH ? AND a.room_id IN (\(roomList))\(extra) AND t.rowid < ?
                 ORDER BY t.rowid DESC LIMIT ?
                 """, [.text(match)] + roomBinds + binds + [.integer(Int(before)), .integer(limit)])

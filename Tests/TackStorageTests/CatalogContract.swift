@@ -135,6 +135,48 @@ import TackCore
         }
     }
 
+    /// The text of some bytes is recorded once and shared: every attachment of them (and later ones) carries its
+    /// facts and is found by its words; a failed read indexes nothing; the first record stands; it goes with the bytes.
+    @Test func textIsRecordedOncePerBlobAndSearchable() async throws {
+        let (folder, all) = try await catalogs()
+        for (name, catalog) in all {
+            let room = try await seed(catalog)
+            func found(_ word: String) async throws -> Set<String> {
+                var filter = AttachmentFilter(rooms: [room.id])
+                filter.text = [.word(word)]
+                return Set(try await catalog.searchAttachments(filter, limit: 10, cursor: nil).items.map(\.name))
+            }
+            let first = attachment(room.id, hash: hash(1), name: "one.txt")
+            try await catalog.insertAttachment(first, releasing: nil)
+            #expect(try await catalog.text(of: hash(1)) == nil, "\(name)")
+            #expect(try await catalog.attachment(first.id)?.text == nil)
+            let read = BlobText(info: TextInfo(failure: nil, characters: 19, truncated: true), text: "penalty clause here")
+            try await catalog.recordText(hash(1), read)
+            #expect(try await catalog.text(of: hash(1)) == read)
+            #expect(try await catalog.attachment(first.id)?.text == read.info)
+            #expect(try await found("penalty") == ["one.txt"])
+            // Recorded again (a job run twice): the first record stands, and the index holds the words once.
+            try await catalog.recordText(hash(1), BlobText(info: TextInfo(failure: nil, characters: 5, truncated: false), text: "other"))
+            #expect(try await catalog.text(of: hash(1)) == read)
+            #expect(try await found("other") == [])
+            // A later attachment of the same bytes is found at once.
+            let second = attachment(room.id, uploader: "fred", hash: hash(1), name: "two.txt")
+            try await catalog.insertAttachment(second, releasing: nil)
+            #expect(try await catalog.attachment(second.id)?.text == read.info)
+            #expect(try await found("clause") == ["one.txt", "two.txt"])
+            // A failed read is kept with its reason and indexes nothing.
+            let binary = attachment(room.id, hash: hash(2), name: "three.txt")
+            try await catalog.insertAttachment(binary, releasing: nil)
+            try await catalog.recordText(hash(2), BlobText(info: TextInfo(failure: "not text", characters: 0, truncated: false), text: ""))
+            #expect(try await catalog.attachment(binary.id)?.text?.failure == "not text")
+            // The last attachment of some bytes takes their text with it.
+            _ = try await catalog.deleteAttachment(first.id)
+            _ = try await catalog.deleteAttachment(second.id)
+            #expect(try await catalog.text(of: hash(1)) == nil)
+        }
+        _ = folder
+    }
+
     @Test func pinsExpireAndRelease() async throws {
         let (folder, all) = try await catalogs()
         for (name, catalog) in all {

@@ -900,6 +900,38 @@ enum OpenAPIDocument {
     }
    }
   },
+  "/v1/attachments/{id}/text": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/id"
+    }
+   ],
+   "get": {
+    "operationId": "attachmentText",
+    "summary": "The text read out of the file, which search finds it by",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AttachmentText"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthenticated"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    }
+   }
+  },
   "/v1/attachments/{id}/link": {
    "parameters": [
     {
@@ -1884,6 +1916,7 @@ enum OpenAPIDocument {
      "createdAt",
      "kind",
      "thumbnail",
+     "text",
      "metadataStripped",
      "types"
     ],
@@ -1968,6 +2001,35 @@ enum OpenAPIDocument {
          "ready",
          "failed"
         ]
+       },
+       "reason": {
+        "type": "string"
+       }
+      }
+     },
+     "text": {
+      "type": "object",
+      "required": [
+       "state"
+      ],
+      "properties": {
+       "state": {
+        "type": "string",
+        "enum": [
+         "none",
+         "pending",
+         "done",
+         "failed"
+        ],
+        "description": "none: a file with no text tackd reads (plain text, Markdown, CSV, JSON, XML and source code are read)"
+       },
+       "characters": {
+        "type": "integer",
+        "minimum": 0
+       },
+       "truncated": {
+        "type": "boolean",
+        "description": "The file held more text than max_extract_bytes kept"
        },
        "reason": {
         "type": "string"
@@ -2386,6 +2448,42 @@ enum OpenAPIDocument {
      },
      "user": {
       "type": "string"
+     }
+    }
+   },
+   "AttachmentText": {
+    "type": "object",
+    "required": [
+     "attachment",
+     "state"
+    ],
+    "properties": {
+     "attachment": {
+      "type": "string"
+     },
+     "state": {
+      "type": "string",
+      "enum": [
+       "none",
+       "pending",
+       "done",
+       "failed"
+      ],
+      "description": "none: a file with no text tackd reads (plain text, Markdown, CSV, JSON, XML and source code are read)"
+     },
+     "characters": {
+      "type": "integer",
+      "minimum": 0
+     },
+     "truncated": {
+      "type": "boolean"
+     },
+     "reason": {
+      "type": "string"
+     },
+     "text": {
+      "type": "string",
+      "description": "What search reads in the file: its first max_extract_bytes bytes of text"
      }
     }
    }

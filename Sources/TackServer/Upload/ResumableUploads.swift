@@ -12,7 +12,7 @@ struct ResumableUploads: Sendable {
     let catalog: any Catalog
     let parts: UploadParts
     let pipeline: UploadPipeline
-    let thumbnails: ThumbnailService
+    let followUps: FollowUps
     let limits: Limits
     /// How long an upload lives after its creation or its latest chunk (`upload_expiry_seconds`).
     let lifetime: TimeInterval
@@ -206,7 +206,7 @@ struct ResumableUploads: Sendable {
         }
         try await catalog.completeResumableUpload(upload.id, attachment: result.attachment.id)
         await parts.remove(upload.id)
-        if result.isNew { await thumbnails.prepare(result.attachment) }
+        if result.isNew { await followUps.prepare(result.attachment) }
         return result.attachment.id
     }
 

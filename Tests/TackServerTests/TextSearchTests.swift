@@ -1,0 +1,117 @@
+import Foundation
+import TackTestSupport
+import Testing
+
+/// Files are found by what they say: tackd reads the text of plain-text files in the background (real files made by
+/// real programs: Debian's copy of the GPL, Python's own JSON decoder, a CSV written by Python's csv module), once
+/// per stored file, capped at `max_extract_bytes`, and shows it to members only.
+@Suite(.timeLimit(.minutes(5))) struct TextSearchTests {
+    static let license = "/usr/share/common-licenses/GPL-3"
+
+    private func names(_ reply: Reply) -> [String] {
+        ((reply.json["items"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
+    }
+
+    private func search(_ api: API, room: String, _ text: String) async throws -> [String] {
+        names(try await api.request(.GET, "/v1/rooms/\(room)/attachments?q=" + (text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text)))
+    }
+
+    /// The attachment's `text` facts once reading it has ended (done or failed), within 30 s.
+    private func textFacts(_ api: API, _ id: String) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let facts = try #require(try await api.request(.GET, "/v1/attachments/\(id)").json["text"] as? [String: Any])
+            if facts["state"] as? String != "pending" || ContinuousClock.now > deadline { return facts }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    private func upload(_ api: API, _ bytes: [UInt8], room: String, name: String) async throws -> String {
+        let reply = try await api.upload(bytes, room: room, name: name)
+        #expect(reply.status == 201, "\(name): \(reply.text)")
+        return try #require(reply.json["id"] as? String)
+    }
+
+    /// Python's json/decoder.py, as the interpreter that runs the tests has it.
+    private func pythonSource() throws -> (path: String, bytes: [UInt8]) {
+        let path = try Pillow.evaluate("import json.decoder; print(json.decoder.__file__)", [])
+        return (path, Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+    }
+
+    /// A CSV that Python's csv module writes: quoting, a comma inside a field, a newline inside a field.
+    private func csv() throws -> [UInt8] {
+        let path = NSTemporaryDirectory() + "text-\(UUID().uuidString).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try Pillow.evaluate("""
+            import csv, sys
+            with open(sys.argv[1], "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["animal", "habitat", "note"])
+                w.writerow(["quokka", "Rottnest Island, Australia", "smiles\\nin photos"])
+                w.writerow(["kea", "Southern Alps", "opens car doors"])
+            """, [path])
+        return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    @Test func filesAreFoundByWhatTheySay() async throws {
+        let world = try await World.make()
+        let license = try await upload(world.carol, Array(try Data(contentsOf: URL(fileURLWithPath: Self.license))),
+                                       room: world.room, name: "terms.txt")
+        let source = try pythonSource()
+        let code = try await upload(world.fred, source.bytes, room: world.room, name: "parser.py")
+        let table = try await upload(world.fred, try csv(), room: world.room, name: "animals.csv")
+        // Starts like text (the sniffer reads 512 bytes), then NUL bytes: a binary file, not text.
+        let binary = try await upload(world.fred, Array(String(repeating: "header line\n", count: 60).utf8) + [0, 1, 2, 0] + Array(repeating: 0x41, count: 100),
+                                      room: world.room, name: "dump.log")
+        let photo = try await upload(world.carol, try RealPhotos.bytes(RealPhotos.baseline), room: world.room, name: "photo.jpg")
+
+        for id in [license, code, table] {
+            let facts = try await textFacts(world.carol, id)
+            #expect(facts["state"] as? String == "done", "\(id): \(facts)")
+            #expect(facts["truncated"] as? Bool == false)
+        }
+        let failed = try await textFacts(world.carol, binary)
+        #expect(failed["state"] as? String == "failed")
+        #expect((failed["reason"] as? String)?.contains("not text") == true, "\(failed)")
+        #expect(try await textFacts(world.carol, photo)["state"] as? String == "none")
+
+        #expect(try await search(world.carol, room: world.room, "\"ABSOLUTELY NO WARRANTY\"") == ["terms.txt"])
+        #expect(try await search(world.carol, room: world.room, "JSONDecodeError") == ["parser.py"])
+        #expect(try await search(world.carol, room: world.room, "quokka rottnest") == ["animals.csv"],
+                "words from different fields of one CSV row")
+        #expect(try await search(world.carol, room: world.room, "lgpl -ext:py") == ["terms.txt"], "the license's last line")
+        #expect(try await search(world.carol, room: world.room, "\"header line\"") == [], "a failed read indexes nothing")
+
+        // The text itself, for members: exactly the file's, its characters counted.
+        let text = try await world.fred.request(.GET, "/v1/attachments/\(code)/text")
+        #expect(text.status == 200)
+        #expect(text.json["text"] as? String == String(decoding: source.bytes, as: UTF8.self))
+        #expect(text.json["characters"] as? Int == String(decoding: source.bytes, as: UTF8.self).count)
+        #expect(text.json["state"] as? String == "done")
+        let none = try await world.carol.request(.GET, "/v1/attachments/\(photo)/text")
+        #expect(none.status == 200 && none.json["state"] as? String == "none" && none.json["text"] == nil)
+        #expect(try await world.mallory.request(.GET, "/v1/attachments/\(code)/text").status == 404)
+        #expect(names(try await world.mallory.request(.GET, "/v1/attachments?q=JSONDecodeError")) == [])
+    }
+
+    @Test func textIsCappedAndReadOncePerStoredFile() async throws {
+        let world = try await World.make(config: ["max_extract_bytes": "4KiB"])
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: Self.license)))
+        let first = try await upload(world.carol, bytes, room: world.room, name: "terms.txt")
+        let facts = try await textFacts(world.carol, first)
+        #expect(facts["state"] as? String == "done" && facts["truncated"] as? Bool == true, "\(facts)")
+        let text = try #require(try await world.carol.request(.GET, "/v1/attachments/\(first)/text").json["text"] as? String)
+        #expect(text.utf8.count <= 4096 && text.utf8.count > 4000)
+        #expect(bytes.starts(with: Array(text.utf8)), "the kept text is the file's start")
+        #expect(try await search(world.carol, room: world.room, "\"29 June 2007\"") == ["terms.txt"], "from the start")
+        #expect(try await search(world.carol, room: world.room, "lgpl") == [], "from past the cap")
+
+        // The same bytes in another room: already read, so searchable there too, and by the same record.
+        let other = try #require(try await world.carol.json(.POST, "/v1/rooms", ["name": "Legal"]).json["id"] as? String)
+        let second = try await upload(world.carol, bytes, room: other, name: "copy.txt")
+        #expect(try await textFacts(world.carol, second)["characters"] as? Int == facts["characters"] as? Int)
+        #expect(try await search(world.carol, room: other, "\"29 June 2007\"") == ["copy.txt"])
+        #expect(try await search(world.fred, room: world.room, "\"29 June 2007\"") == ["terms.txt"],
+                "fred is not in Legal: only his room's copy shows")
+    }
+}
