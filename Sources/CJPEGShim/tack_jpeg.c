@@ -1,4 +1,5 @@
 #include "tack_jpeg.h"
+#include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,10 +272,14 @@ static void tack_jpeg_encode_band(struct tack_jpeg_band *band) {
     struct tack_error error;
     tack_errors(&error, band->message, sizeof band->message);
     info.err = &error.base;
-    /* A band compresses to well under its raw size at any quality people use; the buffer grows if not. */
-    band->dest.capacity = (size_t)band->width * (size_t)band->rows + 4096;
+    /* A screen's band compresses to a few bits a pixel at the qualities people use; the buffer grows if not. */
+    band->dest.capacity = (size_t)band->width * (size_t)band->rows / 4 + 4096;
     band->dest.data = malloc(band->dest.capacity);
-    if (!band->dest.data) { band->failed = 1; return; }
+    if (!band->dest.data) {
+        snprintf(band->message, sizeof band->message, "out of memory");
+        band->failed = 1;
+        return;
+    }
     if (setjmp(error.jump)) {
         jpeg_destroy_compress(&info);
         band->failed = 1;
@@ -291,6 +296,8 @@ static void tack_jpeg_encode_band(struct tack_jpeg_band *band) {
     info.in_color_space = band->layout == 1 ? JCS_EXT_BGRX : JCS_EXT_RGBA;
     jpeg_set_defaults(&info);
     jpeg_set_quality(&info, band->quality, TRUE);
+    /* The joined file carries band 0's tables for every band: they must be the standard ones, never per band. */
+    info.optimize_coding = FALSE;
     info.restart_in_rows = 1;
     jpeg_start_compress(&info, TRUE);
     if (info.max_v_samp_factor * DCTSIZE != TACK_JPEG_MCU_ROWS) {
@@ -360,7 +367,10 @@ static unsigned tack_jpeg_renumber(unsigned char *data, size_t size, unsigned ne
 static int tack_write_all(int fd, const unsigned char *data, size_t size) {
     while (size > 0) {
         ssize_t written = write(fd, data, size);
-        if (written < 0) return -1;
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
         data += written;
         size -= (size_t)written;
     }
@@ -373,7 +383,9 @@ int tack_jpeg_write_fd_parallel(const unsigned char *pixels, int width, int heig
     int mcu_rows = (height + TACK_JPEG_MCU_ROWS - 1) / TACK_JPEG_MCU_ROWS;
     /* Two bands a thread balance a photo in one half against text in the other; each keeps at least 4 MCU rows. */
     int count = threads * 2 < mcu_rows / 4 ? threads * 2 : mcu_rows / 4;
-    if (threads <= 1 || count < 2)
+    /* Past JPEG's largest size a band would pass libjpeg's check and the patched height would not: one encode
+       refuses such an image with libjpeg's own error. */
+    if (threads <= 1 || count < 2 || width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION)
         return tack_jpeg_write_fd(pixels, width, height, stride, layout, quality, fd, message, message_size);
     if (message && message_size) message[0] = 0;
     struct tack_jpeg_band bands[32];
@@ -404,7 +416,16 @@ int tack_jpeg_write_fd_parallel(const unsigned char *pixels, int width, int heig
             goto done;
         }
         size_t band_height_at;
-        if (tack_jpeg_layout(bands[i].dest.data, bands[i].dest.size, i == 0 ? &height_at : &band_height_at, &scan_at[i]) != 0) {
+        int layout_ok = tack_jpeg_layout(bands[i].dest.data, bands[i].dest.size, i == 0 ? &height_at : &band_height_at,
+                                         &scan_at[i]) == 0;
+        /* Every band's header must be band 0's but for its height: the same tables, the same restart interval. */
+        if (layout_ok && i > 0) {
+            const unsigned char *first = bands[0].dest.data, *this = bands[i].dest.data;
+            layout_ok = scan_at[i] == scan_at[0] && band_height_at == height_at
+                && memcmp(first, this, height_at) == 0
+                && memcmp(first + height_at + 2, this + height_at + 2, scan_at[0] - height_at - 2) == 0;
+        }
+        if (!layout_ok) {
             if (message && message_size) snprintf(message, message_size, "a band's JPEG stream has an unexpected layout");
             goto done;
         }
