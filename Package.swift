@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // The domain: pure Swift, no I/O.
@@ -100,12 +101,18 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // Text read out of office documents (zip archives of XML), for search; tackd runs it in a worker process.
+        .target(
+            name: "TackText",
+            dependencies: ["TackCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         // The HTTP application.
         .target(
             name: "TackServer",
             dependencies: [
                 "TackCore",
                 "TackStorage",
+                "TackText",
                 "TackLinks",
                 "TackImage",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -125,6 +132,7 @@ let package = Package(
             name: "tackd",
             dependencies: [
                 "TackCore",
+                "TackText",
                 "TackStorage",
                 "TackServer",
                 "TackImage",
@@ -135,6 +143,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TackCoreTests", dependencies: ["TackCore"]),
+        .testTarget(name: "TackTextTests", dependencies: ["TackCore", "TackText", "TackTestSupport"]),
         .testTarget(name: "TackCaptureTests", dependencies: ["TackCapture", "CX11", "TackImage", "TackTestSupport"]),
         .testTarget(name: "TackClientTests", dependencies: ["TackClient", "TackCore", "TackTestSupport"]),
         .testTarget(name: "TackImageTests", dependencies: ["TackCore", "TackImage", "TackTestSupport"]),

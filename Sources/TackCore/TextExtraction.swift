@@ -1,13 +1,28 @@
 /// How tackd reads the text out of a kind of file, for search and for `GET /attachments/{id}/text`.
-public enum TextFormat: String, Sendable, Equatable {
+public enum TextFormat: String, Sendable, Equatable, CaseIterable {
     /// Plain text, Markdown, CSV, JSON, XML and source code: the bytes are the text.
     case plain
+    /// Word, Excel and PowerPoint files (docx, xlsx, pptx): zip archives of XML.
+    case officeOpenXML = "ooxml"
+    /// OpenDocument text, spreadsheets and presentations (odt, ods, odp): zip archives of XML.
+    case openDocument = "odf"
+    /// PDF, read by poppler.
+    case pdf
 
     /// The format of a stored file, from the content type tackd sniffed for it; nil for files with no text it reads.
     public init?(contentType: String) {
         let essence = ContentSniffer.essence(contentType)
-        guard Self.plainTypes.contains(essence) else { return nil }
-        self = .plain
+        if Self.plainTypes.contains(essence) {
+            self = .plain
+        } else if essence == "application/pdf" {
+            self = .pdf
+        } else if essence.hasPrefix("application/vnd.openxmlformats-officedocument.") {
+            self = .officeOpenXML
+        } else if ["text", "spreadsheet", "presentation"].contains(where: { essence == "application/vnd.oasis.opendocument." + $0 }) {
+            self = .openDocument
+        } else {
+            return nil
+        }
     }
 
     /// HTML is left out: its text is mostly markup and script, and the gallery never shows it inline.

@@ -93,9 +93,13 @@ public enum TackApplication {
     }
 
     static func makeFollowUps(settings: Settings, catalog: any Catalog, blobs: any BlobStore, thumbnails: ThumbnailService) -> FollowUps {
-        FollowUps(thumbnails: thumbnails, texts: TextService(
+        // The worker is this very executable (`tackd text`).
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return FollowUps(thumbnails: thumbnails, texts: TextService(
             blobs: blobs, catalog: catalog, maxBytes: settings.maxExtractBytes, maxQueued: settings.thumbnailQueue,
-            jobs: thumbnails.jobs))
+            jobs: thumbnails.jobs,
+            worker: TextWorker(executable: executable, maxMemoryBytes: Int(settings.extractMemoryBytes),
+                               maxSeconds: Int(settings.extractSeconds))))
     }
 
     static func makeRouter(

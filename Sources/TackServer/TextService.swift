@@ -15,6 +15,8 @@ struct TextService: Sendable {
     let maxQueued: Int
     /// Nudges this process's job runner when a job is queued.
     let jobs: JobSignal
+    /// Reads the formats that go through C libraries, in a process of its own.
+    let worker: TextWorker
 
     /// Queues reading a new attachment's text as a durable job, before the upload is answered. A failure to queue is
     /// logged, never thrown: the file is still stored and found by its name and messages.
@@ -39,8 +41,14 @@ struct TextService: Sendable {
             let extracted: ExtractedText
             switch format {
             case .plain:
+                // Pure Swift over at most maxBytes: read here.
                 let head = try await firstBytes(of: attachment.sha256, count: Int(min(Int64(maxBytes), attachment.size)))
                 extracted = try PlainTextExtractor.extract(head, complete: Int64(head.count) >= attachment.size, limit: maxBytes)
+            case .officeOpenXML, .openDocument, .pdf:
+                let (worker, maxBytes) = (self.worker, self.maxBytes)
+                extracted = try await blobs.withLocalFile(attachment.sha256) { path in
+                    try await worker.read(path, format: format, maxBytes: maxBytes)
+                }
             }
             text = BlobText(info: TextInfo(failure: nil, characters: extracted.text.count, truncated: extracted.truncated),
                             text: extracted.text)

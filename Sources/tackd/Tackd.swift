@@ -7,6 +7,7 @@ import TackCore
 import TackImage
 import TackServer
 import TackStorage
+import TackText
 
 @main
 struct Tackd: AsyncParsableCommand {
@@ -14,7 +15,7 @@ struct Tackd: AsyncParsableCommand {
         commandName: "tackd",
         abstract: "Tack's attachment service: rooms, content-addressed attachments, thumbnails and links.",
         subcommands: [Serve.self, UserCommand.self, TokenCommand.self, KeysCommand.self, CollectGarbage.self, ListJobs.self, Retention.self,
-                      MigrateStorage.self, MakeThumbnail.self],
+                      MigrateStorage.self, MakeThumbnail.self, ReadText.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -507,6 +508,65 @@ struct MakeThumbnail: AsyncParsableCommand {
                 .thumbnail(ofFileAt: input, size: size, method: method)
             // Atomic: a reader never sees half a thumbnail, and a failure leaves any older file untouched.
             try Data(thumbnail.bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+        }
+    }
+}
+
+extension TextFormat: ExpressibleByArgument {}
+
+/// `tackd text`: a file's text as search indexes it, printed as JSON. The service runs it as a worker process for
+/// every format read by C libraries (zlib, libxml2), with the limits below set on itself before the file is opened,
+/// so a hostile document can at worst end this process, never tackd.
+struct ReadText: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "text", abstract: "Print the text of a file as tackd indexes it, as JSON {\"text\", \"truncated\"} or {\"error\"}.")
+
+    @Argument(help: "The file to read.") var input: String
+    @Option(help: "plain, ooxml (docx, xlsx, pptx), odf (odt, ods, odp) or pdf.") var format: TextFormat
+    @Option(help: "Bytes of text kept.") var maxBytes: Int = 1 << 20
+    @Option(help: "Bytes of address space this process may use.") var maxMemory: Int = 2 << 30
+    @Option(help: "Seconds of CPU this process may use.") var maxSeconds: Int = 30
+
+    func run() throws {
+        var memory = rlimit(rlim_cur: rlim_t(maxMemory), rlim_max: rlim_t(maxMemory))
+        var cpu = rlimit(rlim_cur: rlim_t(maxSeconds), rlim_max: rlim_t(maxSeconds))
+        guard setrlimit(Int32(RLIMIT_AS.rawValue), &memory) == 0, setrlimit(Int32(RLIMIT_CPU.rawValue), &cpu) == 0 else {
+            throw ValidationError("cannot set resource limits: \(String(cString: strerror(errno)))")
+        }
+        let answer: TextWorkerAnswer
+        do {
+            let text = try extract()
+            answer = TextWorkerAnswer(text: text.text, truncated: text.truncated)
+        } catch {
+            answer = TextWorkerAnswer(error: error.message)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        FileHandle.standardOutput.write((try? encoder.encode(answer)) ?? Data(#"{"error":"the text could not be encoded"}"#.utf8))
+        if answer.error != nil { Foundation.exit(3) }
+    }
+
+    private func extract() throws(TackError) -> ExtractedText {
+        switch format {
+        case .plain:
+            guard let handle = FileHandle(forReadingAtPath: input) else { throw TackError.invalid(.unreadableInput, "cannot read \(input)") }
+            defer { try? handle.close() }
+            let head = (try? handle.read(upToCount: maxBytes)) ?? Data()
+            let size = (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? head.count
+            return try PlainTextExtractor.extract(Array(head), complete: head.count >= size, limit: maxBytes)
+        case .officeOpenXML, .openDocument:
+            return try DocumentTextExtractor(maxTextBytes: maxBytes).extract(file: input, format: format)
+        case .pdf:
+            // pdftotext inherits this process's limits.
+            do {
+                return try PDFTextExtractor(maxTextBytes: maxBytes).extract(file: input)
+            } catch let error as TackError {
+                throw error
+            } catch {
+                // Not the file's fault: exit 4, so tackd retries the job and shows the reason in `tackd jobs`.
+                FileHandle.standardOutput.write(Data("\(error)".utf8))
+                Foundation.exit(4)
+            }
         }
     }
 }

@@ -1,0 +1,66 @@
+import Dispatch
+import Foundation
+import Synchronization
+import TackCore
+import TackText
+
+/// Runs `tackd text` on a file in a process of its own, with an address-space and a CPU limit it sets on itself and
+/// a deadline kept here: a document that crashes, hangs or bloats the C libraries reading it (zlib, libxml2) ends
+/// that process, never tackd, and is recorded as failed with the reason.
+struct TextWorker: Sendable {
+    /// The tackd executable: this process's own.
+    let executable: String
+    let maxMemoryBytes: Int
+    let maxSeconds: Int
+
+    /// The file's text; `TackError(.notText)` when the file is at fault (no retry would change it), another error
+    /// when the worker could not be run at all.
+    func read(_ path: String, format: TextFormat, maxBytes: Int) async throws -> ExtractedText {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["text", path, "--format", format.rawValue, "--max-bytes", String(maxBytes),
+                             "--max-memory", String(maxMemoryBytes), "--max-seconds", String(maxSeconds)]
+        // Nothing of tackd's environment (S3 keys among it) reaches the worker.
+        process.environment = ["LANG": "C.UTF-8"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let pid = process.processIdentifier
+        let state = Mutex((finished: false, timedOut: false))
+        // The CPU limit stops a busy worker; this stops one that waits (on a pipe, on memory) past twice as long.
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(2 * maxSeconds)) {
+            state.withLock { state in
+                guard !state.finished else { return }
+                state.timedOut = true
+                kill(pid, SIGKILL)
+            }
+        }
+        let (data, status, signalled) = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                // The answer is bounded: at most maxBytes of text, escaped.
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                state.withLock { $0.finished = true }
+                continuation.resume(returning: (data, process.terminationStatus, process.terminationReason == .uncaughtSignal))
+            }
+        }
+        if signalled {
+            if state.withLock({ $0.timedOut }) {
+                throw TackError(.notText, "reading the text took longer than \(2 * maxSeconds) s")
+            }
+            let reason = status == SIGXCPU || status == SIGKILL ? "took more than \(maxSeconds) s of CPU"
+                : "stopped on signal \(status) (out of memory past \(maxMemoryBytes >> 20) MiB, or a crash)"
+            throw TackError(.notText, "the reader \(reason)")
+        }
+        if status == 4 {
+            // The reader itself cannot run (poppler-utils missing): the job is retried, the reason in `tackd jobs`.
+            throw TackError(.internal, "tackd text could not run its reader: \(String(decoding: data.prefix(500), as: UTF8.self))")
+        }
+        guard let answer = try? JSONDecoder().decode(TextWorkerAnswer.self, from: data) else {
+            throw TackError(.internal, "tackd text answered with exit status \(status) and no readable answer")
+        }
+        if let error = answer.error { throw TackError(.notText, error) }
+        return ExtractedText(text: answer.text ?? "", truncated: answer.truncated ?? false)
+    }
+}
