@@ -94,46 +94,30 @@ import Testing
         #expect(names(try await world.mallory.request(.GET, "/v1/attachments?q=JSONDecodeError")) == [])
     }
 
-    /// A document written by a real program (python-docx, openpyxl, odfpy) at a temporary path, as bytes.
-    private func office(_ ext: String, _ script: String) throws -> [UInt8] {
-        let path = NSTemporaryDirectory() + "office-\(UUID().uuidString).\(ext)"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        _ = try Pillow.evaluate("import sys\n" + script, [path])
-        return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-    }
-
     @Test func documentsAndPDFsAreReadInAWorkerProcess() async throws {
         let world = try await World.make()
-        let contract = try await upload(world.carol, try office("docx", """
+        let contract = try await upload(world.carol, try Documents.write("docx", """
             import docx
             d = docx.Document(); d.add_heading("Service agreement", 0)
             d.add_paragraph("The penalty clause applies after thirty days."); d.save(sys.argv[1])
             """), room: world.room, name: "agreement.docx")
-        let sheet = try await upload(world.carol, try office("xlsx", """
+        let sheet = try await upload(world.carol, try Documents.write("xlsx", """
             import openpyxl
             w = openpyxl.Workbook(); w.active["A1"] = "platypus budget"; w.save(sys.argv[1])
             """), room: world.room, name: "numbers.xlsx")
-        let minutes = try await upload(world.fred, try office("odt", """
+        let minutes = try await upload(world.fred, try Documents.write("odt", """
             from odf.opendocument import OpenDocumentText
             from odf.text import P
             o = OpenDocumentText(); o.text.addElement(P(text="The axolotl project is late")); o.save(sys.argv[1])
             """), room: world.room, name: "minutes.odt")
-        let report = try await upload(world.fred, try office("pdf", """
+        let report = try await upload(world.fred, try Documents.write("pdf", """
             from reportlab.pdfgen import canvas
             c = canvas.Canvas(sys.argv[1]); c.drawString(72, 800, "Quarterly numbat census"); c.showPage()
             c.drawString(72, 800, "The timeout error is on page two"); c.save()
             """), room: world.room, name: "report.pdf")
         // 200 MB of XML in 600 KB, and a document cut in half.
-        let bomb = try await upload(world.fred, try office("docx", """
-            import zipfile
-            para = b"<w:p><w:r><w:t>boom</w:t></w:r></w:p>" * 10000
-            with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
-                with z.open("word/document.xml", "w") as f:
-                    f.write(b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
-                    for _ in range(200 * 1024 * 1024 // len(para)): f.write(para)
-                    f.write(b"</w:body></w:document>")
-            """), room: world.room, name: "bomb.docx")
-        let whole = try office("docx", "import docx\nd = docx.Document(); d.add_paragraph('cut'); d.save(sys.argv[1])")
+        let bomb = try await upload(world.fred, try Documents.zipBomb(), room: world.room, name: "bomb.docx")
+        let whole = try Documents.write("docx", "import docx\nd = docx.Document(); d.add_paragraph('cut'); d.save(sys.argv[1])")
         let cut = try await upload(world.fred, Array(whole.prefix(whole.count / 2)), room: world.room, name: "cut.docx")
 
         for id in [contract, sheet, minutes, report] {

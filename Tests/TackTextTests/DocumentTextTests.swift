@@ -81,15 +81,8 @@ import Testing
 
     @Test func aZipBombIsCutAtTheCapWithItsStartKept() throws {
         // 200 MB of paragraphs in 600 KB: inflated only up to the XML cap.
-        let path = try document("docx", """
-            import sys, zipfile
-            para = b"<w:p><w:r><w:t>boom</w:t></w:r></w:p>" * 10000
-            with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
-                with z.open("word/document.xml", "w") as f:
-                    f.write(b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
-                    for _ in range(200 * 1024 * 1024 // len(para)): f.write(para)
-                    f.write(b"</w:body></w:document>")
-            """)
+        let path = NSTemporaryDirectory() + "bomb-\(UUID().uuidString).docx"
+        try Data(try Documents.zipBomb()).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let small = try DocumentTextExtractor(maxTextBytes: 4096).extract(file: path, format: .officeOpenXML)
         #expect(small.truncated && small.text.utf8.count <= 4096 && small.text.hasPrefix("boom\nboom\n"))
