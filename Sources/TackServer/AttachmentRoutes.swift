@@ -150,6 +150,9 @@ struct AttachmentRoutes: Sendable {
     @Sendable func text(_ request: Request, context: TackRequestContext) async throws -> Response {
         let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
         let stored = attachment.text?.failure == nil && attachment.text != nil ? try await catalog.text(of: attachment.sha256) : nil
+        // Still pending: queued again if it never was (a full queue, a file stored before tackd read text); a job
+        // already queued stays as it is.
+        if attachment.textFormat != nil, attachment.text == nil { await followUps.texts.prepare(attachment) }
         return JSONBody.response(writing: AttachmentTextJSON(
             attachment: attachment.id.rawValue, state: AttachmentJSON.TextState(attachment), text: stored?.text))
     }

@@ -96,10 +96,10 @@ public enum TackApplication {
         // The worker is this very executable (`tackd text`).
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return FollowUps(thumbnails: thumbnails, texts: TextService(
-            blobs: blobs, catalog: catalog, maxBytes: settings.maxExtractBytes, maxQueued: settings.thumbnailQueue,
+            blobs: blobs, catalog: catalog, maxBytes: settings.maxExtractBytes, maxQueued: settings.textQueue,
             jobs: thumbnails.jobs,
             worker: TextWorker(executable: executable, maxMemoryBytes: Int(settings.extractMemoryBytes),
-                               maxSeconds: Int(settings.extractSeconds))))
+                               maxSeconds: Int(settings.extractSeconds), leaseSeconds: Int(settings.jobLeaseSeconds))))
     }
 
     static func makeRouter(

@@ -11,7 +11,7 @@ struct TextService: Sendable {
     let catalog: any Catalog
     /// Bytes of text kept per file (`max_extract_bytes`).
     let maxBytes: Int
-    /// Most background jobs queued at once (shared with thumbnails); past it, a file's text is not read.
+    /// Most text jobs queued at once; past it, a file's text is queued when someone asks for it.
     let maxQueued: Int
     /// Nudges this process's job runner when a job is queued.
     let jobs: JobSignal

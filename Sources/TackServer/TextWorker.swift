@@ -11,28 +11,44 @@ struct TextWorker: Sendable {
     /// The tackd executable: this process's own.
     let executable: String
     let maxMemoryBytes: Int
+    /// CPU seconds the worker may use.
     let maxSeconds: Int
+    /// Wall time before the worker is killed.
+    let wallMilliseconds: Int
+
+    /// Killed at 1.5 times its CPU seconds of wall time, and always before its job's lease lapses (another runner
+    /// would take the job while it still runs); the CPU limit is never above the wall time.
+    init(executable: String, maxMemoryBytes: Int, maxSeconds: Int, leaseSeconds: Int) {
+        self.executable = executable
+        self.maxMemoryBytes = maxMemoryBytes
+        wallMilliseconds = max(500, min(maxSeconds * 1500, leaseSeconds * 1000 - 500))
+        self.maxSeconds = max(1, min(maxSeconds, wallMilliseconds / 1000))
+    }
 
     /// The file's text; `TackError(.notText)` when the file is at fault (no retry would change it), another error
     /// when the worker could not be run at all.
     func read(_ path: String, format: TextFormat, maxBytes: Int) async throws -> ExtractedText {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["text", path, "--format", format.rawValue, "--max-bytes", String(maxBytes),
-                             "--max-memory", String(maxMemoryBytes), "--max-seconds", String(maxSeconds)]
+        process.arguments = ["text", "--format", format.rawValue, "--max-bytes", String(maxBytes),
+                             "--max-memory", String(maxMemoryBytes), "--max-seconds", String(maxSeconds), "--", path]
         // Nothing of tackd's environment (S3 keys among it) reaches the worker.
         process.environment = ["LANG": "C.UTF-8"]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         try process.run()
         let pid = process.processIdentifier
         let state = Mutex((finished: false, timedOut: false))
-        // The CPU limit stops a busy worker; this stops one that waits (on a pipe, on memory) past twice as long.
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(2 * maxSeconds)) {
+        // The CPU limit stops a busy worker; this stops one that waits (on a pipe, on memory) past 1.5 times as long,
+        // with its process group (the worker makes one), so pdftotext goes too. SIGKILL: a child spawned from a
+        // thread that blocks signals inherits the block.
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(wallMilliseconds)) {
             state.withLock { state in
                 guard !state.finished else { return }
                 state.timedOut = true
+                kill(-pid, SIGKILL)
                 kill(pid, SIGKILL)
             }
         }
@@ -47,7 +63,8 @@ struct TextWorker: Sendable {
         }
         if signalled {
             if state.withLock({ $0.timedOut }) {
-                throw TackError(.notText, "reading the text took longer than \(2 * maxSeconds) s")
+                // Waiting is not the file's fault for sure (a loaded machine): the job is retried.
+                throw TackError(.internal, "reading the text took longer than \(wallMilliseconds / 1000) s")
             }
             let reason = status == SIGXCPU || status == SIGKILL ? "took more than \(maxSeconds) s of CPU"
                 : "stopped on signal \(status) (out of memory past \(maxMemoryBytes >> 20) MiB, or a crash)"

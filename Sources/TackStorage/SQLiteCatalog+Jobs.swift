@@ -12,7 +12,7 @@ extension SQLiteCatalog {
             try await db.raw("""
                 INSERT INTO jobs (kind, subject, state, attempts, run_after, created_at)
                 SELECT \(bind: kind.rawValue), \(bind: subject), 'queued', 0, \(bind: now.millis), \(bind: now.millis)
-                WHERE (SELECT COUNT(*) FROM jobs WHERE state = 'queued') < \(bind: maxQueued)
+                WHERE (SELECT COUNT(*) FROM jobs WHERE kind = \(bind: kind.rawValue) AND state = 'queued') < \(bind: maxQueued)
                 ON CONFLICT (kind, subject) DO NOTHING
                 RETURNING id
                 """).first() != nil

@@ -8,7 +8,9 @@ extension SQLiteCatalog {
         try await transaction { db, log in
             // Bytes are read once: the text of the same bytes is the same, and the first record stands.
             let known = try await db.raw("SELECT 1 AS known FROM blob_texts WHERE sha256 = \(bind: hash.hex)").first()
-            guard known == nil else { return }
+            // Bytes whose last attachment went while they were read keep no text: nothing would ever remove it.
+            let used = try await db.raw("SELECT 1 AS used FROM attachments WHERE sha256 = \(bind: hash.hex) LIMIT 1").first()
+            guard known == nil, used != nil else { return }
             log.record(.blob(hash))
             try await db.raw("""
                 INSERT INTO blob_texts (sha256, state, text, characters, truncated, reason, extracted_at)

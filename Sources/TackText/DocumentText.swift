@@ -82,7 +82,8 @@ public struct DocumentTextExtractor: Sendable {
         case .officeOpenXML:
             if path == "word/document.xml" || path == "xl/sharedStrings.xml" { return 0 }
             for prefix in ["xl/worksheets/sheet", "ppt/slides/slide"] where path.hasPrefix(prefix) && path.hasSuffix(".xml") {
-                return Int(path.dropFirst(prefix.count).dropLast(4)).map { 1 + $0 }
+                // Bounded, so a part named sheet9223372036854775807.xml cannot overflow the order.
+                return Int(path.dropFirst(prefix.count).dropLast(4)).flatMap { (0..<1_000_000).contains($0) ? 1 + $0 : nil }
             }
             return nil
         case .plain, .pdf:

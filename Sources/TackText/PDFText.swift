@@ -29,6 +29,7 @@ public struct PDFTextExtractor: Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         do {
             try process.run()
         } catch {
@@ -56,8 +57,12 @@ public struct PDFTextExtractor: Sendable {
             @unknown default: throw TackError(.notText, "pdftotext stopped")
             }
         }
-        // Pages are separated by form feeds; a line apart reads better and indexes the same.
-        let bytes = Array(head).map { $0 == 0x0C ? 0x0A : $0 }
+        // Pages are separated by form feeds: a line apart reads better and indexes the same. Other control bytes
+        // (pdftotext writes them for glyphs of fonts without a Unicode map) become spaces: one odd font does not
+        // make a whole PDF "not text".
+        let bytes = Array(head).map { byte -> UInt8 in
+            byte == 0x0C ? 0x0A : byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D ? 0x20 : byte
+        }
         return try PlainTextExtractor.extract(bytes, complete: !more, limit: maxTextBytes)
     }
 }

@@ -528,9 +528,9 @@ struct ReadText: ParsableCommand {
     @Option(help: "Seconds of CPU this process may use.") var maxSeconds: Int = 30
 
     func run() throws {
-        var memory = rlimit(rlim_cur: rlim_t(maxMemory), rlim_max: rlim_t(maxMemory))
-        var cpu = rlimit(rlim_cur: rlim_t(maxSeconds), rlim_max: rlim_t(maxSeconds))
-        guard setrlimit(Int32(RLIMIT_AS.rawValue), &memory) == 0, setrlimit(Int32(RLIMIT_CPU.rawValue), &cpu) == 0 else {
+        // A group of its own, so tackd's deadline ends pdftotext with it.
+        _ = setpgid(0, 0)
+        guard limit(Int32(RLIMIT_AS.rawValue), to: maxMemory), limit(Int32(RLIMIT_CPU.rawValue), to: maxSeconds) else {
             throw ValidationError("cannot set resource limits: \(String(cString: strerror(errno)))")
         }
         let answer: TextWorkerAnswer
@@ -544,6 +544,15 @@ struct ReadText: ParsableCommand {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         FileHandle.standardOutput.write((try? encoder.encode(answer)) ?? Data(#"{"error":"the text could not be encoded"}"#.utf8))
         if answer.error != nil { Foundation.exit(3) }
+    }
+
+    /// Lowers a limit to `value`, or to the hard limit already in place if that is lower (raising it needs root).
+    private func limit(_ resource: Int32, to value: Int) -> Bool {
+        var current = rlimit()
+        guard getrlimit(resource, &current) == 0 else { return false }
+        let wanted = min(rlim_t(value), current.rlim_max)
+        var lowered = rlimit(rlim_cur: wanted, rlim_max: wanted)
+        return setrlimit(resource, &lowered) == 0
     }
 
     private func extract() throws(TackError) -> ExtractedText {

@@ -91,7 +91,13 @@ import Testing
         let none = try await world.carol.request(.GET, "/v1/attachments/\(photo)/text")
         #expect(none.status == 200 && none.json["state"] as? String == "none" && none.json["text"] == nil)
         #expect(try await world.mallory.request(.GET, "/v1/attachments/\(code)/text").status == 404)
-        #expect(names(try await world.mallory.request(.GET, "/v1/attachments?q=JSONDecodeError")) == [])
+        // Words inside a file of a room fred is not in find nothing for him, across all his rooms.
+        let privateRoom = try #require(try await world.carol.json(.POST, "/v1/rooms", ["name": "Private"]).json["id"] as? String)
+        let secret = try await upload(world.carol, Array("the zanzibar merger closes friday\n".utf8), room: privateRoom, name: "memo.txt")
+        #expect(try await textFacts(world.carol, secret)["state"] as? String == "done")
+        #expect(names(try await world.carol.request(.GET, "/v1/attachments?q=zanzibar")) == ["memo.txt"])
+        #expect(names(try await world.fred.request(.GET, "/v1/attachments?q=zanzibar")) == [])
+        #expect(try await world.fred.request(.GET, "/v1/attachments/\(secret)/text").status == 404)
     }
 
     @Test func documentsAndPDFsAreReadInAWorkerProcess() async throws {

@@ -119,6 +119,7 @@ import Testing
         #expect(DocumentTextExtractor.order(ofPart: "ppt/slides/slide9.xml", format: .officeOpenXML) == 10)
         #expect(DocumentTextExtractor.order(ofPart: "ppt/slides/_rels/slide1.xml.rels", format: .officeOpenXML) == nil)
         #expect(DocumentTextExtractor.order(ofPart: "word/styles.xml", format: .officeOpenXML) == nil)
+        #expect(DocumentTextExtractor.order(ofPart: "xl/worksheets/sheet9223372036854775807.xml", format: .officeOpenXML) == nil)
         #expect(DocumentTextExtractor.order(ofPart: "content.xml", format: .openDocument) == 0)
         #expect(DocumentTextExtractor.order(ofPart: "styles.xml", format: .openDocument) == nil)
     }
