@@ -88,8 +88,11 @@ public struct Attachment: Sendable, Hashable, Codable {
     /// `upload` or `link`.
     public var kind: String { source == nil ? "upload" : "link" }
 
-    /// How tackd reads this file's text, or nil when it has none it reads.
-    public var textFormat: TextFormat? { TextFormat(contentType: contentType) }
+    /// How tackd reads this file's text, or nil when it has none it reads. Screenshots are read by OCR; other
+    /// images are not (photos hold little text, and OCR of them costs seconds for noise).
+    public var textFormat: TextFormat? {
+        TextFormat(contentType: contentType) ?? (isScreenshot && isThumbnailable ? .screenshot : nil)
+    }
 }
 
 /// How reading a file's text went, shared by every attachment of the same bytes; the text itself is read apart.

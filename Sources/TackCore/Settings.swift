@@ -25,6 +25,9 @@ public struct Settings: Sendable, Equatable {
     public var extractSeconds: Int64 = 30
     /// Most text jobs waiting in the background; past it, a file's text is queued when someone asks for it.
     public var textQueue = 1000
+    /// The languages OCR reads screenshots in, as tesseract names them (`eng`, `eng+deu`); each needs its
+    /// tesseract-ocr-LANG package.
+    public var ocrLanguages = "eng"
     /// Seconds a runner holds a claimed job; a job whose runner died is taken again once this lapses.
     public var jobLeaseSeconds: Int64 = 60
     /// Claims a background job gets before it is marked failed (with its reason, in `tackd jobs`).
@@ -77,7 +80,7 @@ public struct Settings: Sendable, Equatable {
         "linger_seconds", "linger_max_bytes", "linger_idle_seconds",
         "gc_interval_seconds", "thumbnail_queue", "metrics", "log_format", "catalog_cache_entries", "blob_cache_bytes",
         "page_cache_bytes", "max_query_bytes", "event_retention_seconds", "event_heartbeat_seconds", "signed_link_max_seconds",
-        "upload_expiry_seconds", "retention_days", "max_extract_bytes", "extract_memory_bytes", "extract_seconds", "text_queue",
+        "upload_expiry_seconds", "retention_days", "max_extract_bytes", "extract_memory_bytes", "extract_seconds", "text_queue", "ocr_languages",
         "blobs", "s3_access_key_id", "s3_secret_access_key", "job_lease_seconds", "job_attempts",
     ] + LinkSettings.endpointKeys
 
@@ -149,6 +152,16 @@ public struct Settings: Sendable, Equatable {
         if let v = try integer("extract_memory_bytes", range: (256 << 20)...(64 << 30), bytes: true) { settings.extractMemoryBytes = v }
         if let v = try integer("extract_seconds", range: 1...3600) { settings.extractSeconds = v }
         if let v = try integer("text_queue", range: 1...1_000_000) { settings.textQueue = Int(v) }
+        if let (languages, source) = value("ocr_languages") {
+            // Passed to tesseract as one argument: only its own form, names joined by '+'.
+            guard !languages.isEmpty, languages.count <= 200,
+                  languages.split(separator: "+", omittingEmptySubsequences: false).allSatisfy({ name in
+                      !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+                  }) else {
+                throw .invalid(.invalidSetting, "\(source): '\(languages)' is not a list of tesseract languages such as eng or eng+deu")
+            }
+            settings.ocrLanguages = languages
+        }
         if let v = try integer("job_lease_seconds", range: 2...3600) { settings.jobLeaseSeconds = v }
         if let v = try integer("job_attempts", range: 1...100) { settings.jobAttempts = Int(v) }
         if let v = try integer("min_body_rate_window_seconds", range: 1...3600) { settings.connections.rateWindowSeconds = v }

@@ -99,7 +99,8 @@ public enum TackApplication {
             blobs: blobs, catalog: catalog, maxBytes: settings.maxExtractBytes, maxQueued: settings.textQueue,
             jobs: thumbnails.jobs,
             worker: TextWorker(executable: executable, maxMemoryBytes: Int(settings.extractMemoryBytes),
-                               maxSeconds: Int(settings.extractSeconds), leaseSeconds: Int(settings.jobLeaseSeconds))))
+                               maxSeconds: Int(settings.extractSeconds), leaseSeconds: Int(settings.jobLeaseSeconds),
+                               languages: settings.ocrLanguages)))
     }
 
     static func makeRouter(

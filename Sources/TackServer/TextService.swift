@@ -44,7 +44,7 @@ struct TextService: Sendable {
                 // Pure Swift over at most maxBytes: read here.
                 let head = try await firstBytes(of: attachment.sha256, count: Int(min(Int64(maxBytes), attachment.size)))
                 extracted = try PlainTextExtractor.extract(head, complete: Int64(head.count) >= attachment.size, limit: maxBytes)
-            case .officeOpenXML, .openDocument, .pdf:
+            case .officeOpenXML, .openDocument, .pdf, .screenshot:
                 let (worker, maxBytes) = (self.worker, self.maxBytes)
                 extracted = try await blobs.withLocalFile(attachment.sha256) { path in
                     try await worker.read(path, format: format, maxBytes: maxBytes)

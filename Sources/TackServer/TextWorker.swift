@@ -15,11 +15,14 @@ struct TextWorker: Sendable {
     let maxSeconds: Int
     /// Wall time before the worker is killed.
     let wallMilliseconds: Int
+    /// OCR languages, as tesseract names them.
+    let languages: String
 
     /// Killed at 1.5 times its CPU seconds of wall time, and always before its job's lease lapses (another runner
     /// would take the job while it still runs); the CPU limit is never above the wall time.
-    init(executable: String, maxMemoryBytes: Int, maxSeconds: Int, leaseSeconds: Int) {
+    init(executable: String, maxMemoryBytes: Int, maxSeconds: Int, leaseSeconds: Int, languages: String) {
         self.executable = executable
+        self.languages = languages
         self.maxMemoryBytes = maxMemoryBytes
         wallMilliseconds = max(500, min(maxSeconds * 1500, leaseSeconds * 1000 - 500))
         self.maxSeconds = max(1, min(maxSeconds, wallMilliseconds / 1000))
@@ -31,7 +34,8 @@ struct TextWorker: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["text", "--format", format.rawValue, "--max-bytes", String(maxBytes),
-                             "--max-memory", String(maxMemoryBytes), "--max-seconds", String(maxSeconds), "--", path]
+                             "--max-memory", String(maxMemoryBytes), "--max-seconds", String(maxSeconds),
+                             "--languages", languages, "--", path]
         // Nothing of tackd's environment (S3 keys among it) reaches the worker.
         process.environment = ["LANG": "C.UTF-8"]
         let output = Pipe()

@@ -86,7 +86,7 @@ public struct DocumentTextExtractor: Sendable {
                 return Int(path.dropFirst(prefix.count).dropLast(4)).flatMap { (0..<1_000_000).contains($0) ? 1 + $0 : nil }
             }
             return nil
-        case .plain, .pdf:
+        case .plain, .pdf, .screenshot:
             return nil
         }
     }

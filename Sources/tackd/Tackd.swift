@@ -522,7 +522,8 @@ struct ReadText: ParsableCommand {
         commandName: "text", abstract: "Print the text of a file as tackd indexes it, as JSON {\"text\", \"truncated\"} or {\"error\"}.")
 
     @Argument(help: "The file to read.") var input: String
-    @Option(help: "plain, ooxml (docx, xlsx, pptx), odf (odt, ods, odp) or pdf.") var format: TextFormat
+    @Option(help: "plain, ooxml (docx, xlsx, pptx), odf (odt, ods, odp), pdf or ocr (an image's text by OCR).") var format: TextFormat
+    @Option(help: "OCR languages, as tesseract names them (eng, eng+deu).") var languages = "eng"
     @Option(help: "Bytes of text kept.") var maxBytes: Int = 1 << 20
     @Option(help: "Bytes of address space this process may use.") var maxMemory: Int = 2 << 30
     @Option(help: "Seconds of CPU this process may use.") var maxSeconds: Int = 30
@@ -565,10 +566,12 @@ struct ReadText: ParsableCommand {
             return try PlainTextExtractor.extract(Array(head), complete: head.count >= size, limit: maxBytes)
         case .officeOpenXML, .openDocument:
             return try DocumentTextExtractor(maxTextBytes: maxBytes).extract(file: input, format: format)
-        case .pdf:
-            // pdftotext inherits this process's limits.
+        case .pdf, .screenshot:
+            // The reader inherits this process's limits.
+            let reader = format == .pdf ? ProgramTextReader.pdf(maxTextBytes: maxBytes)
+                : ProgramTextReader.ocr(maxTextBytes: maxBytes, languages: languages)
             do {
-                return try PDFTextExtractor(maxTextBytes: maxBytes).extract(file: input)
+                return try reader.extract(file: input)
             } catch let error as TackError {
                 throw error
             } catch {

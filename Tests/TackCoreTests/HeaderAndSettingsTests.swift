@@ -65,6 +65,9 @@ import Testing
         ([:], ["TACK_MAX_UPLOAD_BYTES": "lots"], [:]),
         ([:], [:], ["max_uplaod_bytes": "1"]),
         (["default_page_size": "500"], [:], [:]),
+        ([:], ["TACK_OCR_LANGUAGES": "eng --tessdata-dir /tmp"], [:]),
+        ([:], [:], ["ocr_languages": "eng++deu"]),
+        ([:], [:], ["max_extract_bytes": "10"]),
     ])
     func refusesBadValues(flags: [String: String], env: [String: String], file: [String: String]) {
         #expect(throws: TackError.self) { try Settings.resolve(flags: flags, environment: env, file: file) }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import TackTestSupport
 import Testing
 
@@ -139,6 +140,35 @@ import Testing
         let cutFacts = try await textFacts(world.carol, cut)
         #expect(cutFacts["state"] as? String == "failed" && (cutFacts["reason"] as? String)?.contains("zip") == true, "\(cutFacts)")
         #expect(try await world.carol.request(.GET, "/healthz").status == 200, "tackd is unaffected")
+    }
+
+    /// A screenshot of a real terminal showing an error, read by tesseract in the worker.
+    @Test func screenshotsAreReadByOCR() async throws {
+        let world = try await World.make()
+        let screen = try VirtualScreen(width: 1280, height: 720)
+        let terminal = Process()
+        terminal.executableURL = URL(fileURLWithPath: "/usr/bin/xterm")
+        terminal.arguments = ["-geometry", "80x20+0+0", "-fa", "DejaVu Sans Mono", "-fs", "14", "-e",
+                              "echo 'ERROR: upstream request timeout after 30s (gateway 504)'; echo 'retrying payment service'; read line"]
+        terminal.environment = ProcessInfo.processInfo.environment.merging(["DISPLAY": screen.display]) { $1 }
+        terminal.standardError = FileHandle.nullDevice
+        try terminal.run()
+        defer { kill(terminal.processIdentifier, SIGKILL); terminal.waitUntilExit() }
+        try #require(try screen.run("timeout", ["10", "xdotool", "search", "--sync", "--onlyvisible", "--class", "xterm"]).status == 0)
+        try await Task.sleep(for: .milliseconds(700))  // xterm draws its text after it maps
+        let path = NSTemporaryDirectory() + "ocr-\(UUID().uuidString).png"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try #require(try screen.run("import", ["-window", "root", path]).status == 0)
+        let shot = try await world.fred.request(.POST, "/v1/rooms/\(world.room)/attachments?name=shot.png&origin=screenshot",
+                                                body: .bytes(ByteBuffer(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path))))))
+        #expect(shot.status == 201, "\(shot.text)")
+        let id = try #require(shot.json["id"] as? String)
+        let facts = try await textFacts(world.carol, id)
+        #expect(facts["state"] as? String == "done", "\(facts)")
+        #expect(try await search(world.carol, room: world.room, "\"gateway 504\" type:screenshot") == ["shot.png"])
+        #expect(try await search(world.carol, room: world.room, "timeout payment") == ["shot.png"])
+        let text = try await world.carol.request(.GET, "/v1/attachments/\(id)/text").json["text"] as? String
+        #expect(text?.contains("upstream request timeout") == true, "\(text ?? "")")
     }
 
     @Test func textIsCappedAndReadOncePerStoredFile() async throws {

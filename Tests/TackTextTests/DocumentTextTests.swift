@@ -147,7 +147,7 @@ import Testing
     @Test func pagesInOrder() throws {
         let path = try pdf(pages: ["Contract for services|The penalty clause applies.", "Page two: signatures"])
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let text = try PDFTextExtractor(maxTextBytes: 1 << 20).extract(file: path)
+        let text = try ProgramTextReader.pdf(maxTextBytes: 1 << 20).extract(file: path)
         let lines = text.text.split(separator: "\n").map(String.init)
         #expect(lines == ["Contract for services", "The penalty clause applies.", "Page two: signatures"], "\(text.text.debugDescription)")
         #expect(!text.truncated)
@@ -157,7 +157,7 @@ import Testing
         let page = Array(repeating: "lorem ipsum dolor sit amet consectetur", count: 50).joined(separator: "|")
         let path = try pdf(pages: Array(repeating: page, count: 40))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let text = try PDFTextExtractor(maxTextBytes: 2048).extract(file: path)
+        let text = try ProgramTextReader.pdf(maxTextBytes: 2048).extract(file: path)
         #expect(text.truncated && text.text.utf8.count <= 2048 && text.text.hasPrefix("lorem ipsum"))
     }
 
@@ -169,12 +169,12 @@ import Testing
         try (Data("%PDF-1.4\n".utf8) + Data(repeating: 0x20, count: 64)).write(to: URL(fileURLWithPath: damaged))
         defer { try? FileManager.default.removeItem(atPath: damaged) }
         #expect(data.count > 100)
-        #expect { try PDFTextExtractor(maxTextBytes: 1024).extract(file: damaged) } throws: {
+        #expect { try ProgramTextReader.pdf(maxTextBytes: 1024).extract(file: damaged) } throws: {
             ($0 as? TackError)?.message.contains("damaged") == true
         }
         // No reader installed: not the file's fault, a distinct error.
-        #expect(throws: PDFTextExtractor.ReaderUnavailable.self) {
-            try PDFTextExtractor(maxTextBytes: 1024, program: "/nonexistent/pdftotext").extract(file: path)
+        #expect(throws: ProgramTextReader.ReaderUnavailable.self) {
+            try ProgramTextReader.pdf(maxTextBytes: 1024, program: "/nonexistent/pdftotext").extract(file: path)
         }
     }
 }
