@@ -147,7 +147,7 @@ struct RoomStream: Sendable {
     private func render(_ event: RoomEvent) async throws -> String {
         var data = EventJSON(room: event.room.rawValue, at: event.at)
         switch event.kind {
-        case .attachmentCreated, .attachmentThumbnailed, .attachmentDeleted:
+        case .attachmentCreated, .attachmentThumbnailed, .attachmentTextRead, .attachmentDeleted:
             data.attachmentId = event.subject
             if event.kind != .attachmentDeleted, let attachment = try await catalog.attachment(AttachmentID(rawValue: event.subject)),
                attachment.room == room {

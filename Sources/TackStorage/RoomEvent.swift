@@ -9,6 +9,8 @@ public struct RoomEvent: Sendable, Equatable {
         case attachmentCreated = "attachment.created"
         /// An image's thumbnails were made, or it was found not to be an image that can be thumbnailed.
         case attachmentThumbnailed = "attachment.thumbnailed"
+        /// The file's text was read for search, or could not be (`text.state` says which).
+        case attachmentTextRead = "attachment.text"
         case attachmentDeleted = "attachment.deleted"
         case messageCreated = "message.created"
         case memberAdded = "member.added"

@@ -19,8 +19,10 @@ extension SQLiteCatalog {
                         \(bind: Date().millis))
                 """).run()
             for row in try await db.raw("SELECT seq, id, room_id FROM attachments WHERE sha256 = \(bind: hash.hex)").all() {
-                log.record(.attachment(AttachmentID(rawValue: try row.decode(column: "id", as: String.self)),
-                                       room: RoomID(rawValue: try row.decode(column: "room_id", as: String.self))))
+                let id = try row.decode(column: "id", as: String.self)
+                let room = RoomID(rawValue: try row.decode(column: "room_id", as: String.self))
+                log.record(.attachment(AttachmentID(rawValue: id), room: room))
+                log.event(.attachmentTextRead, in: room, subject: id)
                 guard text.info.failure == nil, !text.text.isEmpty else { continue }
                 // An index row holds the name, and its messages' words and the file's text a line apart.
                 try await db.raw("""

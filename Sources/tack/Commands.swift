@@ -167,7 +167,7 @@ struct Search: ParsableCommand {
 /// `tack watch ROOM`: the room's events as they happen.
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "watch", abstract: "Print a room's events as they happen (new, thumbnailed and deleted files, messages, members).",
+        commandName: "watch", abstract: "Print a room's events as they happen (new, thumbnailed, read and deleted files, messages, members).",
         discussion: "Runs until interrupted; when the connection drops it reconnects and picks up what it missed.")
 
     @Argument(help: "The room: its id, its name, or the start of its name.") var room: String

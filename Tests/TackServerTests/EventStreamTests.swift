@@ -40,6 +40,19 @@ import Testing
         #expect(await again.events().compactMap(\.event) == ["attachment.thumbnailed", "message.created", "attachment.deleted"])
     }
 
+    /// Reading a file's text for search is an event too, carrying the attachment with its new text state.
+    @Test func aFileWhoseTextWasReadIsAnnounced() async throws {
+        let world = try await World.make()
+        let stream = try await EventStream.open(world.fred, room: world.room)
+        defer { stream.close() }
+        let upload = try await world.carol.upload(Array("minutes of the kickoff meeting\n".utf8), room: world.room, name: "minutes.txt")
+        let id = try #require(upload.json["id"] as? String)
+        let read = try await stream.waitFor("attachment.text")
+        #expect(read.json["attachmentId"] as? String == id)
+        let text = (read.json["attachment"] as? [String: Any])?["text"] as? [String: Any]
+        #expect(text?["state"] as? String == "done" && text?["characters"] as? Int == 31, "\(text ?? [:])")
+    }
+
     @Test func aRemovedMemberHearsItAndTheStreamEnds() async throws {
         let world = try await World.make()
         let stream = try await EventStream.open(world.fred, room: world.room)

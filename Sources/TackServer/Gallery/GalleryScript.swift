@@ -333,6 +333,7 @@ enum GalleryScript {
   const data = (event) => JSON.parse(event.data);
   events.addEventListener('attachment.created', () => refreshTop());
   events.addEventListener('attachment.thumbnailed', (event) => { const d = data(event); if (d.attachment) replace(d.attachment); });
+  events.addEventListener('attachment.text', (event) => { const d = data(event); if (d.attachment) replace(d.attachment); });
   events.addEventListener('attachment.deleted', (event) => {
     const id = data(event).attachmentId;
     shown = shown.filter((known) => known.id !== id);

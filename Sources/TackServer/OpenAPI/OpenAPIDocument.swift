@@ -1299,7 +1299,7 @@ enum OpenAPIDocument {
    "get": {
     "operationId": "roomEvents",
     "summary": "What happens in the room, live, as Server-Sent Events",
-    "description": "Each event has an id and one of the kinds attachment.created, attachment.thumbnailed, attachment.deleted, message.created, member.added, member.removed, with JSON data (an EventData); reset when events since Last-Event-ID are no longer kept. Comments keep an idle stream open. The stream closes when the caller leaves the room or their token is revoked.",
+    "description": "Each event has an id and one of the kinds attachment.created, attachment.thumbnailed, attachment.text, attachment.deleted, message.created, member.added, member.removed, with JSON data (an EventData); reset when events since Last-Event-ID are no longer kept. Comments keep an idle stream open. The stream closes when the caller leaves the room or their token is revoked.",
     "parameters": [
      {
       "name": "Last-Event-ID",
