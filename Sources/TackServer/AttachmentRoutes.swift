@@ -149,7 +149,8 @@ struct AttachmentRoutes: Sendable {
     /// The text read out of the file (what search finds it by), for the room's members.
     @Sendable func text(_ request: Request, context: TackRequestContext) async throws -> Response {
         let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
-        let stored = attachment.text?.failure == nil && attachment.text != nil ? try await catalog.text(of: attachment.sha256) : nil
+        let wasRead = attachment.text.map { $0.failure == nil } ?? false
+        let stored = wasRead ? try await catalog.text(of: attachment.sha256) : nil
         // Still pending: queued again if it never was (a full queue, a file stored before tackd read text); a job
         // already queued stays as it is.
         if attachment.textFormat != nil, attachment.text == nil { await followUps.texts.prepare(attachment) }
