@@ -75,6 +75,10 @@ let package = Package(
         // libcurl is opened on first use (see the header for why); its headers come from libcurl4-openssl-dev.
         .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CSQLiteShim"),
+        // Starting programs: posix_spawn that closes every descriptor but 0-2 in the child (Foundation's Process
+        // leaks those another thread opens meanwhile) and clears the signal mask.
+        .target(name: "CSpawnShim"),
+        .target(name: "TackSpawn", dependencies: ["CSpawnShim"]),
         // Screen capture: geometry and monitor choice (pure), pixels from the X server.
         .target(name: "TackCapture", dependencies: ["CX11"], swiftSettings: [.unsafeFlags(["-O"])]),
         // The helper's client side: HTTP through libcurl, the offline outbox, progress and retries.
@@ -85,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "tack",
             dependencies: [
-                "TackCapture", "TackClient", "TackImage", "TackCore",
+                "TackCapture", "TackClient", "TackImage", "TackCore", "TackSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -104,7 +108,7 @@ let package = Package(
         // Text read out of office documents (zip archives of XML), for search; tackd runs it in a worker process.
         .target(
             name: "TackText",
-            dependencies: ["TackCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: ["TackCore", "TackSpawn", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
         // The HTTP application.
         .target(
@@ -113,6 +117,7 @@ let package = Package(
                 "TackCore",
                 "TackStorage",
                 "TackText",
+                "TackSpawn",
                 "TackLinks",
                 "TackImage",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -143,14 +148,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TackCoreTests", dependencies: ["TackCore"]),
+        .testTarget(name: "TackSpawnTests", dependencies: ["TackSpawn"]),
         .testTarget(name: "TackTextTests", dependencies: ["TackCore", "TackText", "TackTestSupport"]),
-        .testTarget(name: "TackCaptureTests", dependencies: ["TackCapture", "CX11", "TackImage", "TackTestSupport"]),
+        .testTarget(name: "TackCaptureTests", dependencies: ["TackCapture", "CX11", "TackImage", "TackSpawn", "TackTestSupport"]),
         .testTarget(name: "TackClientTests", dependencies: ["TackClient", "TackCore", "TackTestSupport"]),
         .testTarget(name: "TackImageTests", dependencies: ["TackCore", "TackImage", "TackTestSupport"]),
         // Servers and data the test targets share: local HTTP servers, raw listeners, reproducible bytes.
         .target(
             name: "TackTestSupport",
-            dependencies: ["CX11", "TackImage", "TackS3", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["CX11", "TackImage", "TackS3", "TackSpawn", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird")],
             path: "Tests/TackTestSupport"
         ),
@@ -193,6 +199,7 @@ let package = Package(
                 "TackCore",
                 "TackImage",
                 "TackS3",
+                "TackSpawn",
                 "TackTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

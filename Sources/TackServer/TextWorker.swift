@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import TackCore
+import TackSpawn
 import TackText
 
 /// Runs `tackd text` on a file in a process of its own, with an address-space and a CPU limit it sets on itself and
@@ -31,29 +32,25 @@ struct TextWorker: Sendable {
     /// The file's text; `TackError(.notText)` when the file is at fault (no retry would change it), another error
     /// when the worker could not be run at all.
     func read(_ path: String, format: TextFormat, maxBytes: Int) async throws -> ExtractedText {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["text", "--format", format.rawValue, "--max-bytes", String(maxBytes),
-                             "--max-memory", String(maxMemoryBytes), "--max-seconds", String(maxSeconds),
-                             "--languages", languages, "--", path]
-        // Nothing of tackd's environment (S3 keys among it) reaches the worker.
-        process.environment = ["LANG": "C.UTF-8"]
         let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        // Nothing of tackd's environment (S3 keys among it) nor any of its descriptors (clients' connections, the
+        // catalog) reaches the worker.
+        let process = try ChildProcess.run(
+            executable,
+            ["text", "--format", format.rawValue, "--max-bytes", String(maxBytes), "--max-memory", String(maxMemoryBytes),
+             "--max-seconds", String(maxSeconds), "--languages", languages, "--", path],
+            environment: ["LANG": "C.UTF-8"], input: .null, output: .pipe(output), error: .null)
         let pid = process.processIdentifier
         let state = Mutex((finished: false, timedOut: false))
         // The CPU limit stops a busy worker; this stops one that waits (on a pipe, on memory) past 1.5 times as long,
-        // with its process group (the worker makes one), so pdftotext goes too. SIGKILL: a child spawned from a
-        // thread that blocks signals inherits the block.
+        // with its process group (the worker makes one), so pdftotext goes too. SIGKILL: a reader stuck in a C
+        // library gets no say.
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(wallMilliseconds)) {
             state.withLock { state in
                 guard !state.finished else { return }
                 state.timedOut = true
                 kill(-pid, SIGKILL)
-                kill(pid, SIGKILL)
+                process.signal(SIGKILL)
             }
         }
         let (data, status, signalled) = await withCheckedContinuation { continuation in

@@ -1,5 +1,6 @@
 import Foundation
 import TackCore
+import TackSpawn
 
 /// Reads a file's text with a program made for the job: poppler's `pdftotext` for PDFs, `tesseract` (OCR) for
 /// screenshots. At most `maxTextBytes` are kept and the program is stopped as soon as that much has come. It runs
@@ -38,18 +39,13 @@ public struct ProgramTextReader: Sendable {
         guard FileManager.default.isExecutableFile(atPath: program) else {
             throw ReaderUnavailable(description: "\(program) is missing (apt install \(package))")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments.map { $0 == "{}" ? path : $0 }
-        process.environment = environment
         let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
+        let process: ChildProcess
         do {
-            try process.run()
+            process = try ChildProcess.run(program, arguments.map { $0 == "{}" ? path : $0 }, environment: environment,
+                                           input: .null, output: .pipe(output), error: .null)
         } catch {
-            throw ReaderUnavailable(description: "cannot run \(program): \(error)")
+            throw ReaderUnavailable(description: error.description)
         }
         // Read one byte past the cap, to know whether there was more, then stop the reader.
         var head = Data()
@@ -60,8 +56,8 @@ public struct ProgramTextReader: Sendable {
             head.append(chunk)
         }
         let more = head.count > maxTextBytes
-        // SIGKILL, not terminate()'s SIGTERM: a child spawned from a thread that blocks signals inherits the block.
-        if more { kill(process.processIdentifier, SIGKILL) }
+        // SIGKILL: nothing of the reader's is worth a clean exit, and a reader busy in a C loop could ignore SIGTERM.
+        if more { process.signal(SIGKILL) }
         process.waitUntilExit()
         if !more {
             switch (process.terminationReason, process.terminationStatus) {
@@ -70,7 +66,6 @@ public struct ProgramTextReader: Sendable {
                 throw TackError(.notText, meanings[status] ?? "\(name) cannot read the file (exit \(status): it is damaged or not what its type says)")
             case (.uncaughtSignal, let signal):
                 throw TackError(.notText, "\(name) stopped on signal \(signal) (the CPU or memory limit, or a crash)")
-            @unknown default: throw TackError(.notText, "\(name) stopped")
             }
         }
         // Pages come apart by form feeds: a line apart reads better and indexes the same. Other control bytes

@@ -1,4 +1,5 @@
 import Foundation
+import TackSpawn
 
 /// Desktop notifications: a `Notify` call to org.freedesktop.Notifications on the session bus, made with `gdbus`
 /// (GLib's, on nearly every Linux desktop). A capture never fails for want of one: no session bus or no `gdbus`
@@ -10,26 +11,21 @@ enum Desktop {
         let runtimeBus = environment["XDG_RUNTIME_DIR"].map { "\($0)/bus" }
         guard environment["DBUS_SESSION_BUS_ADDRESS"] != nil || runtimeBus.map(FileManager.default.fileExists) == true else { return }
         guard let tool = executable("gdbus") else { return }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
         // Every argument in GVariant's text form with its type, so the call is the same whether or not the
         // notification server can be asked for its signature: Notify(susssasa{sv}i).
-        process.arguments = [
+        let arguments = [
             "call", "--session", "--dest", "org.freedesktop.Notifications", "--object-path", "/org/freedesktop/Notifications",
             "--method", "org.freedesktop.Notifications.Notify",
             variant("tack"), "uint32 0", variant("camera-photo"), variant(summary), variant(body), "@as []", "@a{sv} {}", "int32 6000",
         ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            return
-        }
+        guard let process = try? ChildProcess.run(tool, arguments, input: .null, output: .null, error: .null) else { return }
         // The call returns as soon as the server answers; a wedged bus must not hold tack up.
         let deadline = Date().addingTimeInterval(2)
         while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { process.terminate() }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
     }
 
     /// Where `name` is on PATH, if the desktop has it.

@@ -3,6 +3,7 @@ import Foundation
 import TackCapture
 import TackClient
 import TackImage
+import TackSpawn
 
 /// `tack shot`: capture, write, and optionally send into a room.
 struct Shot: ParsableCommand {
@@ -236,17 +237,11 @@ enum Clipboard {
     private static func run(candidates: [[String]], input: Data) {
         for command in candidates {
             guard let tool = Desktop.executable(command[0]) else { continue }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = Array(command.dropFirst())
             let pipe = Pipe()
-            process.standardInput = pipe
-            // xclip stays behind to own the selection: it must not hold tack's stdout open, or a script reading
-            // tack's output would wait for it.
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
             do {
-                try process.run()
+                // xclip stays behind to own the selection: it must not hold tack's stdout open, or a script reading
+                // tack's output would wait for it.
+                _ = try ChildProcess.run(tool, Array(command.dropFirst()), input: .pipe(pipe), output: .null, error: .null)
                 pipe.fileHandleForWriting.write(input)
                 try pipe.fileHandleForWriting.close()
                 // xclip stays in the background to serve the selection; do not wait for it.

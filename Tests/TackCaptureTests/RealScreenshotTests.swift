@@ -1,5 +1,6 @@
 import Foundation
 import TackImage
+import TackSpawn
 import TackTestSupport
 import Testing
 @testable import TackCapture
@@ -8,18 +9,14 @@ import Testing
 /// thumbnailed the way a shared screenshot is.
 @Suite(.timeLimit(.minutes(5))) struct RealScreenshotTests {
     final class Programs {
-        var processes: [Process] = []
-        deinit { for process in processes { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+        var processes: [ChildProcess] = []
+        deinit { for process in processes { process.signal(SIGKILL); process.waitUntilExit() } }
 
         func launch(_ display: String, _ tool: String, _ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [tool] + arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(["DISPLAY": display]) { $1 }
-            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            processes.append(process)
+            processes.append(try ChildProcess.run(
+                "/usr/bin/env", [tool] + arguments,
+                environment: ProcessInfo.processInfo.environment.merging(["DISPLAY": display]) { $1 },
+                input: .null, output: .null, error: .null))
         }
     }
 

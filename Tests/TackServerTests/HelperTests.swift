@@ -1,6 +1,7 @@
 import Foundation
 import TackCore
 import TackImage
+import TackSpawn
 import Testing
 
 /// The `tack` binary run as a user runs it, with its own HOME and XDG folders, against a real tackd.
@@ -31,19 +32,11 @@ struct Helper {
         ((try? FileManager.default.contentsOfDirectory(atPath: outbox)) ?? []).filter { !$0.hasPrefix(".") }
     }
 
-    /// `input` (a FileHandle or a Pipe) becomes the process's stdin; by default /dev/null.
     func start(_ arguments: [String], extra: [String: String] = [:], in directory: String? = nil,
-               executable: String = BuiltProducts.path("tack"), input: Any? = nil) throws -> (Process, Pipe, Pipe) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment.merging(extra) { $1 }
-        process.currentDirectoryURL = URL(fileURLWithPath: directory ?? home)
+               executable: String = BuiltProducts.path("tack"), input: ChildProcess.Stream = .null) throws -> (ChildProcess, Pipe, Pipe) {
         let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input ?? FileHandle(forReadingAtPath: "/dev/null")
-        try process.run()
+        let process = try ChildProcess.run(executable, arguments, environment: environment.merging(extra) { $1 },
+                                           directory: directory ?? home, input: input, output: .pipe(out), error: .pipe(err))
         return (process, out, err)
     }
 
@@ -56,7 +49,9 @@ struct Helper {
         let file = "\(home)/stdin-\(UUID().uuidString)"
         try input.write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
-        return try await finish(try start(arguments, extra: extra, in: directory, input: FileHandle(forReadingAtPath: file)))
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+        defer { try? handle.close() }
+        return try await finish(try start(arguments, extra: extra, in: directory, input: .file(handle)))
     }
 
     /// Runs tack inside a pseudo-terminal (util-linux `script`), as a person at a terminal runs it.
@@ -65,7 +60,7 @@ struct Helper {
         return try await finish(try start(["-qec", command, "/dev/null"], extra: extra, executable: "/usr/bin/script"))
     }
 
-    func finish(_ started: (Process, Pipe, Pipe)) async throws -> Outcome {
+    func finish(_ started: (ChildProcess, Pipe, Pipe)) async throws -> Outcome {
         let (process, out, err) = started
         let watchdog = Watchdog(process, limit: .seconds(180), name: "tack")
         let outcome = await withCheckedContinuation { continuation in
@@ -85,7 +80,7 @@ struct Helper {
 
     struct Outcome: CustomStringConvertible {
         let status: Int32
-        let reason: Process.TerminationReason
+        let reason: ChildProcess.TerminationReason
         let stdout: String
         let stderr: String
         var lines: [String] { stdout.split(separator: "\n").map(String.init) }
@@ -250,7 +245,9 @@ struct Helper {
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         // A slow link (two minutes for these 4 MiB), so the upload is surely under way when tack is killed, even when
         // a loaded machine wakes this test late from its sleeps or is slow to copy the file into the outbox.
-        let (process, _, err) = try helper.start(["put", file, "--room", world.room], extra: ["TACK_MAX_SEND_RATE": "32768"])
+        // stdout is held open though unread: a closed one would end tack with SIGPIPE, not the kill under test.
+        let (process, out, err) = try helper.start(["put", file, "--room", world.room], extra: ["TACK_MAX_SEND_RATE": "32768"])
+        defer { withExtendedLifetime(out) {} }
         // tackd itself reports the upload under way (its in-flight count) before tack is killed: the kill lands
         // mid-stream, not before the upload began.
         let deadline = ContinuousClock.now + .seconds(90)
@@ -259,7 +256,7 @@ struct Helper {
             inFlight = try await world.tackd.uploadsInFlight() == 1
             if !inFlight { try await Task.sleep(for: .milliseconds(50)) }
         }
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         try await process.exit(within: .seconds(30), name: "tack put")
         if !inFlight {
             let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -516,12 +513,13 @@ struct Helper {
         painter.show()
         let helper = try Helper(display: screen.display)
         let output = "\(helper.home)/selected.png"
-        let (process, _, err) = try helper.start(["shot", "--select", "-o", output])
+        let (process, out, err) = try helper.start(["shot", "--select", "-o", output])
         try await waitForPrompt(err)
         #expect(try screen.run("xdotool", ["mousemove", "50", "60", "mousedown", "1", "mousemove", "100", "90", "mousemove",
                                            "150", "110", "mouseup", "1"]).status == 0)
         try await process.exit(within: .seconds(60), name: "tack shot --select")
         #expect(process.terminationStatus == 0)
+        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == output + "\n")
         let image = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: output))), limits: ImageLimits())
         #expect(image.width == 100 && image.height == 50)
         #expect(image.pixel(10, 10) == [0, 255, 0, 255])
@@ -529,11 +527,12 @@ struct Helper {
         #expect((0..<100).allSatisfy { image.pixel($0, 0) == [0, 0, 255, 255] })
         #expect((0..<50).allSatisfy { image.pixel(99, $0) == [0, 0, 255, 255] })
 
-        let (cancelled, _, cancelErr) = try helper.start(["shot", "--select", "-o", "\(helper.home)/never.png"])
+        let (cancelled, cancelOut, cancelErr) = try helper.start(["shot", "--select", "-o", "\(helper.home)/never.png"])
         try await waitForPrompt(cancelErr)
         #expect(try screen.run("xdotool", ["key", "Escape"]).status == 0)
         try await cancelled.exit(within: .seconds(60), name: "tack shot --select")
         #expect(cancelled.terminationStatus == 1)
+        #expect(cancelOut.fileHandleForReading.readDataToEndOfFile().isEmpty)
         #expect(!FileManager.default.fileExists(atPath: "\(helper.home)/never.png"))
     }
 
@@ -581,7 +580,7 @@ struct Helper {
         // --delay: blue is painted a second after tack starts (a tack that took the red at once would be done by
         // then); the capture, three seconds in, shows the blue.
         let delayed = "\(helper.home)/delayed.png"
-        let (waiting, _, _) = try helper.start(["shot", "--delay", "3", "--region", "10x10+0+0", "-o", delayed])
+        let (waiting, waitingOut, _) = try helper.start(["shot", "--delay", "3", "--region", "10x10+0+0", "-o", delayed])
         // On a thread of its own, so that a busy test run cannot push the repaint past the capture.
         nonisolated(unsafe) let repainter = painter
         try await offThePool {
@@ -591,6 +590,7 @@ struct Helper {
         }
         try await waiting.exit(within: .seconds(60), name: "tack shot --delay 3")
         #expect(waiting.terminationStatus == 0)
+        #expect(String(decoding: waitingOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == delayed + "\n")
         let late = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: delayed))), limits: ImageLimits())
         #expect((0..<10).allSatisfy { y in (0..<10).allSatisfy { late.pixel($0, y) == [0, 0, 255, 255] } })
 
@@ -604,11 +604,12 @@ struct Helper {
         // A click without a drag: the window under the pointer, exactly.
         _ = try painter.window(x: 100, y: 100, width: 80, height: 60, argb: 0xFFFFFF00)
         let picked = "\(helper.home)/picked.png"
-        let (selecting, _, err) = try helper.start(["shot", "--select", "-o", picked])
+        let (selecting, selectingOut, err) = try helper.start(["shot", "--select", "-o", picked])
         try await waitForPrompt(err)
         #expect(try screen.run("xdotool", ["mousemove", "130", "120", "click", "1"]).status == 0)
         try await selecting.exit(within: .seconds(60), name: "tack shot --select")
         #expect(selecting.terminationStatus == 0)
+        #expect(String(decoding: selectingOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == picked + "\n")
         let window = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: picked))), limits: ImageLimits())
         #expect((window.width, window.height) == (80, 60))
         #expect((0..<60).allSatisfy { y in (0..<80).allSatisfy { window.pixel($0, y) == [255, 255, 0, 255] } })
@@ -677,7 +678,7 @@ struct Helper {
         let token = try #require(world.carol.token)
         let command = [BuiltProducts.path("tack"), "login", "--server", world.tackd.base].map { "'\($0)'" }.joined(separator: " ")
         let keyboard = Pipe()
-        let (process, out, _) = try helper.start(["-qec", command, "/dev/null"], executable: "/usr/bin/script", input: keyboard)
+        let (process, out, _) = try helper.start(["-qec", command, "/dev/null"], executable: "/usr/bin/script", input: .pipe(keyboard))
         var seen = ""
         while !seen.contains("Token: ") {
             let chunk = out.fileHandleForReading.availableData

@@ -5,13 +5,14 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import TackCore
+import TackSpawn
 
 /// A real tackd process on 127.0.0.1 with its own storage folder, started from the built binary.
 final class Tackd: @unchecked Sendable {
     // @unchecked: `process` is only touched by the test that owns this harness, never concurrently.
     let storage: String
     private(set) var port = 0
-    private var process: Process?
+    private var process: ChildProcess?
     private let ownsStorage: Bool
 
     static var binary: String {
@@ -44,20 +45,19 @@ final class Tackd: @unchecked Sendable {
     func start(_ extra: [String] = [], environment: [String: String] = [:], stderr: String? = nil) async throws {
         let log = "\(storage)/serve-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--storage", storage, "--port", "0"] + extra
-        // Warnings and errors only: a failing test should show tackd's complaints, not every request.
-        process.environment = ProcessInfo.processInfo.environment
-            .merging(["TACK_LOG_LEVEL": "warning"]) { $1 }.merging(environment) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        defer { try? logFile.close() }
+        var errors = ChildProcess.Stream.inherit
         if let stderr {
             _ = FileManager.default.createFile(atPath: stderr, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
-        } else {
-            process.standardError = FileHandle.standardError
+            errors = .file(try FileHandle(forWritingTo: URL(fileURLWithPath: stderr)))
         }
-        try process.run()
+        defer { if case .file(let handle) = errors { try? handle.close() } }
+        let process = try ChildProcess.run(
+            Self.binary, ["serve", "--storage", storage, "--port", "0"] + extra,
+            // Warnings and errors only: a failing test should show tackd's complaints, not every request.
+            environment: ProcessInfo.processInfo.environment.merging(["TACK_LOG_LEVEL": "warning"]) { $1 }.merging(environment) { $1 },
+            input: .null, output: .file(logFile), error: errors)
         self.process = process
         for _ in 0..<600 {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -88,7 +88,7 @@ final class Tackd: @unchecked Sendable {
     /// SIGKILL: no chance to clean up, like a crash or the OOM killer. (SIGTERM may never arrive; see the stack notes.)
     func kill() {
         guard let process, process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
         self.process = nil
     }
@@ -96,13 +96,8 @@ final class Tackd: @unchecked Sendable {
     /// Runs a tackd admin command against this storage; returns stdout, throws with stderr on failure.
     @discardableResult
     func admin(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments + ["--storage", storage]
         let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let process = try ChildProcess.run(Self.binary, arguments + ["--storage", storage], input: .null, output: .pipe(out), error: .pipe(err))
         let watchdog = Watchdog(process, limit: .seconds(120), name: "tackd \(arguments.joined(separator: " "))")
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TackSpawn
 import TackTestSupport
 import Testing
 
@@ -146,14 +147,13 @@ import Testing
     @Test func screenshotsAreReadByOCR() async throws {
         let world = try await World.make()
         let screen = try VirtualScreen(width: 1280, height: 720)
-        let terminal = Process()
-        terminal.executableURL = URL(fileURLWithPath: "/usr/bin/xterm")
-        terminal.arguments = ["-geometry", "80x20+0+0", "-fa", "DejaVu Sans Mono", "-fs", "14", "-e",
-                              "echo 'ERROR: upstream request timeout after 30s (gateway 504)'; echo 'retrying payment service'; read line"]
-        terminal.environment = ProcessInfo.processInfo.environment.merging(["DISPLAY": screen.display]) { $1 }
-        terminal.standardError = FileHandle.nullDevice
-        try terminal.run()
-        defer { kill(terminal.processIdentifier, SIGKILL); terminal.waitUntilExit() }
+        let terminal = try ChildProcess.run(
+            "/usr/bin/xterm",
+            ["-geometry", "80x20+0+0", "-fa", "DejaVu Sans Mono", "-fs", "14", "-e",
+             "echo 'ERROR: upstream request timeout after 30s (gateway 504)'; echo 'retrying payment service'; read line"],
+            environment: ProcessInfo.processInfo.environment.merging(["DISPLAY": screen.display]) { $1 },
+            input: .null, error: .null)
+        defer { terminal.signal(SIGKILL); terminal.waitUntilExit() }
         try #require(try screen.run("timeout", ["10", "xdotool", "search", "--sync", "--onlyvisible", "--class", "xterm"]).status == 0)
         try await Task.sleep(for: .milliseconds(700))  // xterm draws its text after it maps
         let path = NSTemporaryDirectory() + "ocr-\(UUID().uuidString).png"

@@ -1,17 +1,13 @@
 import Foundation
 import Testing
 import TackImage
+import TackSpawn
 
 /// `tackd thumbnail`, the operators' and benchmarks' door to the thumbnail code.
 @Suite(.timeLimit(.minutes(5))) struct ThumbnailCommandTests {
     func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Tackd.binary)
-        process.arguments = ["thumbnail"] + arguments
         let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess.run(Tackd.binary, ["thumbnail"] + arguments, input: .null, output: .null, error: .pipe(err))
         let watchdog = Watchdog(process, limit: .seconds(120), name: "tackd thumbnail")
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()

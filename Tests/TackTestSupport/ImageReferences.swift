@@ -1,5 +1,6 @@
 import Foundation
 import TackImage
+import TackSpawn
 
 /// Peak signal-to-noise ratio over the colour channels, in dB (99 for identical images).
 public func psnr(_ a: RGBAImage, _ b: RGBAImage) -> Double {
@@ -74,13 +75,8 @@ public enum Pillow {
 
     @discardableResult
     private static func run(_ script: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script] + arguments
         let err = Pipe(), out = Pipe()
-        process.standardError = err
-        process.standardOutput = out
-        try process.run()
+        let process = try ChildProcess.run(python, ["-c", script] + arguments, input: .null, output: .pipe(out), error: .pipe(err))
         let watchdog = Watchdog(process, limit: .seconds(120), name: "python3 (Pillow)")
         // Output first (a full pipe would block the script), then errors; both are small here.
         let printed = out.fileHandleForReading.readDataToEndOfFile()

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TackSpawn
 
 /// Runs a program to the end and returns its exit status with what it wrote (stdout and stderr together).
 ///
@@ -10,15 +11,9 @@ public func runProgram(
     _ path: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
     limit: Duration = .seconds(120)
 ) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe()
-    process.standardOutput = out
-    process.standardError = out
-    try process.run()
+    let process = try ChildProcess.run(path, arguments, environment: environment, directory: directory,
+                                       input: .null, output: .pipe(out), error: .pipe(out))
     let watchdog = Watchdog(process, limit: limit, name: ([path] + arguments).joined(separator: " "))
     let data = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
@@ -34,19 +29,17 @@ public final class Watchdog: Sendable {
     private let name: String
     private let limit: Duration
 
-    public init(_ process: Process, limit: Duration, name: String) {
+    public init(_ process: ChildProcess, limit: Duration, name: String) {
         self.name = name
         self.limit = limit
-        let pid = process.processIdentifier
         let components = limit.components
         let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
-        // Holds the watchdog until the limit passes, whether or not it is still needed: a few bytes.
+        // Holds the watchdog and the process until the limit passes, whether or not still needed: a few bytes.
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
             self.state.withLock { state in
-                // Not after `finish()`: the process has been reaped and its pid may belong to another by now.
-                guard !state.finished else { return }
+                guard !state.finished, process.isRunning else { return }
                 state.fired = true
-                kill(pid, SIGKILL)
+                process.signal(SIGKILL)
             }
         }
     }
@@ -61,13 +54,11 @@ public final class Watchdog: Sendable {
     }
 }
 
-extension Process {
+extension ChildProcess {
     /// Waits for the process to end, for at most `limit` (then kills it and throws), on a thread of its own.
     public func exit(within limit: Duration, name: String) async throws {
         let watchdog = Watchdog(self, limit: limit, name: name)
-        // Process is not Sendable; it is only waited for here, and read again after the wait has returned.
-        nonisolated(unsafe) let process = self
-        try await offThePool { process.waitUntilExit() }
+        try await offThePool { self.waitUntilExit() }
         try watchdog.finish()
     }
 }

@@ -1,24 +1,20 @@
 import CX11
 import Foundation
+import TackSpawn
 
 /// A throwaway Xvfb server for one test. It picks a free display itself (`-displayfd`) and never resets, so monitors
 /// made with `xrandr --setmonitor` and pictures painted by a client that has gone stay put.
-public final class VirtualScreen: @unchecked Sendable {
-    // @unchecked: the process is started in init and only killed in deinit; nothing else touches it.
+public final class VirtualScreen: Sendable {
     public let display: String
-    private let process: Process
+    private let process: ChildProcess
 
     /// `extraArguments` go to Xvfb as they are, e.g. `["-extension", "MIT-SHM"]` to turn an extension off.
     public init(width: Int = 640, height: Int = 480, depth: Int = 24, extraArguments: [String] = []) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/Xvfb")
-        process.arguments = ["-displayfd", "1", "-noreset", "-nolisten", "tcp", "-screen", "0", "\(width)x\(height)x\(depth)"]
-            + extraArguments
         let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        self.process = process
+        process = try ChildProcess.run(
+            "/usr/bin/Xvfb",
+            ["-displayfd", "1", "-noreset", "-nolisten", "tcp", "-screen", "0", "\(width)x\(height)x\(depth)"] + extraArguments,
+            input: .null, output: .pipe(out), error: .null)
         // Xvfb writes its display number once it accepts connections.
         var number = ""
         let reader = out.fileHandleForReading
@@ -31,8 +27,7 @@ public final class VirtualScreen: @unchecked Sendable {
     }
 
     deinit {
-        // SIGKILL: a child of a test thread may have SIGTERM blocked (see the stack notes).
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 

@@ -1,0 +1,72 @@
+import Foundation
+import TackSpawn
+import Testing
+
+/// Real programs (sh, sleep, pwd) started the way tack and tackd start theirs.
+@Suite(.timeLimit(.minutes(1))) struct ChildProcessTests {
+    func output(of pipe: Pipe) -> String {
+        String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    /// Descriptors the parent has open (not close-on-exec, as Foundation's pipes are not) stay out of the child: a
+    /// long-lived child holding one would keep its pipe from ever ending for whoever reads it.
+    @Test func theChildGetsOnlyItsThreeDescriptors() throws {
+        let bystander = Pipe()
+        let listing = Pipe()
+        let child = try ChildProcess.run("/bin/sh", ["-c", "ls /proc/$$/fd"], input: .null, output: .pipe(listing), error: .null)
+        let open = Set(output(of: listing).split(separator: "\n").compactMap { Int32($0) })
+        child.waitUntilExit()
+        #expect(child.terminationReason == .exit && child.terminationStatus == 0)
+        #expect(open.isSuperset(of: [0, 1, 2]), "\(open)")
+        #expect(!open.contains(bystander.fileHandleForReading.fileDescriptor) && !open.contains(bystander.fileHandleForWriting.fileDescriptor),
+                "the bystander pipe leaked into the child: \(open)")
+
+        // The same with a child that outlives the pipe's writer: the reader still sees the end at once.
+        let sleeper = try ChildProcess.run("/bin/sleep", ["30"], input: .null, output: .null, error: .null)
+        defer { sleeper.signal(SIGKILL); sleeper.waitUntilExit() }
+        try bystander.fileHandleForWriting.close()
+        #expect(bystander.fileHandleForReading.readDataToEndOfFile().isEmpty)
+    }
+
+    /// A child started from a thread that blocks SIGTERM (as Swift's and Dispatch's threads block some) still
+    /// receives it: terminate() works.
+    @Test func theChildStartsWithNoSignalBlocked() throws {
+        var blocked = sigset_t(), previous = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        let child = try ChildProcess.run("/bin/sleep", ["30"], input: .null, output: .null, error: .null)
+        child.terminate()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while child.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        if child.isRunning { child.signal(SIGKILL) }
+        child.waitUntilExit()
+        #expect(child.terminationReason == .uncaughtSignal && child.terminationStatus == SIGTERM)
+    }
+
+    @Test func exitStatusDirectoryEnvironmentAndInput() throws {
+        let folder = FileManager.default.temporaryDirectory.resolvingSymlinksInPath().path
+        let said = Pipe(), typed = Pipe()
+        let child = try ChildProcess.run("/bin/sh", ["-c", "pwd; echo \"$GREETING\"; cat; exit 7"],
+                                         environment: ["GREETING": "hello there"], directory: folder,
+                                         input: .pipe(typed), output: .pipe(said), error: .null)
+        try typed.fileHandleForWriting.write(contentsOf: Data("typed\n".utf8))
+        try typed.fileHandleForWriting.close()
+        #expect(output(of: said) == "\(folder)\nhello there\ntyped\n")
+        child.waitUntilExit()
+        #expect(child.terminationReason == .exit && child.terminationStatus == 7)
+        #expect(!child.isRunning)
+        child.signal(SIGKILL)  // reaped: nothing is sent, and nothing changes
+        #expect(child.terminationStatus == 7)
+    }
+
+    @Test func aMissingProgramIsNamed() {
+        #expect {
+            _ = try ChildProcess.run("/nonexistent/tool", [])
+        } throws: { error in
+            let launch = error as? ChildProcess.LaunchError
+            return launch?.code == ENOENT && launch?.description.contains("/nonexistent/tool") == true
+        }
+    }
+}
