@@ -172,7 +172,8 @@ import TackTestSupport
         stalled.cancel()
         _ = await stalled.value
         var offset = 0
-        while ContinuousClock.now < deadline {
+        let settled = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < settled {
             let head = try await fred.request(.HEAD, path, headers: tus)
             offset = Int(head.headers.first(name: "Upload-Offset") ?? "") ?? -1
             if offset > 0, try await fred.request(.PATCH, path, headers: chunk).errorCode != "upload_busy" { break }
