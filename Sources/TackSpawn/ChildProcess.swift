@@ -10,7 +10,8 @@ import Synchronization
 public final class ChildProcess: Sendable {
     /// Where one of the child's descriptors 0, 1 and 2 comes from.
     public enum Stream: @unchecked Sendable {
-        // @unchecked: Pipe and FileHandle are only read for their descriptors, and closed once, by `run`.
+        // @unchecked: `run` only reads the handles' descriptors and closes a pipe's far end, which FileHandle
+        // makes safe to do more than once.
         /// The parent's own descriptor of the same number.
         case inherit
         /// /dev/null.
@@ -22,10 +23,12 @@ public final class ChildProcess: Sendable {
         case file(FileHandle)
     }
 
-    /// How the child ended: `exit` carries the exit status, `uncaughtSignal` the signal's number.
+    /// How the child ended: `exit` carries the exit status, `uncaughtSignal` the signal's number. `lost`: something
+    /// else in this process reaped it (a `waitpid(-1)`, SIGCHLD ignored), so how it ended is unknown.
     public enum TerminationReason: Sendable, Equatable {
         case exit
         case uncaughtSignal
+        case lost
     }
 
     /// Why a program could not be started: the path and the system's reason.
@@ -42,12 +45,15 @@ public final class ChildProcess: Sendable {
         self.processIdentifier = processIdentifier
     }
 
-    /// Starts `executable` (a path; nothing is looked up on PATH) with `arguments`. `environment` nil passes the
-    /// parent's on.
+    /// Starts `executable` (a path, relative to this process's directory; nothing is looked up on PATH) with
+    /// `arguments`. `environment` nil passes the parent's on. `newProcessGroup` false keeps the child in the parent's
+    /// group, so a signal to the group (a deadline's SIGKILL) ends both.
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
-        input: Stream = .inherit, output: Stream = .inherit, error: Stream = .inherit
+        input: Stream = .inherit, output: Stream = .inherit, error: Stream = .inherit, newProcessGroup: Bool = true
     ) throws(LaunchError) -> ChildProcess {
+        // The child changes directory before it execs: a relative path would be looked up from there.
+        let executable = executable.hasPrefix("/") ? executable : FileManager.default.currentDirectoryPath + "/" + executable
         let streams = [input, output, error]
         let fds: [Int32] = streams.enumerated().map { number, stream in
             switch stream {
@@ -57,15 +63,20 @@ public final class ChildProcess: Sendable {
             case .file(let handle): handle.fileDescriptor
             }
         }
+        // A closed handle reads as -1, which would quietly mean /dev/null.
+        for (number, stream) in streams.enumerated() where fds[number] < 0 {
+            if case .null = stream { continue }
+            throw LaunchError(path: executable, code: EBADF)
+        }
         let variables = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         let code = withCStrings([executable] + arguments) { argv in
             withCStrings(variables) { envp in
                 fds.withUnsafeBufferPointer { fds in
                     if let directory {
-                        tack_spawn(&pid, executable, argv, envp, directory, fds.baseAddress)
+                        tack_spawn(&pid, executable, argv, envp, directory, fds.baseAddress, newProcessGroup ? 1 : 0)
                     } else {
-                        tack_spawn(&pid, executable, argv, envp, nil, fds.baseAddress)
+                        tack_spawn(&pid, executable, argv, envp, nil, fds.baseAddress, newProcessGroup ? 1 : 0)
                     }
                 }
             }
@@ -83,8 +94,11 @@ public final class ChildProcess: Sendable {
         ending.withLock { ending in
             guard ending == nil else { return false }
             var status: Int32 = 0
-            guard waitpid(processIdentifier, &status, WNOHANG) == processIdentifier else { return true }
-            ending = Self.decode(status)
+            switch waitpid(processIdentifier, &status, WNOHANG) {
+            case processIdentifier: ending = Self.decode(status)
+            case -1 where errno == ECHILD: ending = (.lost, 0)
+            default: return true
+            }
             return false
         }
     }
@@ -98,8 +112,9 @@ public final class ChildProcess: Sendable {
         ending.withLock { ending in
             guard ending == nil else { return }
             var status: Int32 = 0
-            while waitpid(processIdentifier, &status, 0) == -1 && errno == EINTR {}
-            ending = Self.decode(status)
+            var reaped: pid_t
+            repeat { reaped = waitpid(processIdentifier, &status, 0) } while reaped == -1 && errno == EINTR
+            ending = reaped == processIdentifier ? Self.decode(status) : (.lost, 0)
         }
     }
 

@@ -42,8 +42,9 @@ public struct ProgramTextReader: Sendable {
         let output = Pipe()
         let process: ChildProcess
         do {
+            // In the worker's process group, so tackd's deadline, sent to the group, ends the reader too.
             process = try ChildProcess.run(program, arguments.map { $0 == "{}" ? path : $0 }, environment: environment,
-                                           input: .null, output: .pipe(output), error: .null)
+                                           input: .null, output: .pipe(output), error: .null, newProcessGroup: false)
         } catch {
             throw ReaderUnavailable(description: error.description)
         }
@@ -66,6 +67,8 @@ public struct ProgramTextReader: Sendable {
                 throw TackError(.notText, meanings[status] ?? "\(name) cannot read the file (exit \(status): it is damaged or not what its type says)")
             case (.uncaughtSignal, let signal):
                 throw TackError(.notText, "\(name) stopped on signal \(signal) (the CPU or memory limit, or a crash)")
+            case (.lost, _):
+                throw ReaderUnavailable(description: "\(name) was reaped by something else; how it ended is unknown")
             }
         }
         // Pages come apart by form feeds: a line apart reads better and indexes the same. Other control bytes

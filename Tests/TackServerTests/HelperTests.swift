@@ -580,7 +580,8 @@ struct Helper {
         // --delay: blue is painted a second after tack starts (a tack that took the red at once would be done by
         // then); the capture, three seconds in, shows the blue.
         let delayed = "\(helper.home)/delayed.png"
-        let (waiting, waitingOut, _) = try helper.start(["shot", "--delay", "3", "--region", "10x10+0+0", "-o", delayed])
+        let (waiting, waitingOut, waitingErr) = try helper.start(["shot", "--delay", "3", "--region", "10x10+0+0", "-o", delayed])
+        defer { withExtendedLifetime(waitingErr) {} }  // held: a closed stderr would end tack with SIGPIPE
         // On a thread of its own, so that a busy test run cannot push the repaint past the capture.
         nonisolated(unsafe) let repainter = painter
         try await offThePool {
@@ -678,7 +679,8 @@ struct Helper {
         let token = try #require(world.carol.token)
         let command = [BuiltProducts.path("tack"), "login", "--server", world.tackd.base].map { "'\($0)'" }.joined(separator: " ")
         let keyboard = Pipe()
-        let (process, out, _) = try helper.start(["-qec", command, "/dev/null"], executable: "/usr/bin/script", input: .pipe(keyboard))
+        let (process, out, err) = try helper.start(["-qec", command, "/dev/null"], executable: "/usr/bin/script", input: .pipe(keyboard))
+        defer { withExtendedLifetime(err) {} }  // held: a closed stderr would end script with SIGPIPE
         var seen = ""
         while !seen.contains("Token: ") {
             let chunk = out.fileHandleForReading.availableData

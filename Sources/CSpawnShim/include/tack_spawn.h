@@ -13,10 +13,12 @@
    - the child starts with no signal blocked and every signal at its default, whichever thread started it (a
      Swift concurrency or Dispatch thread blocks some, and a child would keep ignoring SIGTERM).
 
-   `fds[i]` becomes descriptor i in the child: -1 opens /dev/null, i itself inherits it. Each fds[i] must be i, -1,
-   or 3 and above. `directory` may be NULL. The child is put in a process group of its own, as Process does, so a
-   terminal's Ctrl-C reaches only the parent. Returns 0 and sets *pid, or an errno value. */
+   `fds[i]` (0 to 2) becomes descriptor i in the child: -1 opens /dev/null; any other open descriptor is dup'ed
+   there, i itself included. `directory` may be NULL; `path` should be absolute, as it is looked up after the
+   change of directory. With `new_group`, the child leads a process group of its own, as Process does, so a
+   terminal's Ctrl-C reaches only the parent; without it, the child stays in the parent's group, so a signal to
+   the group reaches both. Returns 0 and sets *pid, or an errno value. */
 int tack_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[], const char *directory,
-               const int fds[3]);
+               const int fds[3], int new_group);
 
 #endif
