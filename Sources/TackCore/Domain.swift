@@ -80,10 +80,11 @@ public struct Attachment: Sendable, Hashable, Codable {
         self.image = image
     }
 
-    /// True for the types tackd thumbnails.
-    public var isThumbnailable: Bool {
-        contentType.hasPrefix("image/png") || contentType.hasPrefix("image/jpeg")
-    }
+    /// What tackd makes this file's thumbnails from, or nil for a file it has no preview of.
+    public var previewSource: PreviewSource? { PreviewSource(contentType: contentType) }
+
+    /// True for the types tackd thumbnails (images, and PDFs by their first page).
+    public var isThumbnailable: Bool { previewSource != nil }
 
     /// `upload` or `link`.
     public var kind: String { source == nil ? "upload" : "link" }
@@ -91,7 +92,23 @@ public struct Attachment: Sendable, Hashable, Codable {
     /// How tackd reads this file's text, or nil when it has none it reads. Screenshots are read by OCR; other
     /// images are not (photos hold little text, and OCR of them costs seconds for noise).
     public var textFormat: TextFormat? {
-        TextFormat(contentType: contentType) ?? (isScreenshot && isThumbnailable ? .screenshot : nil)
+        TextFormat(contentType: contentType) ?? (isScreenshot && previewSource == .image ? .screenshot : nil)
+    }
+}
+
+/// What a file's thumbnails are made from: the image itself, or the first page of a PDF rendered by a worker.
+public enum PreviewSource: String, Sendable, Hashable {
+    case image
+    case pdfPage = "pdf-page"
+
+    /// Only the types decoded safely: PNG and JPEG by tackd's own decoders, PDF by poppler in a worker process.
+    public init?(contentType: String) {
+        let essence = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        switch essence {
+        case "image/png", "image/jpeg": self = .image
+        case "application/pdf": self = .pdfPage
+        default: return nil
+        }
     }
 }
 

@@ -89,18 +89,21 @@ public enum TackApplication {
     static func makeThumbnailService(settings: Settings, catalog: any Catalog, blobs: any BlobStore) -> ThumbnailService {
         ThumbnailService(
             blobs: blobs, catalog: catalog, thumbnailer: Thumbnailer(limits: ImageLimits(maxPixels: settings.maxImagePixels)),
-            sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
+            previews: PreviewWorker(process: worker(settings)), sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
+    }
+
+    /// The worker process that reads files' text and renders PDF pages: this very executable (`tackd text`,
+    /// `tackd preview`), under the operator's `extract_*` limits.
+    static func worker(_ settings: Settings) -> WorkerProcess {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return WorkerProcess(executable: executable, maxMemoryBytes: Int(settings.extractMemoryBytes),
+                             maxSeconds: Int(settings.extractSeconds), leaseSeconds: Int(settings.jobLeaseSeconds))
     }
 
     static func makeFollowUps(settings: Settings, catalog: any Catalog, blobs: any BlobStore, thumbnails: ThumbnailService) -> FollowUps {
-        // The worker is this very executable (`tackd text`).
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return FollowUps(thumbnails: thumbnails, texts: TextService(
+        FollowUps(thumbnails: thumbnails, texts: TextService(
             blobs: blobs, catalog: catalog, maxBytes: settings.maxExtractBytes, maxQueued: settings.textQueue,
-            jobs: thumbnails.jobs,
-            worker: TextWorker(executable: executable, maxMemoryBytes: Int(settings.extractMemoryBytes),
-                               maxSeconds: Int(settings.extractSeconds), leaseSeconds: Int(settings.jobLeaseSeconds),
-                               languages: settings.ocrLanguages)))
+            jobs: thumbnails.jobs, worker: TextWorker(process: worker(settings), languages: settings.ocrLanguages)))
     }
 
     static func makeRouter(

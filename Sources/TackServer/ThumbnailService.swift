@@ -6,18 +6,21 @@ import TackCore
 import TackImage
 import TackStorage
 
-/// Makes, stores and finds thumbnails: in the background after an image upload, or on the first request,
+/// Makes, stores and finds thumbnails: in the background after an image or PDF upload, or on the first request,
 /// and only once per (source bytes, size, method) however many requests ask at the same time.
 actor ThumbnailService {
     struct Key: Hashable {
         let source: ContentHash
         let size: Int
         let method: ThumbnailMethod
+        let preview: PreviewSource
     }
 
     let blobs: any BlobStore
     let catalog: any Catalog
     let thumbnailer: Thumbnailer
+    /// Renders PDFs' first pages, in a worker process.
+    let previews: PreviewWorker
     /// The sizes clients may ask for; the first is made in the background after each upload.
     let sizes: [Int]
     /// Most background jobs queued at once; past it, an upload's thumbnail is made on its first request instead,
@@ -30,11 +33,12 @@ actor ThumbnailService {
     /// cooperative pool.
     private let workers = SerialGate()
 
-    init(blobs: any BlobStore, catalog: any Catalog, thumbnailer: Thumbnailer, sizes: [Int], maxQueued: Int,
-         jobs: JobSignal = JobSignal()) {
+    init(blobs: any BlobStore, catalog: any Catalog, thumbnailer: Thumbnailer, previews: PreviewWorker, sizes: [Int],
+         maxQueued: Int, jobs: JobSignal = JobSignal()) {
         self.blobs = blobs
         self.catalog = catalog
         self.thumbnailer = thumbnailer
+        self.previews = previews
         self.sizes = sizes
         self.maxQueued = maxQueued
         self.jobs = jobs
@@ -63,20 +67,20 @@ actor ThumbnailService {
     /// The stored thumbnail, made now if it does not exist yet. Finding a stored one never waits on the actor: a
     /// gallery's many requests run side by side, and only making a thumbnail is serialised.
     nonisolated func thumbnail(of attachment: Attachment, size: Int, method: ThumbnailMethod) async throws -> StoredThumbnail {
-        guard attachment.isThumbnailable else {
-            throw TackError(.notAnImage, "only PNG and JPEG attachments have thumbnails")
+        guard let preview = attachment.previewSource else {
+            throw TackError(.notAnImage, "only PNG, JPEG and PDF attachments have thumbnails")
         }
         guard sizes.contains(size) else {
             throw TackError.invalid(.invalidSize, "thumbnail sizes are \(sizes.map(String.init).joined(separator: ", "))")
         }
         // The attachment was read with what thumbnailing learned; a known failure is not retried.
         if let failure = attachment.image?.failure {
-            throw TackError(.thumbnailFailed, "this image cannot be thumbnailed: \(failure)")
+            throw TackError(.thumbnailFailed, "this file cannot be thumbnailed: \(failure)")
         }
         if let stored = try await catalog.thumbnail(of: attachment.sha256, size: size, method: method.rawValue) {
             return stored
         }
-        return try await made(Key(source: attachment.sha256, size: size, method: method))
+        return try await made(Key(source: attachment.sha256, size: size, method: method, preview: preview))
     }
 
     /// Makes the thumbnail, or waits for the request already making it.
@@ -95,6 +99,7 @@ actor ThumbnailService {
 
     private func make(_ key: Key) async throws -> StoredThumbnail {
         let thumbnailer = self.thumbnailer
+        let previews = self.previews
         let blobs = self.blobs
         let started = ContinuousClock.now
         defer { TackMetrics.thumbnailDuration.recordNanoseconds(Int64((ContinuousClock.now - started).seconds * 1e9)) }
@@ -102,15 +107,20 @@ actor ThumbnailService {
             // The decoder reads the blob's file as it goes, only once this job's turn has come: neither waiting
             // jobs nor the running one hold the source in memory, and memory follows the thumbnail, not the image.
             try await blobs.withLocalFile(key.source) { path in
-                await withCheckedContinuation { continuation in
-                    DispatchQueue.global().async {
-                        do throws(TackError) {
-                            continuation.resume(returning: .success(
-                                try thumbnailer.thumbnail(ofFileAt: path, size: key.size, method: key.method)))
-                        } catch {
-                            continuation.resume(returning: .failure(error))
-                        }
+                switch key.preview {
+                case .image:
+                    return await Self.thumbnail(thumbnailer, path, key)
+                case .pdfPage:
+                    // Twice the size on the longer side, so a square crop of a tall page still has its pixels, and
+                    // the thumbnail is scaled down by tackd's own filter, not poppler's.
+                    let page = FileManager.default.temporaryDirectory.appendingPathComponent("tackd-page-\(UUID().uuidString).png").path
+                    defer { try? FileManager.default.removeItem(atPath: page) }
+                    do {
+                        try await previews.renderFirstPage(of: path, longSide: min(2 * key.size, 4096), to: page)
+                    } catch let error as TackError where error.code == ErrorCode.thumbnailFailed.rawValue {
+                        return .failure(error)
                     }
+                    return await Self.thumbnail(thumbnailer, page, key)
                 }
             }
         }
@@ -120,7 +130,7 @@ actor ThumbnailService {
             thumbnail = made
         case .failure(let error):
             try await catalog.recordImage(key.source, info: ImageInfo(width: nil, height: nil, failure: error.message))
-            throw TackError(.thumbnailFailed, "this image cannot be thumbnailed: \(error.message)")
+            throw TackError(.thumbnailFailed, "this file cannot be thumbnailed: \(error.message)")
         }
         let staged = try await blobs.stage(
             [ByteBuffer(bytes: thumbnail.bytes)].async, limit: Int64(thumbnail.bytes.count), expected: nil)
@@ -132,9 +142,26 @@ actor ThumbnailService {
             try await catalog.insertThumbnail(stored, releasing: pin)
         }
         // Recorded once the thumbnail is: a client told "ready" (an attachment's state, a live event) finds it stored.
-        try await catalog.recordImage(key.source, info: ImageInfo(width: thumbnail.sourceWidth, height: thumbnail.sourceHeight,
-                                                                  failure: nil))
+        // A PDF has no size in pixels: the rendered page's would only say what tackd asked poppler for.
+        let image = key.preview == .image
+        try await catalog.recordImage(key.source, info: ImageInfo(width: image ? thumbnail.sourceWidth : nil,
+                                                                  height: image ? thumbnail.sourceHeight : nil, failure: nil))
         return try await catalog.thumbnail(of: key.source, size: key.size, method: key.method.rawValue) ?? stored
+    }
+}
+
+extension ThumbnailService {
+    /// Decodes and scales on a Dispatch thread: CPU-bound work kept off the cooperative pool.
+    private static func thumbnail(_ thumbnailer: Thumbnailer, _ path: String, _ key: Key) async -> Result<Thumbnail, TackError> {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                do throws(TackError) {
+                    continuation.resume(returning: .success(try thumbnailer.thumbnail(ofFileAt: path, size: key.size, method: key.method)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
     }
 }
 

@@ -15,7 +15,7 @@ struct Tackd: AsyncParsableCommand {
         commandName: "tackd",
         abstract: "Tack's attachment service: rooms, content-addressed attachments, thumbnails and links.",
         subcommands: [Serve.self, UserCommand.self, TokenCommand.self, KeysCommand.self, CollectGarbage.self, ListJobs.self, Retention.self,
-                      MigrateStorage.self, MakeThumbnail.self, ReadText.self],
+                      MigrateStorage.self, MakeThumbnail.self, ReadText.self, RenderPreview.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -529,11 +529,7 @@ struct ReadText: ParsableCommand {
     @Option(help: "Seconds of CPU this process may use.") var maxSeconds: Int = 30
 
     func run() throws {
-        // A group of its own, so tackd's deadline ends pdftotext with it.
-        _ = setpgid(0, 0)
-        guard limit(Int32(RLIMIT_AS.rawValue), to: maxMemory), limit(Int32(RLIMIT_CPU.rawValue), to: maxSeconds) else {
-            throw ValidationError("cannot set resource limits: \(String(cString: strerror(errno)))")
-        }
+        try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds)
         let answer: TextWorkerAnswer
         do {
             let text = try extract()
@@ -545,15 +541,6 @@ struct ReadText: ParsableCommand {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         FileHandle.standardOutput.write((try? encoder.encode(answer)) ?? Data(#"{"error":"the text could not be encoded"}"#.utf8))
         if answer.error != nil { Foundation.exit(3) }
-    }
-
-    /// Lowers a limit to `value`, or to the hard limit already in place if that is lower (raising it needs root).
-    private func limit(_ resource: Int32, to value: Int) -> Bool {
-        var current = rlimit()
-        guard getrlimit(resource, &current) == 0 else { return false }
-        let wanted = min(rlim_t(value), current.rlim_max)
-        var lowered = rlimit(rlim_cur: wanted, rlim_max: wanted)
-        return setrlimit(resource, &lowered) == 0
     }
 
     private func extract() throws(TackError) -> ExtractedText {
@@ -580,5 +567,62 @@ struct ReadText: ParsableCommand {
                 Foundation.exit(4)
             }
         }
+    }
+}
+
+/// The limits a worker command (`tackd text`, `tackd preview`) sets on itself before it opens the file; the reader
+/// programs it starts inherit them.
+enum WorkerLimits {
+    static func apply(memory: Int, seconds: Int) throws {
+        // A group of its own, so tackd's deadline, sent to the group, ends the reader (pdftotext, pdftoppm) with it.
+        _ = setpgid(0, 0)
+        guard limit(Int32(RLIMIT_AS.rawValue), to: memory), limit(Int32(RLIMIT_CPU.rawValue), to: seconds) else {
+            throw ValidationError("cannot set resource limits: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Lowers a limit to `value`, or to the hard limit already in place if that is lower (raising it needs root).
+    private static func limit(_ resource: Int32, to value: Int) -> Bool {
+        var current = rlimit()
+        guard getrlimit(resource, &current) == 0 else { return false }
+        let wanted = min(rlim_t(value), current.rlim_max)
+        var lowered = rlimit(rlim_cur: wanted, rlim_max: wanted)
+        return setrlimit(resource, &lowered) == 0
+    }
+}
+
+/// `tackd preview`: a PNG of a file's first page, from which tackd makes its thumbnails. The service runs it as a
+/// worker process, as it runs `tackd text`, so poppler reads a hostile PDF under limits, never inside tackd. Prints
+/// `{}` when the PNG was written, `{"error"}` (exit 3) when the file is at fault; exit 4 when pdftoppm cannot run.
+struct RenderPreview: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preview", abstract: "Render a PDF's first page to a PNG, as tackd does for its thumbnails.")
+
+    @Argument(help: "The PDF.") var input: String
+    @Argument(help: "The PNG to write (its name must end in .png).") var output: String
+    @Option(help: "Pixels on the page's longer side.") var size: Int = 640
+    @Option(help: "Bytes of address space this process may use.") var maxMemory: Int = 2 << 30
+    @Option(help: "Seconds of CPU this process may use.") var maxSeconds: Int = 30
+
+    func validate() throws {
+        guard (16...4096).contains(size) else { throw ValidationError("--size must be 16 to 4096") }
+        guard output.hasSuffix(".png") else { throw ValidationError("the output's name must end in .png") }
+    }
+
+    func run() throws {
+        try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds)
+        let answer: PreviewWorkerAnswer
+        do {
+            try PDFPageRenderer().renderFirstPage(of: input, longSide: size, to: output)
+            answer = PreviewWorkerAnswer(error: nil)
+        } catch let error as TackError {
+            answer = PreviewWorkerAnswer(error: error.message)
+        } catch {
+            // Not the file's fault: exit 4, so tackd retries the job and shows the reason in `tackd jobs`.
+            FileHandle.standardOutput.write(Data("\(error)".utf8))
+            Foundation.exit(4)
+        }
+        FileHandle.standardOutput.write((try? JSONEncoder().encode(answer)) ?? Data(#"{"error":"the answer could not be encoded"}"#.utf8))
+        if answer.error != nil { Foundation.exit(3) }
     }
 }

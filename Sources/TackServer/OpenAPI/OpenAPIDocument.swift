@@ -863,7 +863,7 @@ enum OpenAPIDocument {
    ],
    "get": {
     "operationId": "thumbnail",
-    "summary": "A thumbnail, made once per image, size and method",
+    "summary": "A thumbnail (of a PNG or JPEG image, or of a PDF's first page), made once per file, size and method",
     "responses": {
      "200": {
       "description": "JPEG, or PNG when there is transparency",
@@ -2699,7 +2699,7 @@ enum OpenAPIDocument {
     }
    },
    "Unsupported": {
-    "description": "Not an image tackd can thumbnail",
+    "description": "Not a file tackd can thumbnail (PNG, JPEG, PDF)",
     "content": {
      "application/json": {
       "schema": {

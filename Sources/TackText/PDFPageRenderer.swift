@@ -1,0 +1,62 @@
+import Foundation
+import TackCore
+import TackSpawn
+
+/// Renders a PDF's first page to a PNG with poppler's `pdftoppm`, for the file's thumbnails. It runs inside the
+/// `tackd preview` worker, whose resource limits and process group it shares.
+public struct PDFPageRenderer: Sendable {
+    public var program: String
+
+    public init(program: String = "/usr/bin/pdftoppm") {
+        self.program = program
+    }
+
+    /// Writes page 1 of `path` to `output` (a path ending in `.png`), `longSide` pixels on its longer side.
+    /// Throws `TackError(.thumbnailFailed)` when the file is at fault, `ProgramTextReader.ReaderUnavailable` when
+    /// pdftoppm cannot run.
+    public func renderFirstPage(of path: String, longSide: Int, to output: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: program) else {
+            throw ProgramTextReader.ReaderUnavailable(description: "\(program) is missing (apt install poppler-utils)")
+        }
+        guard output.hasSuffix(".png") else { preconditionFailure("pdftoppm adds .png itself: \(output)") }
+        let messages = Pipe()
+        let process: ChildProcess
+        do {
+            // -singlefile: the name is exactly OUTPUT-ROOT.png, with no page number.
+            process = try ChildProcess.run(
+                program, ["-png", "-singlefile", "-f", "1", "-l", "1", "-scale-to", String(longSide), path, String(output.dropLast(4))],
+                environment: ["LANG": "C.UTF-8"], input: .null, output: .null, error: .pipe(messages), newProcessGroup: false)
+        } catch {
+            throw ProgramTextReader.ReaderUnavailable(description: error.description)
+        }
+        // poppler's complaints, the first 4 KiB kept: a damaged file can make it say the same thing a million times.
+        // Read to the end, not closed early: a closed pipe would end pdftoppm with SIGPIPE mid-page.
+        var said = Data()
+        while let chunk = try? messages.fileHandleForReading.read(upToCount: 64 * 1024), !chunk.isEmpty {
+            if said.count < 4096 { said.append(chunk.prefix(4096 - said.count)) }
+        }
+        process.waitUntilExit()
+        let reason = String(decoding: said, as: UTF8.self).split(separator: "\n").first.map(String.init)
+        switch (process.terminationReason, process.terminationStatus) {
+        case (.exit, 0) where FileManager.default.fileExists(atPath: output):
+            return
+        case (.exit, 3):
+            throw TackError(.thumbnailFailed, "the PDF does not allow its pages to be rendered")
+        case (.exit, let status):
+            throw TackError(.thumbnailFailed, "pdftoppm cannot render the first page (exit \(status)\(reason.map { ": \($0)" } ?? ""))")
+        case (.uncaughtSignal, let signal):
+            throw TackError(.thumbnailFailed, "pdftoppm stopped on signal \(signal) (the CPU or memory limit, or a crash)")
+        case (.lost, _):
+            throw ProgramTextReader.ReaderUnavailable(description: "pdftoppm was reaped by something else; how it ended is unknown")
+        }
+    }
+}
+
+/// What `tackd preview` prints: nothing when the page was written, or why it was not.
+public struct PreviewWorkerAnswer: Codable, Sendable, Equatable {
+    public var error: String?
+
+    public init(error: String?) {
+        self.error = error
+    }
+}
