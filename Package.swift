@@ -105,7 +105,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        // Text read out of office documents (zip archives of XML), for search; tackd runs it in a worker process.
+        // What tackd's worker processes read out of files: text (office documents, PDFs, OCR) for search, and the
+        // pictures (a PDF's first page, a video's frame) its thumbnails are made from.
         .target(
             name: "TackText",
             dependencies: ["TackCore", "TackSpawn", .product(name: "ZIPFoundation", package: "ZIPFoundation")]

@@ -96,17 +96,21 @@ public struct Attachment: Sendable, Hashable, Codable {
     }
 }
 
-/// What a file's thumbnails are made from: the image itself, or the first page of a PDF rendered by a worker.
-public enum PreviewSource: String, Sendable, Hashable {
+/// What a file's thumbnails are made from: the image itself, or a picture a worker process makes of the file (a
+/// PDF's first page, a video's frame).
+public enum PreviewSource: String, Sendable, Hashable, CaseIterable {
     case image
     case pdfPage = "pdf-page"
+    case videoFrame = "video-frame"
 
-    /// Only the types decoded safely: PNG and JPEG by tackd's own decoders, PDF by poppler in a worker process.
+    /// Only the types decoded safely: PNG and JPEG by tackd's own decoders, the rest by poppler or ffmpeg in a
+    /// worker process.
     public init?(contentType: String) {
         let essence = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         switch essence {
         case "image/png", "image/jpeg": self = .image
         case "application/pdf": self = .pdfPage
+        case "video/mp4", "video/quicktime", "video/webm", "video/x-matroska": self = .videoFrame
         default: return nil
         }
     }

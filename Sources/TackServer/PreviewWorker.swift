@@ -2,17 +2,19 @@ import Foundation
 import TackCore
 import TackText
 
-/// Renders a PDF's first page with `tackd preview` in a worker process (see `WorkerProcess`), for ThumbnailService.
+/// Renders a PDF's first page or a video's frame with `tackd preview` in a worker process (see `WorkerProcess`), for
+/// ThumbnailService.
 struct PreviewWorker: Sendable {
     let process: WorkerProcess
 
-    /// Writes the page to `output` (a `.png` path). `TackError(.thumbnailFailed)` when the file is at fault (no retry
-    /// would change it), another error when the worker could not do its work.
-    func renderFirstPage(of path: String, longSide: Int, to output: String) async throws {
-        let ending = try await process.run("preview", ["--size", String(longSide)], files: [path, output])
-        if let signal = ending.signal { throw TackError(.thumbnailFailed, "the PDF renderer \(process.stopped(on: signal))") }
+    /// Writes the picture to `output` (a `.png` path). `TackError(.thumbnailFailed)` when the file is at fault (no
+    /// retry would change it), another error when the worker could not do its work.
+    func render(_ source: PreviewSource, of path: String, contentType: String, longSide: Int, to output: String) async throws {
+        let ending = try await process.run(
+            "preview", ["--format", source.rawValue, "--content-type", contentType, "--size", String(longSide)], files: [path, output])
+        if let signal = ending.signal { throw TackError(.thumbnailFailed, "the renderer \(process.stopped(on: signal))") }
         if ending.status == 4 {
-            throw TackError(.internal, "tackd preview could not run pdftoppm: \(String(decoding: ending.output.prefix(500), as: UTF8.self))")
+            throw TackError(.internal, "tackd preview could not run its renderer: \(String(decoding: ending.output.prefix(500), as: UTF8.self))")
         }
         guard let answer = try? JSONDecoder().decode(PreviewWorkerAnswer.self, from: ending.output) else {
             throw TackError(.internal, "tackd preview answered with exit status \(ending.status) and no readable answer")

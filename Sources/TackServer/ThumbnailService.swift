@@ -14,6 +14,8 @@ actor ThumbnailService {
         let size: Int
         let method: ThumbnailMethod
         let preview: PreviewSource
+        /// The file's type, for the worker that renders a video's frame (its demuxer is chosen by it).
+        let contentType: String
     }
 
     let blobs: any BlobStore
@@ -68,7 +70,7 @@ actor ThumbnailService {
     /// gallery's many requests run side by side, and only making a thumbnail is serialised.
     nonisolated func thumbnail(of attachment: Attachment, size: Int, method: ThumbnailMethod) async throws -> StoredThumbnail {
         guard let preview = attachment.previewSource else {
-            throw TackError(.notAnImage, "only PNG, JPEG and PDF attachments have thumbnails")
+            throw TackError(.notAnImage, "only PNG, JPEG, PDF and video (MP4, MOV, WebM, MKV) attachments have thumbnails")
         }
         guard sizes.contains(size) else {
             throw TackError.invalid(.invalidSize, "thumbnail sizes are \(sizes.map(String.init).joined(separator: ", "))")
@@ -80,7 +82,8 @@ actor ThumbnailService {
         if let stored = try await catalog.thumbnail(of: attachment.sha256, size: size, method: method.rawValue) {
             return stored
         }
-        return try await made(Key(source: attachment.sha256, size: size, method: method, preview: preview))
+        return try await made(Key(source: attachment.sha256, size: size, method: method, preview: preview,
+                                  contentType: attachment.contentType))
     }
 
     /// Makes the thumbnail, or waits for the request already making it.
@@ -110,17 +113,18 @@ actor ThumbnailService {
                 switch key.preview {
                 case .image:
                     return await Self.thumbnail(thumbnailer, path, key)
-                case .pdfPage:
+                case .pdfPage, .videoFrame:
                     // Twice the size on the longer side, so a square crop of a tall page still has its pixels, and
-                    // the thumbnail is scaled down by tackd's own filter, not poppler's.
-                    let page = FileManager.default.temporaryDirectory.appendingPathComponent("tackd-page-\(UUID().uuidString).png").path
-                    defer { try? FileManager.default.removeItem(atPath: page) }
+                    // the thumbnail is scaled down by tackd's own filter, not poppler's or ffmpeg's.
+                    let picture = FileManager.default.temporaryDirectory.appendingPathComponent("tackd-preview-\(UUID().uuidString).png").path
+                    defer { try? FileManager.default.removeItem(atPath: picture) }
                     do {
-                        try await previews.renderFirstPage(of: path, longSide: min(2 * key.size, 4096), to: page)
+                        try await previews.render(key.preview, of: path, contentType: key.contentType,
+                                                  longSide: min(2 * key.size, 4096), to: picture)
                     } catch let error as TackError where error.code == ErrorCode.thumbnailFailed.rawValue {
                         return .failure(error)
                     }
-                    return await Self.thumbnail(thumbnailer, page, key)
+                    return await Self.thumbnail(thumbnailer, picture, key)
                 }
             }
         }
@@ -142,7 +146,8 @@ actor ThumbnailService {
             try await catalog.insertThumbnail(stored, releasing: pin)
         }
         // Recorded once the thumbnail is: a client told "ready" (an attachment's state, a live event) finds it stored.
-        // A PDF has no size in pixels: the rendered page's would only say what tackd asked poppler for.
+        // A PDF has no size in pixels, and a video's is not its frame's as scaled: either would only say what tackd
+        // asked for.
         let image = key.preview == .image
         try await catalog.recordImage(key.source, info: ImageInfo(width: image ? thumbnail.sourceWidth : nil,
                                                                   height: image ? thumbnail.sourceHeight : nil, failure: nil))

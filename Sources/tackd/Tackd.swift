@@ -591,15 +591,21 @@ enum WorkerLimits {
     }
 }
 
-/// `tackd preview`: a PNG of a file's first page, from which tackd makes its thumbnails. The service runs it as a
-/// worker process, as it runs `tackd text`, so poppler reads a hostile PDF under limits, never inside tackd. Prints
-/// `{}` when the PNG was written, `{"error"}` (exit 3) when the file is at fault; exit 4 when pdftoppm cannot run.
+extension PreviewSource: ExpressibleByArgument {}
+
+/// `tackd preview`: a PNG of a PDF's first page or of a video's frame, from which tackd makes the file's thumbnails.
+/// The service runs it as a worker process, as it runs `tackd text`, so poppler and ffmpeg read a hostile file under
+/// limits, never inside tackd. Prints `{}` when the PNG was written, `{"error"}` (exit 3) when the file is at fault;
+/// exit 4 when pdftoppm or ffmpeg cannot run.
 struct RenderPreview: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "preview", abstract: "Render a PDF's first page to a PNG, as tackd does for its thumbnails.")
+        commandName: "preview", abstract: "Render a PDF's first page or a video's frame to a PNG, as tackd does for thumbnails.")
 
-    @Argument(help: "The PDF.") var input: String
+    @Argument(help: "The file.") var input: String
     @Argument(help: "The PNG to write (its name must end in .png).") var output: String
+    @Option(help: "pdf-page or video-frame.") var format: PreviewSource
+    @Option(help: "The file's content type (for a video: video/mp4, video/quicktime, video/webm, video/x-matroska).")
+    var contentType = "application/pdf"
     @Option(help: "Pixels on the page's longer side.") var size: Int = 640
     @Option(help: "Bytes of address space this process may use.") var maxMemory: Int = 2 << 30
     @Option(help: "Seconds of CPU this process may use.") var maxSeconds: Int = 30
@@ -607,13 +613,18 @@ struct RenderPreview: ParsableCommand {
     func validate() throws {
         guard (16...4096).contains(size) else { throw ValidationError("--size must be 16 to 4096") }
         guard output.hasSuffix(".png") else { throw ValidationError("the output's name must end in .png") }
+        guard format != .image else { throw ValidationError("images are thumbnailed by tackd itself; --format is pdf-page or video-frame") }
     }
 
     func run() throws {
         try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds)
         let answer: PreviewWorkerAnswer
         do {
-            try PDFPageRenderer().renderFirstPage(of: input, longSide: size, to: output)
+            switch format {
+            case .image: preconditionFailure("refused by validate()")
+            case .pdfPage: try PDFPageRenderer().renderFirstPage(of: input, longSide: size, to: output)
+            case .videoFrame: try VideoFrameRenderer().renderFrame(of: input, contentType: contentType, longSide: size, to: output)
+            }
             answer = PreviewWorkerAnswer(error: nil)
         } catch let error as TackError {
             answer = PreviewWorkerAnswer(error: error.message)

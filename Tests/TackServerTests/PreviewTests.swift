@@ -1,0 +1,182 @@
+import Foundation
+import TackImage
+import TackSpawn
+import TackTestSupport
+import Testing
+
+/// PDFs get thumbnails of their first page, rendered by poppler in the `tackd preview` worker and scaled by tackd's
+/// own thumbnailer; the PDFs are written by a real program (ReportLab), and the picture is checked against
+/// poppler's own command-line render of the same page.
+@Suite(.timeLimit(.minutes(5))) struct PDFPreviewTests {
+    /// Page 1: red over blue, a black stripe on the left; page 2: all green (it must not show).
+    static let twoPages = """
+        from reportlab.pdfgen import canvas
+        from reportlab.lib.pagesizes import A4
+        c = canvas.Canvas(sys.argv[1], pagesize=A4); w, h = A4
+        c.setFillColorRGB(1, 0, 0); c.rect(0, h / 2, w, h / 2, stroke=0, fill=1)
+        c.setFillColorRGB(0, 0, 1); c.rect(0, 0, w, h / 2, stroke=0, fill=1)
+        c.setFillColorRGB(0, 0, 0); c.rect(0, 0, w / 8, h, stroke=0, fill=1)
+        c.showPage()
+        c.setFillColorRGB(0, 1, 0); c.rect(0, 0, w, h, stroke=0, fill=1); c.save()
+        """
+
+    /// A thumbnail as served: JPEG for an opaque page (a PNG only where there is transparency to keep).
+    func decode(_ bytes: [UInt8]) throws -> RGBAImage {
+        bytes.starts(with: [0xFF, 0xD8]) ? try JPEGCodec.decode(bytes, limits: ImageLimits()) : try PNGCodec.decode(bytes, limits: ImageLimits())
+    }
+
+    @Test func theFirstPageIsTheThumbnail() async throws {
+        let world = try await World.make()
+        let pdf = try Documents.write("pdf", Self.twoPages)
+        let uploaded = try await world.carol.upload(pdf, room: world.room, name: "layout.pdf")
+        let id = try #require(uploaded.json["id"] as? String, "\(uploaded.status) \(uploaded.text)")
+
+        let reply = try await world.fred.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320")
+        #expect(reply.status == 200, "\(reply.text)")
+        let thumbnail = try decode(reply.body)
+        // A4 is 595 x 842 points: 226 x 320.
+        #expect(thumbnail.height == 320 && abs(thumbnail.width - 226) <= 1, "\(thumbnail.width)x\(thumbnail.height)")
+
+        // poppler's own render of page 1 at the same size, by the program a person would use.
+        let folder = NSTemporaryDirectory() + "pdf-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Data(pdf).write(to: URL(fileURLWithPath: "\(folder)/layout.pdf"))
+        let rendered = try runProgram("/usr/bin/pdftoppm", ["-png", "-singlefile", "-scale-to", "320", "\(folder)/layout.pdf", "\(folder)/page"])
+        #expect(rendered.status == 0, "\(rendered.output)")
+        let reference = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/page.png"))), limits: ImageLimits())
+        let width = min(reference.width, thumbnail.width), height = min(reference.height, thumbnail.height)
+        var difference = 0
+        for y in 0..<height {
+            for x in 0..<width {
+                let a = thumbnail.pixel(x, y), b = reference.pixel(x, y)
+                difference += (0..<3).map { abs(Int(a[$0]) - Int(b[$0])) }.reduce(0, +)
+            }
+        }
+        let mean = Double(difference) / Double(width * height * 3)
+        #expect(mean < 6, "mean difference from pdftoppm's render per channel: \(mean)")
+        // The layout, where it is unambiguous: red top right, blue bottom right, black left; no page-2 green.
+        #expect(thumbnail.pixel(180, 40)[0] > 200 && thumbnail.pixel(180, 40)[2] < 50)
+        #expect(thumbnail.pixel(180, 280)[2] > 200 && thumbnail.pixel(180, 280)[0] < 50)
+        #expect(thumbnail.pixel(5, 160)[0] < 40 && thumbnail.pixel(5, 160)[1] < 40)
+
+        // Cropped to a square, from the same page.
+        let square = try await world.carol.request(.GET, "/v1/attachments/\(id)/thumbnail?size=64&method=crop")
+        let cropped = try decode(square.body)
+        #expect(square.status == 200 && cropped.width == 64 && cropped.height == 64)
+
+        let facts = try await world.carol.request(.GET, "/v1/attachments/\(id)").json
+        #expect((facts["thumbnail"] as? [String: Any])?["state"] as? String == "ready", "\(facts)")
+        #expect(facts["width"] == nil || facts["width"] is NSNull, "a PDF has no size in pixels: \(facts)")
+        // Others than the room's members get nothing.
+        #expect(try await world.mallory.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320").status == 404)
+    }
+
+    /// A PDF cut short and one whose page tree loops: a failed state with poppler's reason, tackd unaffected.
+    @Test func brokenPDFsFailWithTheirReason() async throws {
+        let world = try await World.make()
+        let whole = try Documents.write("pdf", Self.twoPages)
+        let cut = try #require(try await world.carol.upload(Array(whole.prefix(300)), room: world.room, name: "cut.pdf").json["id"] as? String)
+        let looping = Array("""
+            %PDF-1.4
+            1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj
+            2 0 obj << /Type /Pages /Kids [2 0 R] /Count 1000000000 >> endobj
+            trailer << /Root 1 0 R >>
+            %%EOF
+            """.utf8)
+        let loop = try #require(try await world.carol.upload(looping, room: world.room, name: "loop.pdf").json["id"] as? String)
+        for id in [cut, loop] {
+            let reply = try await world.carol.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320")
+            #expect(reply.status == 415 && reply.errorCode == "thumbnail_failed", "\(reply.status) \(reply.text)")
+            let state = try await world.carol.request(.GET, "/v1/attachments/\(id)").json["thumbnail"] as? [String: Any]
+            #expect(state?["state"] as? String == "failed" && (state?["reason"] as? String)?.contains("pdftoppm") == true, "\(String(describing: state))")
+        }
+        #expect(try await world.carol.request(.GET, "/healthz").status == 200, "tackd is unaffected")
+    }
+}
+
+/// Videos get thumbnails of a frame three seconds in (the first frame of a shorter one), taken by ffmpeg in the
+/// `tackd preview` worker; the videos come from ffmpeg's own test source (lavfi `testsrc`), and the picture is
+/// checked against the frame the `ffmpeg` command takes.
+@Suite(.timeLimit(.minutes(5))) struct VideoPreviewTests {
+    /// `seconds` of testsrc at 640x360, 10 frames a second, encoded with `codec`.
+    func video(_ ext: String, _ codec: [String], seconds: Int, in folder: String) throws -> String {
+        let path = "\(folder)/testsrc-\(seconds)s.\(ext)"
+        let made = try runProgram("/usr/bin/ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                                                      "testsrc=size=640x360:rate=10:duration=\(seconds)"] + codec + ["-pix_fmt", "yuv420p", path])
+        guard made.status == 0 else { throw HarnessError("ffmpeg could not make \(path): \(made.output)") }
+        return path
+    }
+
+    /// What the ffmpeg command a person would use takes at `seconds`, scaled to 320 px wide.
+    func frame(of video: String, at seconds: Int, in folder: String) throws -> RGBAImage {
+        let path = "\(folder)/frame-\(seconds).png"
+        let taken = try runProgram("/usr/bin/ffmpeg", ["-nostdin", "-loglevel", "error", "-ss", String(seconds), "-i", video,
+                                                       "-frames:v", "1", "-vf", "scale=320:-1", "-y", path])
+        guard taken.status == 0 else { throw HarnessError("ffmpeg could not take a frame: \(taken.output)") }
+        return try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path))), limits: ImageLimits())
+    }
+
+    func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
+        let width = min(a.width, b.width), height = min(a.height, b.height)
+        var sum = 0
+        for y in 0..<height {
+            for x in 0..<width {
+                let p = a.pixel(x, y), q = b.pixel(x, y)
+                sum += (0..<3).map { abs(Int(p[$0]) - Int(q[$0])) }.reduce(0, +)
+            }
+        }
+        return Double(sum) / Double(width * height * 3)
+    }
+
+    func decode(_ bytes: [UInt8]) throws -> RGBAImage {
+        bytes.starts(with: [0xFF, 0xD8]) ? try JPEGCodec.decode(bytes, limits: ImageLimits()) : try PNGCodec.decode(bytes, limits: ImageLimits())
+    }
+
+    @Test func aFrameThreeSecondsInIsTheThumbnail() async throws {
+        let world = try await World.make()
+        let folder = NSTemporaryDirectory() + "video-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let mp4 = try video("mp4", ["-c:v", "libx264", "-preset", "ultrafast"], seconds: 5, in: folder)
+        let uploaded = try await world.carol.upload(Array(try Data(contentsOf: URL(fileURLWithPath: mp4))), room: world.room, name: "demo.mp4")
+        let id = try #require(uploaded.json["id"] as? String, "\(uploaded.status) \(uploaded.text)")
+        #expect(uploaded.json["contentType"] as? String == "video/mp4")
+
+        let reply = try await world.fred.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320")
+        #expect(reply.status == 200, "\(reply.text)")
+        let thumbnail = try decode(reply.body)
+        #expect(thumbnail.width == 320 && thumbnail.height == 180, "\(thumbnail.width)x\(thumbnail.height)")
+        // The frame at 3 s, not the first: closer to ffmpeg's own frame at 3 s than to its first frame.
+        let atThree = meanDifference(thumbnail, try frame(of: mp4, at: 3, in: folder))
+        let atZero = meanDifference(thumbnail, try frame(of: mp4, at: 0, in: folder))
+        #expect(atThree < 8 && atThree < atZero, "mean difference per channel: \(atThree) from 3 s, \(atZero) from 0 s")
+        let facts = try await world.carol.request(.GET, "/v1/attachments/\(id)").json
+        #expect((facts["thumbnail"] as? [String: Any])?["state"] as? String == "ready", "\(facts)")
+        #expect(try await world.mallory.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320").status == 404)
+    }
+
+    /// A WebM of one second has no frame at 3 s: its first frame is the thumbnail. A cut MP4 fails with ffmpeg's
+    /// reason, and tackd keeps answering.
+    @Test func shortAndBrokenVideos() async throws {
+        let world = try await World.make()
+        let folder = NSTemporaryDirectory() + "video-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let webm = try video("webm", ["-c:v", "libvpx", "-b:v", "300k", "-deadline", "realtime"], seconds: 1, in: folder)
+        let short = try #require(try await world.carol.upload(Array(try Data(contentsOf: URL(fileURLWithPath: webm))),
+                                                              room: world.room, name: "short.webm").json["id"] as? String)
+        let reply = try await world.carol.request(.GET, "/v1/attachments/\(short)/thumbnail?size=320")
+        #expect(reply.status == 200, "\(reply.text)")
+        let first = try frame(of: webm, at: 0, in: folder)
+        #expect(meanDifference(try decode(reply.body), first) < 10)
+
+        let mp4 = Array(try Data(contentsOf: URL(fileURLWithPath: try video("mp4", ["-c:v", "libx264", "-preset", "ultrafast"], seconds: 2, in: folder))))
+        let cut = try #require(try await world.carol.upload(Array(mp4.prefix(1500)), room: world.room, name: "cut.mp4").json["id"] as? String)
+        let refused = try await world.carol.request(.GET, "/v1/attachments/\(cut)/thumbnail?size=320")
+        #expect(refused.status == 415 && refused.errorCode == "thumbnail_failed", "\(refused.status) \(refused.text)")
+        let state = try await world.carol.request(.GET, "/v1/attachments/\(cut)").json["thumbnail"] as? [String: Any]
+        #expect(state?["state"] as? String == "failed" && (state?["reason"] as? String)?.contains("ffmpeg") == true, "\(String(describing: state))")
+        #expect(try await world.carol.request(.GET, "/healthz").status == 200)
+    }
+}
