@@ -45,6 +45,26 @@ public struct Thumbnailer: Sendable {
         try encode(try render(fileAt: path, size: size, method: method))
     }
 
+    /// A thumbnail of a binary PPM (P6), as tackd's preview worker writes a PDF's page or a video's frame.
+    public func thumbnail(ofPixmapAt path: String, size: Int, method: ThumbnailMethod) throws(TackError) -> Thumbnail {
+        guard size > 0, size <= 4096 else { throw .invalid(.invalidSize, "a thumbnail is 1 to 4096 pixels") }
+        guard let file = fopen(path, "rb") else { throw .invalid(.unreadableInput, "cannot read \(path)") }
+        defer { fclose(file) }
+        let reader = try PixmapRowReader(file)
+        try limits.check(width: reader.width, height: reader.height)
+        let plan = Self.plan(decodedWidth: reader.width, decodedHeight: reader.height, fullWidth: reader.width,
+                             fullHeight: reader.height, size: size, method: method, transposed: false)
+        let resizer = StreamingResizer(plan: plan, opaque: true)
+        let row = UnsafeMutablePointer<UInt8>.allocate(capacity: reader.width * 4)
+        defer { row.deallocate() }
+        for y in 0..<reader.height where !resizer.isComplete {
+            try reader.next(into: row)
+            resizer.push(row: y, row)
+        }
+        return try encode(Rendered(image: resizer.image(), sourceSize: (reader.width, reader.height), opaque: true,
+                                   workingBytes: resizer.workingBytes + reader.width * 7))
+    }
+
     /// The thumbnail's pixels before encoding, and the image's own upright size.
     public func pixels(of data: [UInt8], size: Int, method: ThumbnailMethod) throws(TackError) -> (RGBAImage, (width: Int, height: Int)) {
         let rendered = try render(data, size: size, method: method)

@@ -7,7 +7,7 @@ import TackText
 struct PreviewWorker: Sendable {
     let process: WorkerProcess
 
-    /// Writes the picture to `output` (a `.png` path). `TackError(.thumbnailFailed)` when the file is at fault (no
+    /// Writes the picture to `output` (a `.ppm` path). `TackError(.thumbnailFailed)` when the file is at fault (no
     /// retry would change it), another error when the worker could not do its work.
     func render(_ source: PreviewSource, of path: String, contentType: String, longSide: Int, to output: String) async throws {
         let ending = try await process.run(

@@ -112,11 +112,13 @@ actor ThumbnailService {
             try await blobs.withLocalFile(key.source) { path in
                 switch key.preview {
                 case .image:
-                    return await Self.thumbnail(thumbnailer, path, key)
+                    return await Self.thumbnail { () throws(TackError) in
+                        try thumbnailer.thumbnail(ofFileAt: path, size: key.size, method: key.method)
+                    }
                 case .pdfPage, .videoFrame:
                     // Twice the size on the longer side, so a square crop of a tall page still has its pixels, and
                     // the thumbnail is scaled down by tackd's own filter, not poppler's or ffmpeg's.
-                    let picture = FileManager.default.temporaryDirectory.appendingPathComponent("tackd-preview-\(UUID().uuidString).png").path
+                    let picture = FileManager.default.temporaryDirectory.appendingPathComponent("tackd-preview-\(UUID().uuidString).ppm").path
                     defer { try? FileManager.default.removeItem(atPath: picture) }
                     do {
                         try await previews.render(key.preview, of: path, contentType: key.contentType,
@@ -124,7 +126,9 @@ actor ThumbnailService {
                     } catch let error as TackError where error.code == ErrorCode.thumbnailFailed.rawValue {
                         return .failure(error)
                     }
-                    return await Self.thumbnail(thumbnailer, picture, key)
+                    return await Self.thumbnail { () throws(TackError) in
+                        try thumbnailer.thumbnail(ofPixmapAt: picture, size: key.size, method: key.method)
+                    }
                 }
             }
         }
@@ -157,11 +161,11 @@ actor ThumbnailService {
 
 extension ThumbnailService {
     /// Decodes and scales on a Dispatch thread: CPU-bound work kept off the cooperative pool.
-    private static func thumbnail(_ thumbnailer: Thumbnailer, _ path: String, _ key: Key) async -> Result<Thumbnail, TackError> {
+    private static func thumbnail(_ make: @escaping @Sendable () throws(TackError) -> Thumbnail) async -> Result<Thumbnail, TackError> {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 do throws(TackError) {
-                    continuation.resume(returning: .success(try thumbnailer.thumbnail(ofFileAt: path, size: key.size, method: key.method)))
+                    continuation.resume(returning: .success(try make()))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }

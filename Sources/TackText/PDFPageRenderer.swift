@@ -2,7 +2,8 @@ import Foundation
 import TackCore
 import TackSpawn
 
-/// Renders a PDF's first page to a PNG with poppler's `pdftoppm`, for the file's thumbnails. It runs inside the
+/// Renders a PDF's first page to a PPM with poppler's `pdftoppm`, for the file's thumbnails (raw pixels: encoding a
+/// PNG took pdftoppm three times as long as drawing the page). It runs inside the
 /// `tackd preview` worker, whose resource limits and process group it shares.
 public struct PDFPageRenderer: Sendable {
     public var program: String
@@ -11,20 +12,20 @@ public struct PDFPageRenderer: Sendable {
         self.program = program
     }
 
-    /// Writes page 1 of `path` to `output` (a path ending in `.png`), `longSide` pixels on its longer side.
+    /// Writes page 1 of `path` to `output` (a path ending in `.ppm`), `longSide` pixels on its longer side.
     /// Throws `TackError(.thumbnailFailed)` when the file is at fault, `ProgramTextReader.ReaderUnavailable` when
     /// pdftoppm cannot run.
     public func renderFirstPage(of path: String, longSide: Int, to output: String) throws {
         guard FileManager.default.isExecutableFile(atPath: program) else {
             throw ProgramTextReader.ReaderUnavailable(description: "\(program) is missing (apt install poppler-utils)")
         }
-        guard output.hasSuffix(".png") else { preconditionFailure("pdftoppm adds .png itself: \(output)") }
+        guard output.hasSuffix(".ppm") else { preconditionFailure("pdftoppm adds .ppm itself: \(output)") }
         let messages = Pipe()
         let process: ChildProcess
         do {
-            // -singlefile: the name is exactly OUTPUT-ROOT.png, with no page number.
+            // -singlefile: the name is exactly OUTPUT-ROOT.ppm, with no page number.
             process = try ChildProcess.run(
-                program, ["-png", "-singlefile", "-f", "1", "-l", "1", "-scale-to", String(longSide), path, String(output.dropLast(4))],
+                program, ["-singlefile", "-f", "1", "-l", "1", "-scale-to", String(longSide), path, String(output.dropLast(4))],
                 environment: ["LANG": "C.UTF-8"], input: .null, output: .null, error: .pipe(messages), newProcessGroup: false)
         } catch {
             throw ProgramTextReader.ReaderUnavailable(description: error.description)

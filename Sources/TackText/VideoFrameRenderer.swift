@@ -2,7 +2,7 @@ import Foundation
 import TackCore
 import TackSpawn
 
-/// Takes one frame of a video, a few seconds in, to a PNG with `ffmpeg`, for the file's thumbnails. It runs inside
+/// Takes one frame of a video, a few seconds in, to a PPM with `ffmpeg`, for the file's thumbnails. It runs inside
 /// the `tackd preview` worker, whose resource limits and process group it shares.
 public struct VideoFrameRenderer: Sendable {
     public var program: String
@@ -24,7 +24,7 @@ public struct VideoFrameRenderer: Sendable {
         }
     }
 
-    /// Writes a frame of `path` (of `contentType`) to `output` (a `.png` path), at most `longSide` pixels on its
+    /// Writes a frame of `path` (of `contentType`) to `output` (a `.ppm` path), at most `longSide` pixels on its
     /// longer side and never enlarged. Throws `TackError(.thumbnailFailed)` when the file is at fault,
     /// `ProgramTextReader.ReaderUnavailable` when ffmpeg cannot run.
     public func renderFrame(of path: String, contentType: String, longSide: Int, to output: String) throws {
@@ -56,7 +56,7 @@ public struct VideoFrameRenderer: Sendable {
             "-protocol_whitelist", "file", "-f", demuxer, "-ss", String(seconds), "-i", path,
             "-frames:v", "1", "-an", "-sn", "-dn",
             "-vf", "scale=w='min(\(longSide),iw)':h='min(\(longSide),ih)':force_original_aspect_ratio=decrease",
-            "-f", "image2", "-c:v", "png", "-y", output,
+            "-f", "image2", "-c:v", "ppm", "-pix_fmt", "rgb24", "-y", output,
         ]
         let process: ChildProcess
         do {

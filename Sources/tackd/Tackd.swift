@@ -593,16 +593,17 @@ enum WorkerLimits {
 
 extension PreviewSource: ExpressibleByArgument {}
 
-/// `tackd preview`: a PNG of a PDF's first page or of a video's frame, from which tackd makes the file's thumbnails.
+/// `tackd preview`: a picture (a binary PPM) of a PDF's first page or of a video's frame, from which tackd makes the
+/// file's thumbnails.
 /// The service runs it as a worker process, as it runs `tackd text`, so poppler and ffmpeg read a hostile file under
-/// limits, never inside tackd. Prints `{}` when the PNG was written, `{"error"}` (exit 3) when the file is at fault;
+/// limits, never inside tackd. Prints `{}` when the picture was written, `{"error"}` (exit 3) when the file is at fault;
 /// exit 4 when pdftoppm or ffmpeg cannot run.
 struct RenderPreview: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "preview", abstract: "Render a PDF's first page or a video's frame to a PNG, as tackd does for thumbnails.")
+        commandName: "preview", abstract: "Render a PDF's first page or a video's frame to a PPM, as tackd does for thumbnails.")
 
     @Argument(help: "The file.") var input: String
-    @Argument(help: "The PNG to write (its name must end in .png).") var output: String
+    @Argument(help: "The PPM to write (its name must end in .ppm).") var output: String
     @Option(help: "pdf-page or video-frame.") var format: PreviewSource
     @Option(help: "The file's content type (for a video: video/mp4, video/quicktime, video/webm, video/x-matroska).")
     var contentType = "application/pdf"
@@ -612,7 +613,7 @@ struct RenderPreview: ParsableCommand {
 
     func validate() throws {
         guard (16...4096).contains(size) else { throw ValidationError("--size must be 16 to 4096") }
-        guard output.hasSuffix(".png") else { throw ValidationError("the output's name must end in .png") }
+        guard output.hasSuffix(".ppm") else { throw ValidationError("the output's name must end in .ppm") }
         guard format != .image else { throw ValidationError("images are thumbnailed by tackd itself; --format is pdf-page or video-frame") }
     }
 
