@@ -490,7 +490,8 @@ extension ThumbnailMethod: ExpressibleByArgument {}
 
 struct MakeThumbnail: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "thumbnail", abstract: "Make a thumbnail of a PNG or JPEG file with the service's own code path.")
+        commandName: "thumbnail",
+        abstract: "Make a thumbnail of a PNG or JPEG file (or of a PPM `tackd preview` wrote) with the service's own code path.")
 
     @Argument(help: "The image to read.") var input: String
     @Argument(help: "Where to write the thumbnail (JPEG, or PNG when the image has transparency).") var output: String
@@ -504,8 +505,10 @@ struct MakeThumbnail: AsyncParsableCommand {
                 throw TackError.invalid(.unreadableInput, "cannot read \(input)")
             }
             // The file is read as it decodes, as the service does: memory follows the thumbnail, not the image.
-            let thumbnail = try Thumbnailer(limits: ImageLimits(maxPixels: maxPixels))
-                .thumbnail(ofFileAt: input, size: size, method: method)
+            let thumbnailer = Thumbnailer(limits: ImageLimits(maxPixels: maxPixels))
+            let pixmap = FileHandle(forReadingAtPath: input).flatMap { try? $0.read(upToCount: 2) } == Data("P6".utf8)
+            let thumbnail = pixmap ? try thumbnailer.thumbnail(ofPixmapAt: input, size: size, method: method)
+                : try thumbnailer.thumbnail(ofFileAt: input, size: size, method: method)
             // Atomic: a reader never sees half a thumbnail, and a failure leaves any older file untouched.
             try Data(thumbnail.bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
         }
