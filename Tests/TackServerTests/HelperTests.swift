@@ -387,10 +387,15 @@ struct Helper {
         // Slow enough (16 s for the MiB) that the second flush surely finds the first one sending.
         let slow = ["TACK_MAX_SEND_RATE": "65536"]
         let first = try helper.start(["outbox", "flush"], extra: slow)
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try await world.tackd.uploadsInFlight() != 1, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
+        // As long as a loaded run may take to start tack and its upload (90 s, as for the kill test above); a second
+        // flush started before the first holds the entry would send it itself, and test nothing.
+        let deadline = ContinuousClock.now + .seconds(90)
+        var sending = false
+        while !sending, ContinuousClock.now < deadline {
+            sending = try await world.tackd.uploadsInFlight() == 1
+            if !sending { try await Task.sleep(for: .milliseconds(50)) }
         }
+        try #require(sending, "tackd never reported the first flush's upload in flight")
         let second = try await helper.run(["outbox", "flush"], extra: slow)
         #expect(second.stderr.contains("another tack"), "\(second)")
         let firstOutcome = try await helper.finish(first)
