@@ -1,6 +1,5 @@
 import Foundation
 import TackCore
-import TackSpawn
 
 /// Renders a PDF's first page to a PPM with poppler's `pdftoppm`, for the file's thumbnails (raw pixels: encoding a
 /// PNG took pdftoppm three times as long as drawing the page). It runs inside the
@@ -20,35 +19,18 @@ public struct PDFPageRenderer: Sendable {
             throw ProgramTextReader.ReaderUnavailable(description: "\(program) is missing (apt install poppler-utils)")
         }
         guard output.hasSuffix(".ppm") else { preconditionFailure("pdftoppm adds .ppm itself: \(output)") }
-        let messages = Pipe()
-        let process: ChildProcess
-        do {
-            // -singlefile: the name is exactly OUTPUT-ROOT.ppm, with no page number.
-            process = try ChildProcess.run(
-                program, ["-singlefile", "-f", "1", "-l", "1", "-scale-to", String(longSide), path, String(output.dropLast(4))],
-                environment: ["LANG": "C.UTF-8"], input: .null, output: .null, error: .pipe(messages), newProcessGroup: false)
-        } catch {
-            throw ProgramTextReader.ReaderUnavailable(description: error.description)
-        }
-        // poppler's complaints, the first 4 KiB kept: a damaged file can make it say the same thing a million times.
-        // Read to the end, not closed early: a closed pipe would end pdftoppm with SIGPIPE mid-page.
-        var said = Data()
-        while let chunk = try? messages.fileHandleForReading.read(upToCount: 64 * 1024), !chunk.isEmpty {
-            if said.count < 4096 { said.append(chunk.prefix(4096 - said.count)) }
-        }
-        process.waitUntilExit()
-        let reason = String(decoding: said, as: UTF8.self).split(separator: "\n").first.map(String.init)
-        switch (process.terminationReason, process.terminationStatus) {
+        // -singlefile: the name is exactly OUTPUT-ROOT.ppm, with no page number.
+        let run = try ReaderRun(program, ["-singlefile", "-f", "1", "-l", "1", "-scale-to", String(longSide), path,
+                                          String(output.dropLast(4))])
+        switch (run.reason, run.status) {
         case (.exit, 0) where FileManager.default.fileExists(atPath: output):
             return
         case (.exit, 3):
             throw TackError(.thumbnailFailed, "the PDF does not allow its pages to be rendered")
-        case (.exit, let status):
-            throw TackError(.thumbnailFailed, "pdftoppm cannot render the first page (exit \(status)\(reason.map { ": \($0)" } ?? ""))")
+        case (.exit, let status), (.lost, let status):
+            throw TackError(.thumbnailFailed, "pdftoppm cannot render the first page (exit \(status)\(run.firstLine.map { ": \($0)" } ?? ""))")
         case (.uncaughtSignal, let signal):
             throw TackError(.thumbnailFailed, "pdftoppm stopped on signal \(signal) (the CPU or memory limit, or a crash)")
-        case (.lost, _):
-            throw ProgramTextReader.ReaderUnavailable(description: "pdftoppm was reaped by something else; how it ended is unknown")
         }
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import TackCore
-import TackSpawn
 
 /// Takes one frame of a video, a few seconds in, to a PPM with `ffmpeg`, for the file's thumbnails. It runs inside
 /// the `tackd preview` worker, whose resource limits and process group it shares.
@@ -49,38 +48,21 @@ public struct VideoFrameRenderer: Sendable {
 
     /// Runs ffmpeg once; nil when it ended well, else why not.
     private func run(_ path: String, demuxer: String, at seconds: Int, longSide: Int, output: String) throws -> String? {
-        let messages = Pipe()
-        let arguments = [
+        let run = try ReaderRun(program, [
             "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1",
             // Local files only: a video cannot make ffmpeg fetch anything (no http, no other files by reference).
             "-protocol_whitelist", "file", "-f", demuxer, "-ss", String(seconds), "-i", path,
             "-frames:v", "1", "-an", "-sn", "-dn",
             "-vf", "scale=w='min(\(longSide),iw)':h='min(\(longSide),ih)':force_original_aspect_ratio=decrease",
             "-f", "image2", "-c:v", "ppm", "-pix_fmt", "rgb24", "-y", output,
-        ]
-        let process: ChildProcess
-        do {
-            process = try ChildProcess.run(program, arguments, environment: ["LANG": "C.UTF-8"], input: .null, output: .null,
-                                           error: .pipe(messages), newProcessGroup: false)
-        } catch {
-            throw ProgramTextReader.ReaderUnavailable(description: error.description)
-        }
-        // ffmpeg's complaints, the first 4 KiB kept, read to the end (a closed pipe would end it with SIGPIPE).
-        var said = Data()
-        while let chunk = try? messages.fileHandleForReading.read(upToCount: 64 * 1024), !chunk.isEmpty {
-            if said.count < 4096 { said.append(chunk.prefix(4096 - said.count)) }
-        }
-        process.waitUntilExit()
-        let first = String(decoding: said, as: UTF8.self).split(separator: "\n").first.map(String.init)
-        switch (process.terminationReason, process.terminationStatus) {
+        ])
+        switch (run.reason, run.status) {
         case (.exit, 0):
             return nil
-        case (.exit, let status):
-            return "ffmpeg cannot take a frame (exit \(status)\(first.map { ": \($0)" } ?? ""))"
+        case (.exit, let status), (.lost, let status):
+            return "ffmpeg cannot take a frame (exit \(status)\(run.firstLine.map { ": \($0)" } ?? ""))"
         case (.uncaughtSignal, let signal):
             return "ffmpeg stopped on signal \(signal) (the CPU or memory limit, or a crash)"
-        case (.lost, _):
-            throw ProgramTextReader.ReaderUnavailable(description: "ffmpeg was reaped by something else; how it ended is unknown")
         }
     }
 }

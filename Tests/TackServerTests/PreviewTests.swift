@@ -4,6 +4,24 @@ import TackSpawn
 import TackTestSupport
 import Testing
 
+/// A thumbnail as served: JPEG for an opaque picture (a PNG only where there is transparency to keep).
+private func decode(_ bytes: [UInt8]) throws -> RGBAImage {
+    bytes.starts(with: [0xFF, 0xD8]) ? try JPEGCodec.decode(bytes, limits: ImageLimits()) : try PNGCodec.decode(bytes, limits: ImageLimits())
+}
+
+/// The mean difference per colour channel over the pixels two pictures share.
+private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
+    let width = min(a.width, b.width), height = min(a.height, b.height)
+    var sum = 0
+    for y in 0..<height {
+        for x in 0..<width {
+            let p = a.pixel(x, y), q = b.pixel(x, y)
+            sum += (0..<3).map { abs(Int(p[$0]) - Int(q[$0])) }.reduce(0, +)
+        }
+    }
+    return Double(sum) / Double(width * height * 3)
+}
+
 /// PDFs get thumbnails of their first page, rendered by poppler in the `tackd preview` worker and scaled by tackd's
 /// own thumbnailer; the PDFs are written by a real program (ReportLab), and the picture is checked against
 /// poppler's own command-line render of the same page.
@@ -19,11 +37,6 @@ import Testing
         c.showPage()
         c.setFillColorRGB(0, 1, 0); c.rect(0, 0, w, h, stroke=0, fill=1); c.save()
         """
-
-    /// A thumbnail as served: JPEG for an opaque page (a PNG only where there is transparency to keep).
-    func decode(_ bytes: [UInt8]) throws -> RGBAImage {
-        bytes.starts(with: [0xFF, 0xD8]) ? try JPEGCodec.decode(bytes, limits: ImageLimits()) : try PNGCodec.decode(bytes, limits: ImageLimits())
-    }
 
     @Test func theFirstPageIsTheThumbnail() async throws {
         let world = try await World.make()
@@ -45,15 +58,7 @@ import Testing
         let rendered = try runProgram("/usr/bin/pdftoppm", ["-png", "-singlefile", "-scale-to", "320", "\(folder)/layout.pdf", "\(folder)/page"])
         #expect(rendered.status == 0, "\(rendered.output)")
         let reference = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/page.png"))), limits: ImageLimits())
-        let width = min(reference.width, thumbnail.width), height = min(reference.height, thumbnail.height)
-        var difference = 0
-        for y in 0..<height {
-            for x in 0..<width {
-                let a = thumbnail.pixel(x, y), b = reference.pixel(x, y)
-                difference += (0..<3).map { abs(Int(a[$0]) - Int(b[$0])) }.reduce(0, +)
-            }
-        }
-        let mean = Double(difference) / Double(width * height * 3)
+        let mean = meanDifference(thumbnail, reference)
         #expect(mean < 6, "mean difference from pdftoppm's render per channel: \(mean)")
         // The layout, where it is unambiguous: red top right, blue bottom right, black left; no page-2 green.
         #expect(thumbnail.pixel(180, 40)[0] > 200 && thumbnail.pixel(180, 40)[2] < 50)
@@ -115,22 +120,6 @@ import Testing
                                                        "-frames:v", "1", "-vf", "scale=320:-1", "-y", path])
         guard taken.status == 0 else { throw HarnessError("ffmpeg could not take a frame: \(taken.output)") }
         return try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path))), limits: ImageLimits())
-    }
-
-    func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
-        let width = min(a.width, b.width), height = min(a.height, b.height)
-        var sum = 0
-        for y in 0..<height {
-            for x in 0..<width {
-                let p = a.pixel(x, y), q = b.pixel(x, y)
-                sum += (0..<3).map { abs(Int(p[$0]) - Int(q[$0])) }.reduce(0, +)
-            }
-        }
-        return Double(sum) / Double(width * height * 3)
-    }
-
-    func decode(_ bytes: [UInt8]) throws -> RGBAImage {
-        bytes.starts(with: [0xFF, 0xD8]) ? try JPEGCodec.decode(bytes, limits: ImageLimits()) : try PNGCodec.decode(bytes, limits: ImageLimits())
     }
 
     @Test func aFrameThreeSecondsInIsTheThumbnail() async throws {
