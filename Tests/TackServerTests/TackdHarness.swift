@@ -182,14 +182,24 @@ struct API {
     let base: String
     let token: String?
 
+    /// `replayable`: the body (none, or bytes in memory) can be sent again, so a request the shared connection pool
+    /// put on a connection that had already closed is sent once more. Every test's tackd listens on a port of its
+    /// own, and a port freed by a finished test can be given to a later one: an idle pooled connection to the old
+    /// tackd is then handed out before the pool has seen it close, and the write fails ("I/O on closed channel")
+    /// with nothing sent. A streamed body is never replayed.
     func request(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [],
-                 body: HTTPClientRequest.Body? = nil) async throws -> Reply {
+                 body: HTTPClientRequest.Body? = nil, replayable: Bool? = nil) async throws -> Reply {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = body }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        } catch ChannelError.ioOnClosedChannel where replayable ?? (body == nil) {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        }
         var collected: [UInt8] = []
         for try await chunk in response.body { collected += chunk.readableBytesView }
         return Reply(status: Int(response.status.code), headers: response.headers, body: collected)
@@ -198,7 +208,7 @@ struct API {
     func json(_ method: HTTPMethod, _ path: String, _ object: Any) async throws -> Reply {
         let data = try JSONSerialization.data(withJSONObject: object)
         return try await request(method, path, headers: [("Content-Type", "application/json")],
-                                 body: .bytes(ByteBuffer(bytes: data)))
+                                 body: .bytes(ByteBuffer(bytes: data)), replayable: true)
     }
 
     func upload(_ bytes: [UInt8], room: String, name: String = "file.bin", headers: [(String, String)] = []) async throws -> Reply {
@@ -208,7 +218,7 @@ struct API {
         return try await request(
             .POST, "/v1/rooms/\(room)/attachments",
             headers: [("Content-Disposition", "attachment; filename*=UTF-8''\(encoded)")] + headers,
-            body: .bytes(ByteBuffer(bytes: bytes)))
+            body: .bytes(ByteBuffer(bytes: bytes)), replayable: true)
     }
 
     /// Streams a download, hashing as it goes, so a 50 MiB body is never held whole.
