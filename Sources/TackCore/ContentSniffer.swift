@@ -120,7 +120,8 @@ public enum ContentSniffer {
         return name[name.index(after: dot)...].lowercased()
     }
 
-    static func essence(_ type: String) -> String {
+    /// A media type without its parameters, lower-cased: `Text/HTML; charset=utf-8` is `text/html`.
+    public static func essence(_ type: String) -> String {
         type.split(separator: ";").first.map { $0.trimmingWhitespace().lowercased() } ?? ""
     }
 }

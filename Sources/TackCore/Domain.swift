@@ -106,8 +106,7 @@ public enum PreviewSource: String, Sendable, Hashable, CaseIterable {
     /// Only the types decoded safely: PNG and JPEG by tackd's own decoders, the rest by poppler or ffmpeg in a
     /// worker process.
     public init?(contentType: String) {
-        let essence = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        switch essence {
+        switch ContentSniffer.essence(contentType) {
         case "image/png", "image/jpeg": self = .image
         case "application/pdf": self = .pdfPage
         case "video/mp4", "video/quicktime", "video/webm", "video/x-matroska": self = .videoFrame

@@ -6,7 +6,7 @@ import TackCore
 import TackImage
 import TackStorage
 
-/// Makes, stores and finds thumbnails: in the background after an image or PDF upload, or on the first request,
+/// Makes, stores and finds thumbnails: in the background after an image, PDF or video upload, or on the first request,
 /// and only once per (source bytes, size, method) however many requests ask at the same time.
 actor ThumbnailService {
     struct Key: Hashable {
@@ -21,7 +21,7 @@ actor ThumbnailService {
     let blobs: any BlobStore
     let catalog: any Catalog
     let thumbnailer: Thumbnailer
-    /// Renders PDFs' first pages, in a worker process.
+    /// Renders PDFs' first pages and videos' frames, in a worker process.
     let previews: PreviewWorker
     /// The sizes clients may ask for; the first is made in the background after each upload.
     let sizes: [Int]

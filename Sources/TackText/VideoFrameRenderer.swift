@@ -16,7 +16,7 @@ public struct VideoFrameRenderer: Sendable {
     /// The demuxer for a sniffed content type. Named, never guessed by ffmpeg: its guess could pick a playlist
     /// demuxer (HLS, concat) that opens other files or URLs the video names.
     static func demuxer(for contentType: String) -> String? {
-        switch contentType.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+        switch ContentSniffer.essence(contentType) {
         case "video/mp4", "video/quicktime": "mov"
         case "video/webm", "video/x-matroska": "matroska"
         default: nil
