@@ -40,7 +40,8 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
 
     @Test func theFirstPageIsTheThumbnail() async throws {
         let world = try await World.make()
-        let pdf = try Documents.write("pdf", Self.twoPages)
+        // Programs run off the cooperative pool: a test blocking one of its two threads stalls every other test.
+        let pdf = try await offThePool { try Documents.write("pdf", Self.twoPages) }
         let uploaded = try await world.carol.upload(pdf, room: world.room, name: "layout.pdf")
         let id = try #require(uploaded.json["id"] as? String, "\(uploaded.status) \(uploaded.text)")
 
@@ -55,7 +56,9 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try Data(pdf).write(to: URL(fileURLWithPath: "\(folder)/layout.pdf"))
-        let rendered = try runProgram("/usr/bin/pdftoppm", ["-png", "-singlefile", "-scale-to", "320", "\(folder)/layout.pdf", "\(folder)/page"])
+        let rendered = try await offThePool {
+            try runProgram("/usr/bin/pdftoppm", ["-png", "-singlefile", "-scale-to", "320", "\(folder)/layout.pdf", "\(folder)/page"])
+        }
         #expect(rendered.status == 0, "\(rendered.output)")
         let reference = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/page.png"))), limits: ImageLimits())
         let mean = meanDifference(thumbnail, reference)
@@ -80,7 +83,7 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
     /// A PDF cut short and one whose page tree loops: a failed state with poppler's reason, tackd unaffected.
     @Test func brokenPDFsFailWithTheirReason() async throws {
         let world = try await World.make()
-        let whole = try Documents.write("pdf", Self.twoPages)
+        let whole = try await offThePool { try Documents.write("pdf", Self.twoPages) }
         let cut = try #require(try await world.carol.upload(Array(whole.prefix(300)), room: world.room, name: "cut.pdf").json["id"] as? String)
         let looping = Array("""
             %PDF-1.4
@@ -105,19 +108,19 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
 /// checked against the frame the `ffmpeg` command takes.
 @Suite(.timeLimit(.minutes(5))) struct VideoPreviewTests {
     /// `seconds` of testsrc at 640x360, 10 frames a second, encoded with `codec`.
-    func video(_ ext: String, _ codec: [String], seconds: Int, in folder: String) throws -> String {
+    func video(_ ext: String, _ codec: [String], seconds: Int, in folder: String) async throws -> String {
         let path = "\(folder)/testsrc-\(seconds)s.\(ext)"
-        let made = try runProgram("/usr/bin/ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
-                                                      "testsrc=size=640x360:rate=10:duration=\(seconds)"] + codec + ["-pix_fmt", "yuv420p", path])
+        let made = try await offThePool { try runProgram("/usr/bin/ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                                                      "testsrc=size=640x360:rate=10:duration=\(seconds)"] + codec + ["-pix_fmt", "yuv420p", path]) }
         guard made.status == 0 else { throw HarnessError("ffmpeg could not make \(path): \(made.output)") }
         return path
     }
 
     /// What the ffmpeg command a person would use takes at `seconds`, scaled to 320 px wide.
-    func frame(of video: String, at seconds: Int, in folder: String) throws -> RGBAImage {
+    func frame(of video: String, at seconds: Int, in folder: String) async throws -> RGBAImage {
         let path = "\(folder)/frame-\(seconds).png"
-        let taken = try runProgram("/usr/bin/ffmpeg", ["-nostdin", "-loglevel", "error", "-ss", String(seconds), "-i", video,
-                                                       "-frames:v", "1", "-vf", "scale=320:-1", "-y", path])
+        let taken = try await offThePool { try runProgram("/usr/bin/ffmpeg", ["-nostdin", "-loglevel", "error", "-ss", String(seconds), "-i", video,
+                                                       "-frames:v", "1", "-vf", "scale=320:-1", "-y", path]) }
         guard taken.status == 0 else { throw HarnessError("ffmpeg could not take a frame: \(taken.output)") }
         return try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path))), limits: ImageLimits())
     }
@@ -127,7 +130,7 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
         let folder = NSTemporaryDirectory() + "video-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let mp4 = try video("mp4", ["-c:v", "libx264", "-preset", "ultrafast"], seconds: 5, in: folder)
+        let mp4 = try await video("mp4", ["-c:v", "libx264", "-preset", "ultrafast"], seconds: 5, in: folder)
         let uploaded = try await world.carol.upload(Array(try Data(contentsOf: URL(fileURLWithPath: mp4))), room: world.room, name: "demo.mp4")
         let id = try #require(uploaded.json["id"] as? String, "\(uploaded.status) \(uploaded.text)")
         #expect(uploaded.json["contentType"] as? String == "video/mp4")
@@ -137,8 +140,8 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
         let thumbnail = try decode(reply.body)
         #expect(thumbnail.width == 320 && thumbnail.height == 180, "\(thumbnail.width)x\(thumbnail.height)")
         // The frame at 3 s, not the first: closer to ffmpeg's own frame at 3 s than to its first frame.
-        let atThree = meanDifference(thumbnail, try frame(of: mp4, at: 3, in: folder))
-        let atZero = meanDifference(thumbnail, try frame(of: mp4, at: 0, in: folder))
+        let atThree = meanDifference(thumbnail, try await frame(of: mp4, at: 3, in: folder))
+        let atZero = meanDifference(thumbnail, try await frame(of: mp4, at: 0, in: folder))
         #expect(atThree < 8 && atThree < atZero, "mean difference per channel: \(atThree) from 3 s, \(atZero) from 0 s")
         let facts = try await world.carol.request(.GET, "/v1/attachments/\(id)").json
         #expect((facts["thumbnail"] as? [String: Any])?["state"] as? String == "ready", "\(facts)")
@@ -152,15 +155,15 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
         let folder = NSTemporaryDirectory() + "video-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let webm = try video("webm", ["-c:v", "libvpx", "-b:v", "300k", "-deadline", "realtime"], seconds: 1, in: folder)
+        let webm = try await video("webm", ["-c:v", "libvpx", "-b:v", "300k", "-deadline", "realtime"], seconds: 1, in: folder)
         let short = try #require(try await world.carol.upload(Array(try Data(contentsOf: URL(fileURLWithPath: webm))),
                                                               room: world.room, name: "short.webm").json["id"] as? String)
         let reply = try await world.carol.request(.GET, "/v1/attachments/\(short)/thumbnail?size=320")
         #expect(reply.status == 200, "\(reply.text)")
-        let first = try frame(of: webm, at: 0, in: folder)
+        let first = try await frame(of: webm, at: 0, in: folder)
         #expect(meanDifference(try decode(reply.body), first) < 10)
 
-        let mp4 = Array(try Data(contentsOf: URL(fileURLWithPath: try video("mp4", ["-c:v", "libx264", "-preset", "ultrafast"], seconds: 2, in: folder))))
+        let mp4 = Array(try Data(contentsOf: URL(fileURLWithPath: try await video("mp4", ["-c:v", "libx264", "-preset", "ultrafast"], seconds: 2, in: folder))))
         let cut = try #require(try await world.carol.upload(Array(mp4.prefix(1500)), room: world.room, name: "cut.mp4").json["id"] as? String)
         let refused = try await world.carol.request(.GET, "/v1/attachments/\(cut)/thumbnail?size=320")
         #expect(refused.status == 415 && refused.errorCode == "thumbnail_failed", "\(refused.status) \(refused.text)")

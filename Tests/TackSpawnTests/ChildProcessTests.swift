@@ -3,7 +3,7 @@ import TackSpawn
 import Testing
 
 /// Real programs (sh, sleep, pwd) started the way tack and tackd start theirs.
-@Suite(.timeLimit(.minutes(1))) struct ChildProcessTests {
+@Suite(.timeLimit(.minutes(5))) struct ChildProcessTests {
     func output(of pipe: Pipe) -> String {
         String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
