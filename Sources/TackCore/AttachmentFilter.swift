@@ -133,8 +133,10 @@ public struct AttachmentFilter: Sendable, Equatable {
         return true
     }
 
-    /// Lowercased runs of letters and digits: how a text index splits a name or a message.
-    static func words(_ text: String) -> [String] {
+    /// Lowercased runs of letters and digits, diacritics folded: how a name or a message splits into words. Both
+    /// catalogs' text indexes follow it (SQLite's FTS5 tokenizer is set up to split alike; PostgreSQL's documents and
+    /// queries are written from it), so what they find is what `matches` finds.
+    public static func words(_ text: String) -> [String] {
         text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased().split(whereSeparator: { character in
             !character.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0.properties.numericType != nil }
         }).map(String.init)
