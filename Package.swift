@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The domain: pure Swift, no I/O.
@@ -44,7 +45,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        // Where bytes and metadata live: BlobStore and Catalog with their implementations.
+        // Where bytes and metadata live: BlobStore and Catalog with their implementations (files or S3; SQLite or PostgreSQL).
         .target(
             name: "TackStorage",
             dependencies: [
@@ -56,6 +57,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -158,7 +161,8 @@ let package = Package(
         .target(
             name: "TackTestSupport",
             dependencies: ["CX11", "TackImage", "TackS3", "TackSpawn", .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "HummingbirdTLS", package: "hummingbird")],
+                           .product(name: "HummingbirdTLS", package: "hummingbird"),
+                           .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/TackTestSupport"
         ),
         .testTarget(

@@ -106,6 +106,8 @@ extension ErrorCode {
 
     // tackd's own trouble.
     public static let busy = ErrorCode("busy", .unavailable)
+    /// The catalog's database cannot be reached or refused tackd (PostgreSQL down, wrong password).
+    public static let catalogUnavailable = ErrorCode("catalog_unavailable", .unavailable)
     public static let badEndpoint = ErrorCode("bad_endpoint", .internalFailure)
     public static let blobMissing = ErrorCode("blob_missing", .internalFailure)
     public static let corruptCatalog = ErrorCode("corrupt_catalog", .internalFailure)
@@ -124,7 +126,7 @@ extension ErrorCode {
         .clientsOnly, .linksDisabled, .userExists, .idempotencyKeyReused, .tooLarge, .tooManyPixels, .imageTooLarge, .quotaExceeded,
         .rateLimited, .rangeNotSatisfiable, .notAnImage, .unsupportedImage, .thumbnailFailed, .notText, .unresolvableHost,
         .upstreamBadRedirect, .upstreamError, .upstreamForbidden, .upstreamGone, .upstreamNotAFile,
-        .upstreamRefused, .upstreamTruncated, .upstreamUnreachable, .upstreamStalled, .upstreamTimeout, .busy,
+        .upstreamRefused, .upstreamTruncated, .upstreamUnreachable, .upstreamStalled, .upstreamTimeout, .busy, .catalogUnavailable,
         .badEndpoint, .blobMissing, .corruptCatalog, .encodeFailed, .`internal`,
     ]
 

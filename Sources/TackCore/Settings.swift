@@ -5,6 +5,10 @@ public struct Settings: Sendable, Equatable {
     public var storage = "storage"
     /// Where blobs live: `file:PATH` or `s3://BUCKET?endpoint=URL&region=R&style=path`; nil is `<storage>/blobs`.
     public var blobs: String?
+    /// Where the catalog lives: `sqlite:PATH` or `postgres://USER@HOST:PORT/DB`; nil is `<storage>/tack.sqlite`.
+    public var catalog: String?
+    /// The password of a `postgres://` catalog when its URL has none; from the environment or the config file only.
+    public var postgresPassword: Secret?
     /// The access key id of an `s3://` blob store.
     public var s3AccessKeyID: String?
     /// The secret of an `s3://` blob store; from the environment or the config file only, never a flag.
@@ -81,7 +85,8 @@ public struct Settings: Sendable, Equatable {
         "gc_interval_seconds", "thumbnail_queue", "metrics", "log_format", "catalog_cache_entries", "blob_cache_bytes",
         "page_cache_bytes", "max_query_bytes", "event_retention_seconds", "event_heartbeat_seconds", "signed_link_max_seconds",
         "upload_expiry_seconds", "retention_days", "max_extract_bytes", "extract_memory_bytes", "extract_seconds", "text_queue", "ocr_languages",
-        "blobs", "s3_access_key_id", "s3_secret_access_key", "job_lease_seconds", "job_attempts",
+        "blobs", "s3_access_key_id", "s3_secret_access_key", "job_lease_seconds", "job_attempts", "catalog",
+        "postgres_password",
     ] + LinkSettings.endpointKeys
 
     /// Layers the sources, first wins: `flags` (already named by key), `environment`, then `file`.
@@ -117,6 +122,13 @@ public struct Settings: Sendable, Equatable {
             }
             settings.blobs = blobs
         }
+        if let (catalog, source) = value("catalog") {
+            guard catalog.hasPrefix("sqlite:") || catalog.hasPrefix("postgres://") || catalog.hasPrefix("postgresql://") else {
+                throw .invalid(.invalidSetting, "\(source): '\(catalog)' must be sqlite:PATH or postgres://USER@HOST:PORT/DATABASE")
+            }
+            settings.catalog = catalog
+        }
+        settings.postgresPassword = value("postgres_password").map { Secret($0.0) }
         settings.s3AccessKeyID = value("s3_access_key_id")?.0
         settings.s3SecretAccessKey = value("s3_secret_access_key").map { Secret($0.0) }
         if let v = try integer("max_upload_bytes", range: 0...(1 << 40), bytes: true) { settings.limits.maxUploadBytes = v }

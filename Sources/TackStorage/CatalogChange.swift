@@ -100,3 +100,15 @@ public final class CatalogChanges: Sendable {
         public func cancel() { end.withLock { end in end?(); end = nil } }
     }
 }
+
+/// What one write transaction changed: recorded with it, published once it commits (both catalogs).
+final class ChangeLog {
+    var changes: [CatalogChange] = []
+    var events: [(room: RoomID, kind: RoomEvent.Kind, subject: String)] = []
+    func record(_ change: CatalogChange) { changes.append(change) }
+    /// Something members' live streams show; recorded in `room_events` with the write.
+    func event(_ kind: RoomEvent.Kind, in room: RoomID, subject: String) {
+        events.append((room, kind, subject))
+        if !changes.contains(.events(room)) { changes.append(.events(room)) }
+    }
+}

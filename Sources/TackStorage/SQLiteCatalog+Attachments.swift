@@ -104,14 +104,14 @@ extension SQLiteCatalog {
     ) async throws -> [(seq: Int64, attachment: Attachment)] {
         try await connection.query("\(selectAttachments) \(clause)", binds).map { row in
             let columns = SQLiteColumns(row)
-            return (try columns.int64("seq"), try attachment(columns))
+            return (try columns.int64("seq"), try CatalogRows.attachment(columns))
         }
     }
 
     /// Attachments by key or by cursor (reads bounded by an index), through `readIndexed`.
     func indexedAttachments(_ clause: String, _ binds: [SQLiteData]) async throws -> [(seq: Int64, attachment: Attachment)] {
         try await readIndexed("\(Self.selectAttachments) \(clause)", binds) { row in
-            (try row.int64("seq"), try Self.attachment(row))
+            (try row.int64("seq"), try CatalogRows.attachment(row))
         }
     }
 
@@ -195,40 +195,7 @@ extension SQLiteCatalog {
             WHERE COALESCE(r.retention_days, ?) > 0 AND a.created_at < ? - COALESCE(r.retention_days, ?) * 86400000
             ORDER BY a.seq LIMIT ?
             """, [.integer(defaultDays), .integer(Int(now.millis)), .integer(defaultDays), .integer(limit)])
-            .map { try Self.attachment(SQLiteColumns($0)) }
+            .map { try CatalogRows.attachment(SQLiteColumns($0)) }
     }
 
-    static func attachment(_ row: some CatalogColumns) throws -> Attachment {
-        let hex = try row.text("sha256")
-        guard let hash = ContentHash(hex: hex) else {
-            throw TackError(.corruptCatalog, "attachment row has a malformed sha256 '\(hex)'")
-        }
-        var attachment = Attachment(
-            id: AttachmentID(rawValue: try row.text("id")),
-            room: RoomID(rawValue: try row.text("room_id")),
-            name: try row.text("name"),
-            size: try row.int64("size"),
-            contentType: try row.text("content_type"),
-            sha256: hash,
-            uploader: try row.text("uploader"),
-            createdAt: Date(millis: try row.int64("created_at")),
-            source: row.optionalText("source_url").map { url in
-                LinkSource(provider: row.optionalText("source_provider") ?? "https", url: url,
-                           fetchedAt: Date(millis: Int64(row.optionalInt("fetched_at") ?? 0)),
-                           etag: row.optionalText("etag"),
-                           lastModified: row.optionalText("last_modified"))
-            },
-            versionOf: row.optionalText("version_of").map { AttachmentID(rawValue: $0) },
-            image: try row.int64("has_image") == 0 ? nil : ImageInfo(
-                width: row.optionalInt("image_width"),
-                height: row.optionalInt("image_height"),
-                failure: row.optionalText("image_failure")))
-        attachment.metadataStripped = try row.int64("metadata_stripped") != 0
-        attachment.isScreenshot = try row.int64("screenshot") != 0
-        if try row.int64("has_text") != 0 {
-            attachment.text = TextInfo(failure: row.optionalText("text_failure"), characters: row.optionalInt("text_characters") ?? 0,
-                                       truncated: (row.optionalInt("text_truncated") ?? 0) != 0)
-        }
-        return attachment
-    }
 }

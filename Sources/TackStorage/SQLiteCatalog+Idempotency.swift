@@ -20,7 +20,7 @@ extension SQLiteCatalog {
         guard var message = try await readIndexed("""
             SELECT m.id, m.room_id, m.author, m.text, m.created_at FROM message_keys k JOIN messages m ON m.id = k.message_id
             WHERE k.user_name = ? AND k.key = ?
-            """, [.text(user), .text(key)], row: { try Self.message($0) }).first else { return nil }
+            """, [.text(user), .text(key)], row: { try CatalogRows.message($0) }).first else { return nil }
         message.attachments = try await attachments(ofMessage: message.id)
         message.removed = try await removedAttachments(ofMessage: message.id)
         return message

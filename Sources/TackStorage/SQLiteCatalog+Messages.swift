@@ -57,7 +57,7 @@ extension SQLiteCatalog {
     public func message(_ id: MessageID) async throws -> Message? {
         guard var message = try await readIndexed("""
             SELECT id, room_id, author, text, created_at FROM messages WHERE id = ?
-            """, [.text(id.rawValue)], row: { try Self.message($0) }).first else { return nil }
+            """, [.text(id.rawValue)], row: { try CatalogRows.message($0) }).first else { return nil }
         message.attachments = try await attachments(ofMessage: message.id)
         message.removed = try await removedAttachments(ofMessage: message.id)
         return message
@@ -68,7 +68,7 @@ extension SQLiteCatalog {
         let rows = try await readIndexed("""
             SELECT seq, id, room_id, author, text, created_at FROM messages
             WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?
-            """, binds) { (seq: try $0.int64("seq"), message: try Self.message($0)) }
+            """, binds) { (seq: try $0.int64("seq"), message: try CatalogRows.message($0)) }
         let kept = rows.prefix(limit)
         // The page's attachments in one query, not one a message, bounded by the seqs of the messages kept (not by
         // the page's limit again: messages posted in between would move that window). Read after the messages, so
@@ -83,7 +83,7 @@ extension SQLiteCatalog {
                 WHERE m.room_id = ? AND m.seq BETWEEN ? AND ?
                 ORDER BY ma.position
                 """, [.text(room.rawValue), .integer(Int(oldest)), .integer(Int(newest))]) {
-                (message: try $0.text("message_id"), attachment: try Self.attachment($0))
+                (message: try $0.text("message_id"), attachment: try CatalogRows.attachment($0))
             }
             byMessage = Dictionary(grouping: attached, by: \.message)
             let removed = try await readIndexed("""
@@ -92,7 +92,7 @@ extension SQLiteCatalog {
                 WHERE m.room_id = ? AND m.seq BETWEEN ? AND ?
                 ORDER BY r.position
                 """, [.text(room.rawValue), .integer(Int(oldest)), .integer(Int(newest))]) {
-                (message: try $0.text("message_id"), removed: try Self.removedAttachment($0))
+                (message: try $0.text("message_id"), removed: try CatalogRows.removedAttachment($0))
             }
             removedByMessage = Dictionary(grouping: removed, by: \.message)
         }
@@ -105,24 +105,10 @@ extension SQLiteCatalog {
         return Page(items: messages, next: rows.count > limit ? kept.last.map { PageCursor(before: $0.seq) } : nil)
     }
 
-    /// A message row without its attachments.
-    static func message(_ row: some CatalogColumns) throws -> Message {
-        Message(id: MessageID(rawValue: try row.text("id")), room: RoomID(rawValue: try row.text("room_id")),
-                author: try row.text("author"), text: try row.text("text"), attachments: [],
-                createdAt: Date(millis: try row.int64("created_at")))
-    }
-
     func removedAttachments(ofMessage id: MessageID) async throws -> [RemovedAttachment] {
         try await readIndexed("""
             SELECT attachment_id, name, reason, removed_at FROM removed_attachments WHERE message_id = ? ORDER BY position
-            """, [.text(id.rawValue)]) { try Self.removedAttachment($0) }
-    }
-
-    static func removedAttachment(_ row: some CatalogColumns) throws -> RemovedAttachment {
-        let reason = try row.text("reason")
-        return RemovedAttachment(
-            id: AttachmentID(rawValue: try row.text("attachment_id")), name: try row.text("name"),
-            reason: RemovedAttachment.Reason(rawValue: reason) ?? .deleted, removedAt: Date(millis: try row.int64("removed_at")))
+            """, [.text(id.rawValue)]) { try CatalogRows.removedAttachment($0) }
     }
 
     func attachments(ofMessage id: MessageID) async throws -> [Attachment] {
@@ -130,6 +116,6 @@ extension SQLiteCatalog {
             SELECT \(Self.attachmentColumns) FROM message_attachments ma
             JOIN attachments a ON a.id = ma.attachment_id \(SQLiteCatalog.attachmentFacts)
             WHERE ma.message_id = ? ORDER BY ma.position
-            """, [.text(id.rawValue)]) { try Self.attachment($0) }
+            """, [.text(id.rawValue)]) { try CatalogRows.attachment($0) }
     }
 }

@@ -24,14 +24,14 @@ extension SQLiteCatalog {
 
     public func resumableUpload(_ id: UploadID) async throws -> ResumableUpload? {
         try await readIndexed("SELECT \(Self.resumableUploadColumns) FROM resumable_uploads WHERE id = ?",
-                              [.text(id.rawValue)], row: Self.resumableUpload).first
+                              [.text(id.rawValue)], row: CatalogRows.resumableUpload).first
     }
 
     public func resumableUpload(uploader: String, idempotencyKey: String, at now: Date) async throws -> ResumableUpload? {
         try await readRows("""
             SELECT \(Self.resumableUploadColumns) FROM resumable_uploads
             WHERE uploader = ? AND idempotency_key = ? AND expires_at > ? ORDER BY created_at DESC LIMIT 1
-            """, [.text(uploader), .text(idempotencyKey), .integer(Int(now.millis))]).map { try Self.resumableUpload(SQLiteColumns($0)) }.first
+            """, [.text(uploader), .text(idempotencyKey), .integer(Int(now.millis))]).map { try CatalogRows.resumableUpload(SQLiteColumns($0)) }.first
     }
 
     public func advanceResumableUpload(_ id: UploadID, from offset: Int64, to newOffset: Int64, length: Int64?,
@@ -76,18 +76,7 @@ extension SQLiteCatalog {
             SELECT \(Self.resumableUploadColumns) FROM resumable_uploads
             WHERE expires_at <= ? OR (attachment_id IS NULL AND received = length)
             ORDER BY expires_at LIMIT ?
-            """, [.integer(Int(now.millis)), .integer(limit)]).map { try Self.resumableUpload(SQLiteColumns($0)) }
+            """, [.integer(Int(now.millis)), .integer(limit)]).map { try CatalogRows.resumableUpload(SQLiteColumns($0)) }
     }
 
-    static func resumableUpload(_ row: any CatalogColumns) throws -> ResumableUpload {
-        ResumableUpload(
-            id: UploadID(rawValue: try row.text("id")), room: RoomID(rawValue: try row.text("room_id")),
-            uploader: try row.text("uploader"), length: row.optionalInt("length").map(Int64.init),
-            offset: try row.int64("received"), name: row.optionalText("name"), declaredType: row.optionalText("content_type"),
-            message: row.optionalText("message"), metadata: try row.text("metadata"),
-            isScreenshot: try row.int64("screenshot") != 0, createdAt: Date(millis: try row.int64("created_at")),
-            expiresAt: Date(millis: try row.int64("expires_at")),
-            attachment: row.optionalText("attachment_id").map(AttachmentID.init(rawValue:)),
-            idempotencyKey: row.optionalText("idempotency_key"))
-    }
 }

@@ -35,20 +35,13 @@ extension SQLiteCatalog {
         """
 
     public func room(_ id: RoomID) async throws -> Room? {
-        try await readIndexed("\(Self.selectRooms) WHERE r.id = ?", [.text(id.rawValue)]) { try Self.room($0) }.first
+        try await readIndexed("\(Self.selectRooms) WHERE r.id = ?", [.text(id.rawValue)]) { try CatalogRows.room($0) }.first
     }
 
     public func rooms(of user: String) async throws -> [Room] {
         try await readIndexed("""
             \(Self.selectRooms) JOIN room_members m ON m.room_id = r.id WHERE m.user_name = ? ORDER BY r.seq DESC
-            """, [.text(user)]) { try Self.room($0) }
-    }
-
-    static func room(_ row: some CatalogColumns) throws -> Room {
-        let members = row.optionalText("members")?.split(separator: "\n").map(String.init).sorted() ?? []
-        return Room(id: RoomID(rawValue: try row.text("id")), name: try row.text("name"), creator: try row.text("creator"),
-                    members: members, createdAt: Date(millis: try row.int64("created_at")),
-                    retentionDays: row.optionalInt("retention_days"))
+            """, [.text(user)]) { try CatalogRows.room($0) }
     }
 
     public func setRetention(of room: RoomID, days: Int?) async throws {

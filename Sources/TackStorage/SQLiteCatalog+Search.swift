@@ -15,7 +15,7 @@ extension SQLiteCatalog {
         else { return Page(items: [], next: nil) }
         let rows = try await readRows(sql, binds).map { row in
             let columns = SQLiteColumns(row)
-            return (seq: try columns.int64("seq"), attachment: try Self.attachment(columns))
+            return (seq: try columns.int64("seq"), attachment: try CatalogRows.attachment(columns))
         }
         let kept = rows.prefix(limit)
         let next = rows.count > limit ? kept.last.map { PageCursor(before: $0.seq) } : nil
@@ -23,21 +23,7 @@ extension SQLiteCatalog {
     }
 
     public func summarizeAttachments(_ filter: AttachmentFilter) async throws -> AttachmentCounts {
-        var summary = AttachmentCounts()
-        guard let (sql, binds) = SQLiteSearch(filter).summary() else { return summary }
-        let rows = try await readRows(sql, binds)
-        for row in rows {
-            let columns = SQLiteColumns(row)
-            let count = Int(try columns.int64("count"))
-            let bytes = try columns.int64("bytes")
-            summary.total.add(count: count, bytes: bytes)
-            summary.byType[AttachmentType(rawValue: try columns.text("media")) ?? .other, default: .init()]
-                .add(count: count, bytes: bytes)
-            if try columns.int64("linked") != 0 { summary.byType[.link, default: .init()].add(count: count, bytes: bytes) }
-            if try columns.int64("screenshot") != 0 {
-                summary.byType[.screenshot, default: .init()].add(count: count, bytes: bytes)
-            }
-        }
-        return summary
+        guard let (sql, binds) = SQLiteSearch(filter).summary() else { return AttachmentCounts() }
+        return try AttachmentCounts(rows: await readRows(sql, binds).map(SQLiteColumns.init))
     }
 }

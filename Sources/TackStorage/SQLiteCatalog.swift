@@ -102,18 +102,6 @@ public final class SQLiteCatalog: Catalog {
         return try await readRows(sql, binds).map { try row(SQLiteColumns($0)) }
     }
 
-    /// What one transaction changed: recorded with it, published once it commits.
-    final class ChangeLog {
-        var changes: [CatalogChange] = []
-        var events: [(room: RoomID, kind: RoomEvent.Kind, subject: String)] = []
-        func record(_ change: CatalogChange) { changes.append(change) }
-        /// Something members' live streams show; recorded in `room_events` with the write.
-        func event(_ kind: RoomEvent.Kind, in room: RoomID, subject: String) {
-            events.append((room, kind, subject))
-            if !changes.contains(.events(room)) { changes.append(.events(room)) }
-        }
-    }
-
     /// Runs `body` in one IMMEDIATE transaction (taking the write lock up front, so two processes never deadlock
     /// upgrading read locks); the changes it logs are recorded in the same transaction and published after COMMIT.
     func transaction<T: Sendable>(_ body: (any SQLDatabase, ChangeLog) async throws -> T) async throws -> T {

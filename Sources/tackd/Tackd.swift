@@ -28,6 +28,12 @@ struct StorageOptions: ParsableArguments {
     var config: String?
 
     @Option(help: ArgumentHelp(
+        "Where the catalog lives: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE[?sslmode=disable|prefer|require]. "
+            + "Env: TACK_CATALOG. Default: <storage>/tack.sqlite. Password: in the URL or TACK_POSTGRES_PASSWORD.",
+        valueName: "location"))
+    var catalog: String?
+
+    @Option(help: ArgumentHelp(
         "Where blobs live: file:PATH or s3://BUCKET?endpoint=URL&region=R&style=path|virtual-host&prefix=P. "
             + "Env: TACK_BLOBS. Default: <storage>/blobs. S3 keys: TACK_S3_ACCESS_KEY_ID, TACK_S3_SECRET_ACCESS_KEY.",
         valueName: "location"))
@@ -37,6 +43,7 @@ struct StorageOptions: ParsableArguments {
         var flags = flags
         if let storage { flags["storage"] = storage }
         if let blobs { flags["blobs"] = blobs }
+        if let catalog { flags["catalog"] = catalog }
         let environment = ProcessInfo.processInfo.environment
         let storageGuess = storage ?? environment["TACK_STORAGE"].flatMap { $0.isEmpty ? nil : $0 } ?? "storage"
         let explicit = config ?? environment["TACK_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
@@ -51,18 +58,22 @@ struct StorageOptions: ParsableArguments {
     }
 }
 
-/// The catalog in `<storage>/tack.sqlite`, and the blobs where `--blobs` says (by default `<storage>/blobs`),
-/// opened only by the commands that touch blobs: a user or token command works while a bucket is unreachable.
+/// The catalog where `--catalog` says (by default `<storage>/tack.sqlite`), and the blobs where `--blobs` says (by
+/// default `<storage>/blobs`), opened only by the commands that touch blobs: a user or token command works while a
+/// bucket is unreachable.
 struct Storage {
     let settings: Settings
-    let catalog: SQLiteCatalog
+    let location: CatalogLocation
+    let catalog: any OpenedCatalog
 
     static func open(_ settings: Settings) async throws -> Storage {
         // Only tackd's own user reads the catalog (token digests, who is in which room) and the blobs.
         umask(0o077)
         try FileManager.default.createDirectory(
             atPath: settings.storage, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return Storage(settings: settings, catalog: try await SQLiteCatalog.open(path: "\(settings.storage)/tack.sqlite"))
+        let location = try CatalogLocation.parse(settings.catalog, storage: settings.storage,
+                                                 password: settings.postgresPassword?.value)
+        return Storage(settings: settings, location: location, catalog: try await location.open())
     }
 
     /// Opens the blob store at `location` (by default the configured one) and marks it as this catalog's.
@@ -170,18 +181,19 @@ struct Serve: AsyncParsableCommand {
                 // Written straight to the descriptor: scripts and tests wait for this line, so it must not sit in a buffer.
                 FileHandle.standardOutput.write(Data("tackd listening on http://\(host):\(port)\n".utf8))
             }
-            let catalogPath = "\(settings.storage)/tack.sqlite"
+            // The file's size on one machine; a PostgreSQL database's size is its server's to report.
+            let catalogPath: String? = if case .sqlite(let path) = storage.location { path } else { nil }
             let collector = PeriodicCollection(
                 collector: GarbageCollector(blobs: blobs, catalog: storage.catalog),
                 interval: .seconds(settings.gcIntervalSeconds), logger: logger,
-                catalogBytes: { ["", "-wal"].compactMap { Storage.fileSize(catalogPath + $0) }.reduce(0, +) })
+                catalogBytes: { catalogPath.map { path in ["", "-wal"].compactMap { Storage.fileSize(path + $0) }.reduce(0, +) } })
             var services: [any Service] = [app]
             if case .listener(let host, let port) = settings.metrics {
                 services.append(TackApplication.makeMetricsApplication(host: host, port: port, logger: logger))
             }
             let collecting = Task { await collector.run() }
             let keepEvents = Duration.seconds(settings.eventRetentionSeconds)
-            let following = Task { await storage.catalog.followChanges(every: .milliseconds(200), keepEvents: keepEvents) }
+            let following = Task { await storage.catalog.followChanges(every: .milliseconds(200), keep: .seconds(600), keepEvents: keepEvents) }
             try await ServiceGroup(configuration: .init(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
             collecting.cancel()

@@ -51,7 +51,8 @@ enum Implementations {
     static func catalogs(in folder: TemporaryFolder) async throws -> [(String, any CatalogInspection)] {
         [("sqlite", try await SQLiteCatalog.open(path: folder.path + "/catalog.sqlite")),
          // The caches must not change a single answer: the whole contract runs through them too.
-         ("sqlite+cache", CachingCatalog(try await SQLiteCatalog.open(path: folder.path + "/cached.sqlite"), entries: 64))]
+         ("sqlite+cache", CachingCatalog(try await SQLiteCatalog.open(path: folder.path + "/cached.sqlite"), entries: 64)),
+         ("postgres", try await TestPostgres.catalog())]
     }
 }
 
@@ -67,6 +68,14 @@ protocol CatalogInspection: Catalog {
 }
 
 extension SQLiteCatalog: CatalogInspection {}
+extension PostgresCatalog: CatalogInspection {}
+
+extension TestPostgres {
+    /// A PostgreSQL catalog on a fresh database of the test server.
+    static func catalog() async throws -> PostgresCatalog {
+        try await PostgresCatalog.open(PostgresLocation.parse(freshDatabase()))
+    }
+}
 
 extension CachingCatalog: CatalogInspection {
     private var inspected: any CatalogInspection { base as! any CatalogInspection }

@@ -1,0 +1,61 @@
+import Foundation
+import TackCore
+
+/// Where a PostgreSQL catalog lives, read from `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE]`.
+///
+/// Pure: parsing and describing only. The password may also come from `TACK_POSTGRES_PASSWORD` (kept out of process
+/// listings) and is never part of `displayName`.
+public struct PostgresLocation: Sendable, Equatable {
+    public enum TLSMode: String, Sendable { case disable, prefer, require }
+
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String?
+    public var database: String
+    public var tls: TLSMode
+
+    public init(host: String, port: Int = 5432, user: String, password: String?, database: String, tls: TLSMode = .prefer) {
+        self.host = host; self.port = port; self.user = user; self.password = password; self.database = database
+        self.tls = tls
+    }
+
+    /// The location `url` names; `invalid_setting` saying what is wrong otherwise.
+    public static func parse(_ url: String, password fallback: String? = nil) throws(TackError) -> PostgresLocation {
+        func invalid(_ why: String) -> TackError {
+            .invalid(.invalidSetting, "catalog '\(redacted(url))' \(why); expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        }
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://"),
+              let components = URLComponents(string: url) else { throw invalid("is not a postgres:// URL") }
+        guard let host = components.host, !host.isEmpty else { throw invalid("names no host") }
+        guard let user = components.user, !user.isEmpty else { throw invalid("names no user") }
+        let database = String(components.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty, !database.contains("/") else { throw invalid("names no database") }
+        if let port = components.port, !(1...65535).contains(port) { throw invalid("has port \(port), outside 1-65535") }
+        var tls = TLSMode.prefer
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
+                    throw invalid("has sslmode '\(item.value ?? "")'; use disable, prefer or require")
+                }
+                tls = mode
+            default: throw invalid("has an unknown option '\(item.name)'")
+            }
+        }
+        return PostgresLocation(host: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: components.port ?? 5432,
+                                user: components.user?.removingPercentEncoding ?? user,
+                                password: components.password?.removingPercentEncoding ?? fallback,
+                                database: database.removingPercentEncoding ?? database, tls: tls)
+    }
+
+    /// The location without its password, for logs and errors.
+    public var displayName: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+
+    /// `url` with any password replaced, for an error about the URL itself.
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? "postgres://…"
+    }
+}
