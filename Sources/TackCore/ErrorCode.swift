@@ -38,6 +38,8 @@ extension ErrorCode {
     public static let invalidDisposition = ErrorCode("invalid_disposition", .invalidInput)
     public static let unknownUser = ErrorCode("unknown_user", .invalidInput)
     public static let emptyMessage = ErrorCode("empty_message", .invalidInput)
+    /// Text with a NUL character, which no catalog stores the same way (PostgreSQL refuses it).
+    public static let invalidText = ErrorCode("invalid_text", .invalidInput)
     public static let messageTooLong = ErrorCode("message_too_long", .invalidInput)
     public static let tooManyAttachments = ErrorCode("too_many_attachments", .invalidInput)
     public static let foreignAttachment = ErrorCode("foreign_attachment", .invalidInput)
@@ -119,7 +121,7 @@ extension ErrorCode {
         .invalidJSON, .invalidName, .invalidUserName, .invalidRoomName, .invalidContentDisposition,
         .invalidMultipart, .invalidDigest, .unsupportedDigest, .digestMismatch, .invalidIdempotencyKey,
         .invalidCursor, .invalidLimit, .invalidSize, .invalidMethod, .invalidSetting, .invalidURL, .invalidTTL, .invalidDisposition, .unknownUser,
-        .emptyMessage, .messageTooLong, .tooManyAttachments, .foreignAttachment, .cannotRemoveCreator,
+        .emptyMessage, .invalidText, .messageTooLong, .tooManyAttachments, .foreignAttachment, .cannotRemoveCreator,
         .unsupportedLink, .unsupportedScheme, .notALink, .folderLink, .credentialsInURL, .corruptImage,
         .invalidImage, .unreadableInput, .invalidTusHeader, .unsupportedChecksum, .invalidRetention, .notAChunk,
         .tusVersion, .checksumMismatch, .offsetMismatch, .uploadBusy, .unauthenticated, .notFound, .notAllowed, .notRoomCreator,

@@ -26,6 +26,9 @@ public struct Limits: Sendable, Equatable, Codable {
         guard text.utf8.count <= maxMessageBytes else {
             throw .invalid(.messageTooLong, "a message holds at most \(maxMessageBytes) bytes of text")
         }
+        guard !text.utf8.contains(0) else {
+            throw .invalid(.invalidText, "a message must not contain a NUL character")
+        }
     }
 
     /// The page size for a request's `limit`: the default when absent, refused when out of range.

@@ -124,7 +124,8 @@ public struct Settings: Sendable, Equatable {
         }
         if let (catalog, source) = value("catalog") {
             guard catalog.hasPrefix("sqlite:") || catalog.hasPrefix("postgres://") || catalog.hasPrefix("postgresql://") else {
-                throw .invalid(.invalidSetting, "\(source): '\(catalog)' must be sqlite:PATH or postgres://USER@HOST:PORT/DATABASE")
+                // The value is not repeated: it may hold a password.
+                throw .invalid(.invalidSetting, "\(source) must be sqlite:PATH or postgres://USER@HOST:PORT/DATABASE")
             }
             settings.catalog = catalog
         }

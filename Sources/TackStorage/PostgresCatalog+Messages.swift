@@ -123,9 +123,8 @@ extension PostgresCatalog {
 /// PostgresCatalog: room events for live streams.
 extension PostgresCatalog {
     public func latestRoomEvent() async throws -> Int64 {
-        // The sequence's last number, even when pruning has emptied the table, so a new stream starts after it.
-        try await rows("SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS seq FROM room_events_seq_seq")
-            .first?.int64("seq") ?? 0
+        // The newest committed event's number, even when pruning has emptied the table, so a new stream starts after it.
+        try await rows("SELECT last_event FROM change_counter").first?.int64("last_event") ?? 0
     }
 
     public func roomEvents(in room: RoomID, after seq: Int64, limit: Int) async throws -> RoomEventBatch {
@@ -137,7 +136,7 @@ extension PostgresCatalog {
             """)
         let oldest = try await self.rows("""
             SELECT COALESCE((SELECT MIN(seq) FROM room_events),
-                            (SELECT CASE WHEN is_called THEN last_value + 1 ELSE 1 END FROM room_events_seq_seq)) AS oldest
+                            (SELECT last_event + 1 FROM change_counter)) AS oldest
             """).first?.int64("oldest") ?? 1
         let events = try rows.compactMap { row -> RoomEvent? in
             // A kind a newer tackd wrote is skipped, not an error.

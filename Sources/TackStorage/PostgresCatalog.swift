@@ -29,6 +29,18 @@ public final class PostgresCatalog: Catalog {
     /// Changes this process wrote and published as it wrote them, while it follows the table: skipped, not
     /// published twice.
     private let ownChanges = Mutex<(following: Bool, seqs: Set<Int64>)>((false, []))
+    /// One of this process's writes waits for the database's write lock at a time; the others wait here holding no
+    /// connection, so reads never queue behind writes for the pool.
+    private let writeGate = SerialGate()
+    /// Reads of the change counter, one at a time, so changes are published in order and `changesSeen` never passes
+    /// what was published.
+    private let publishGate = SerialGate()
+    /// Calls to `publishRecordedChanges` handed out, and the newest one a completed read of the counter covered: a
+    /// call made before a read began is answered by that read, so a burst of requests costs one round trip.
+    private let publishCalls = Mutex<(issued: UInt64, covered: UInt64)>((0, 0))
+    /// How long a write waits for the write lock before it gives up (`busy`): a stuck session elsewhere must not
+    /// stall every instance forever.
+    static let writeLockTimeout = "30s"
 
     /// The advisory lock every write transaction holds (an arbitrary number, the same in every instance).
     static let writeLock: Int64 = 0x7461_636B_7772_6974 // "tackwrit"
@@ -46,11 +58,16 @@ public final class PostgresCatalog: Catalog {
             var direct = PostgresConnection.Configuration(
                 host: location.host, port: location.port, username: location.user, password: location.password,
                 database: location.database, tls: try Self.connectionTLS(location.tls))
-            direct.options.connectTimeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)
+            direct.options.connectTimeout = .nanoseconds(Int64(timeout / .nanoseconds(1)))
             let configuration = direct
+            let milliseconds = Int64(timeout / .milliseconds(1))
             seen = try await withDeadline(timeout, location: location) {
                 let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
                 do {
+                    // A migration waiting on a stuck instance's lock ends with an error, not a hang: cancelling the
+                    // task alone does not stop a statement the server is running.
+                    try await connection.query(PostgresQuery(unsafeSQL: "SET statement_timeout = \(milliseconds)"), logger: logger)
+                    try await connection.query(PostgresQuery(unsafeSQL: "SET lock_timeout = \(milliseconds)"), logger: logger)
                     try await PostgresSchema.migrate(connection, logger: logger)
                     var seen: Int64 = 0
                     for try await value in try await connection.query("SELECT seq FROM change_counter", logger: logger)
@@ -124,47 +141,73 @@ public final class PostgresCatalog: Catalog {
     /// and published once it commits.
     func transaction<T: Sendable>(_ body: (PostgresTransaction, ChangeLog) async throws -> T) async throws -> T {
         let logger = logger
-        let result: T
-        let changed: [CatalogChange]
+        let outcome: (result: T, changes: [CatalogChange], seqs: [Int64])
         do {
-            // The log lives and dies inside the transaction's closure; only its (Sendable) changes leave it.
-            (result, changed) = try await client.withTransaction(logger: logger) { connection in
-                let log = ChangeLog()
-                let db = PostgresTransaction(connection: connection, logger: logger)
-                try await db.run("SELECT pg_advisory_xact_lock(\(Self.writeLock))")
-                let result = try await body(db, log)
-                let now = Date().millis
-                for event in log.events {
+            outcome = try await writeGate.run {
+                // The log lives and dies inside the transaction's closure; only its (Sendable) changes leave it.
+                try await client.withTransaction(logger: logger) { connection in
+                    let log = ChangeLog()
+                    let db = PostgresTransaction(connection: connection, logger: logger)
+                    // One round trip: the wait's limit (for this transaction only), then the wait.
                     try await db.run("""
-                        INSERT INTO room_events (room_id, kind, subject, at)
-                        VALUES (\(event.room.rawValue), \(event.kind.rawValue), \(event.subject), \(now))
+                        SELECT set_config('lock_timeout', \(Self.writeLockTimeout), true), pg_advisory_xact_lock(\(Self.writeLock))
                         """)
+                    let result = try await body(db, log)
+                    try await Self.recordEvents(log, on: db)
+                    return (result, log.changes, try await Self.recordChanges(log.changes, on: db))
                 }
-                if !log.changes.isEmpty {
-                    let count = Int64(log.changes.count)
-                    let last = try await db.rows("UPDATE change_counter SET seq = seq + \(count) RETURNING seq")
-                        .first?.int64("seq") ?? 0
-                    var seqs: [Int64] = []
-                    for (offset, change) in log.changes.enumerated() {
-                        let seq = last - count + 1 + Int64(offset)
-                        let (kind, subject) = change.encoded
-                        try await db.run("""
-                            INSERT INTO catalog_changes (seq, kind, subject, at) VALUES (\(seq), \(kind), \(subject), \(now))
-                            """)
-                        seqs.append(seq)
-                    }
-                    ownChanges.withLock { own in if own.following { own.seqs.formUnion(seqs) } }
-                    try await db.run("SELECT pg_notify(\(Self.changesChannel), \(String(last)))")
-                }
-                return (result, log.changes)
             }
-        } catch let error as TackError {
-            throw error
         } catch {
-            throw Self.described(error, location: location)
+            let error = Self.described(error, location: location)
+            // A commit that failed on the way back may have happened: forget everything rather than too little.
+            // (An error the body threw rolled everything back; there is nothing to forget.)
+            if !(error is CancellationError), (error as? TackError)?.category != .invalidInput,
+               (error as? TackError)?.category != .notFound, (error as? TackError)?.category != .conflict,
+               (error as? TackError)?.category != .tooLarge {
+                changes.publish([.everything])
+            }
+            throw error
         }
-        changes.publish(changed)
-        return result
+        // Known as this process's own only once committed: numbers a rolled-back write took are handed out again.
+        if !outcome.seqs.isEmpty {
+            let seen = changesSeen.withLock { $0 }
+            ownChanges.withLock { own in if own.following { own.seqs.formUnion(outcome.seqs.filter { $0 > seen }) } }
+        }
+        changes.publish(outcome.changes)
+        return outcome.result
+    }
+
+    /// Writes the transaction's room events, keeping the newest event's number in the counter row (a sequence's
+    /// value is not transactional: a reader would see numbers of events not yet committed).
+    private static func recordEvents(_ log: ChangeLog, on db: PostgresTransaction) async throws {
+        guard !log.events.isEmpty else { return }
+        let now = Date().millis
+        var newest: Int64 = 0
+        for event in log.events {
+            newest = max(newest, try await db.rows("""
+                INSERT INTO room_events (room_id, kind, subject, at)
+                VALUES (\(event.room.rawValue), \(event.kind.rawValue), \(event.subject), \(now)) RETURNING seq
+                """).first?.int64("seq") ?? 0)
+        }
+        try await db.run("UPDATE change_counter SET last_event = GREATEST(last_event, \(newest))")
+    }
+
+    /// Numbers the changes from the counter (gapless: the counter row rolls back with the transaction) and wakes the
+    /// other instances; returns the numbers.
+    private static func recordChanges(_ changes: [CatalogChange], on db: PostgresTransaction) async throws -> [Int64] {
+        guard !changes.isEmpty else { return [] }
+        let count = Int64(changes.count)
+        let last = try await db.rows("UPDATE change_counter SET seq = seq + \(count) RETURNING seq").first?.int64("seq") ?? 0
+        let now = Date().millis
+        var seqs: [Int64] = []
+        for (offset, change) in changes.enumerated() {
+            let seq = last - count + 1 + Int64(offset)
+            let (kind, subject) = change.encoded
+            try await db.run("INSERT INTO catalog_changes (seq, kind, subject, at) VALUES (\(seq), \(kind), \(subject), \(now))")
+            seqs.append(seq)
+        }
+        try await db.run("SELECT pg_notify(\(changesChannel), \(String(last)))")
+        return seqs
     }
 
     // MARK: Changes
@@ -180,9 +223,17 @@ public final class PostgresCatalog: Catalog {
             group.addTask { [self] in
                 // NOTIFY only hurries the poll below along; a dropped connection is simply listened on again.
                 while !Task.isCancelled {
-                    _ = try? await client.withConnection { connection in
-                        try await connection.listen(on: Self.changesChannel) { notifications in
-                            for try await _ in notifications { try? await publishRecordedChanges() }
+                    do {
+                        try await client.withConnection { connection in
+                            try await connection.listen(on: Self.changesChannel) { notifications in
+                                // A burst of notifications costs one read: calls made during a read join the next.
+                                for try await _ in notifications { try? await publishRecordedChanges() }
+                            }
+                        }
+                    } catch {
+                        if !Task.isCancelled {
+                            logger.warning("listening for other instances' changes failed; polling until it works again",
+                                           metadata: ["error": "\(Self.described(error, location: location))"])
                         }
                     }
                     try? await Task.sleep(for: interval)
@@ -212,8 +263,20 @@ public final class PostgresCatalog: Catalog {
 
     /// Publishes the changes other instances recorded since the last call. Numbers have no gaps, so a gap means rows
     /// were pruned before this instance read them, and a row it cannot read names a change it cannot know: either way
-    /// everything is forgotten, never too little.
+    /// everything is forgotten, never too little. Returns only once every change committed before the call is
+    /// published.
     func publishRecordedChanges() async throws {
+        let ticket = publishCalls.withLock { calls in calls.issued += 1; return calls.issued }
+        try await publishGate.run {
+            let (issued, covered) = publishCalls.withLock { ($0.issued, $0.covered) }
+            // A read that began after this call was made has run to the end already.
+            guard covered < ticket else { return }
+            try await readAndPublish()
+            publishCalls.withLock { $0.covered = max($0.covered, issued) }
+        }
+    }
+
+    private func readAndPublish() async throws {
         let seen = changesSeen.withLock { $0 }
         let last = try await rows("SELECT seq FROM change_counter").first?.int64("seq") ?? 0
         guard last > seen else { return }
@@ -229,16 +292,10 @@ public final class PostgresCatalog: Catalog {
             expected = seq + 1
             recorded.append((seq, CatalogChange(kind: row.optionalText("kind") ?? "", subject: row.optionalText("subject") ?? "")))
         }
-        // Published once: by whichever caller moves `changesSeen` past these numbers first.
-        let fresh = changesSeen.withLock { current -> Bool in
-            guard current == seen else { return false }
-            current = max(current, rows.isEmpty ? last : expected - 1)
-            return true
-        }
-        guard fresh else { return }
         let others = ownChanges.withLock { own in recorded.filter { own.seqs.remove($0.seq) == nil } }
         if others.contains(where: { $0.change == nil }) { missed = true }
         changes.publish(missed ? [.everything] : others.compactMap(\.change))
+        changesSeen.withLock { $0 = max($0, rows.isEmpty ? last : expected - 1) }
     }
 
     public func catalogID() async throws -> String {
@@ -250,21 +307,39 @@ public final class PostgresCatalog: Catalog {
 
     // MARK: Errors
 
-    /// PostgresNIO's errors hide the server's message from `description` (it may hold data); an operator needs it.
+    /// The error a transaction's closure (or its BEGIN or COMMIT) threw, out of PostgresNIO's wrapper.
+    static func unwrapped(_ error: any Error) -> any Error {
+        guard let error = error as? PostgresTransactionError else { return error }
+        return error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError
+            ?? TackError(.internal, "a catalog transaction failed")
+    }
+
+    /// PostgresNIO's errors hide the server's message from `description` (it may hold data); an operator needs it,
+    /// and a client needs the right status. The server's `detail` (row values) is never shown.
     static func described(_ error: any Error, location: PostgresLocation) -> any Error {
+        let error = unwrapped(error)
         if error is TackError || error is CancellationError { return error }
         guard let error = error as? PSQLError else {
             return TackError(.catalogUnavailable, "PostgreSQL at \(location.displayName): \(error)")
         }
-        if let message = error.serverInfo?[.message] {
-            let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
-            // 28xxx: authentication; 3D000: no such database; 08xxx: connection trouble.
-            let code: ErrorCode = error.serverInfo?[.sqlState].map { $0.hasPrefix("28") || $0.hasPrefix("08") || $0 == "3D000" } == true
-                ? .catalogUnavailable : .internal
-            return TackError(code, "PostgreSQL at \(location.displayName): \(message)\(state)")
+        guard let message = error.serverInfo?[.message] else {
+            let underlying = error.underlying.map { ": \($0)" } ?? ""
+            return TackError(.catalogUnavailable, "cannot reach PostgreSQL at \(location.displayName) (\(error.code))\(underlying)")
         }
-        let underlying = error.underlying.map { ": \($0)" } ?? ""
-        return TackError(.catalogUnavailable, "cannot reach PostgreSQL at \(location.displayName) (\(error.code))\(underlying)")
+        let state = error.serverInfo?[.sqlState] ?? ""
+        switch state {
+        case "22021", "22P05":
+            // Text PostgreSQL cannot store (a NUL character): the request's fault, not the server's.
+            return TackError.invalid(.invalidText, "text must not contain a NUL character")
+        case "55P03", "40001", "40P01":
+            // Waited too long for the write lock, or a conflict worth retrying.
+            return TackError(.busy, "the catalog is busy; try again (\(message), SQLSTATE \(state))")
+        case _ where state.hasPrefix("28") || state.hasPrefix("08") || state.hasPrefix("57P") || state == "3D000" || state == "53300":
+            // Authentication, no such database, connection trouble, the server stopping, starting or full.
+            return TackError(.catalogUnavailable, "PostgreSQL at \(location.displayName): \(message) (SQLSTATE \(state))")
+        default:
+            return TackError(.internal, "PostgreSQL at \(location.displayName): \(message) (SQLSTATE \(state))")
+        }
     }
 
     /// `body`, or a `catalog_unavailable` error once `timeout` has passed.

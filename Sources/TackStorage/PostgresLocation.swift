@@ -43,19 +43,18 @@ public struct PostgresLocation: Sendable, Equatable {
             default: throw invalid("has an unknown option '\(item.name)'")
             }
         }
+        // `user`, `password` and `path` come decoded already; decoding again would turn a password's `%41` into `A`.
         return PostgresLocation(host: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: components.port ?? 5432,
-                                user: components.user?.removingPercentEncoding ?? user,
-                                password: components.password?.removingPercentEncoding ?? fallback,
-                                database: database.removingPercentEncoding ?? database, tls: tls)
+                                user: user, password: components.password ?? fallback, database: database, tls: tls)
     }
 
     /// The location without its password, for logs and errors.
     public var displayName: String { "postgres://\(user)@\(host):\(port)/\(database)" }
 
-    /// `url` with any password replaced, for an error about the URL itself.
+    /// `url` without whatever stands between `://` and `@` (a user and password), for an error about the URL itself:
+    /// the URL may not parse, so nothing is assumed about its shape.
     static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? "postgres://…"
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].lastIndex(of: "@") else { return url }
+        return String(url[..<scheme.upperBound]) + "…" + String(url[at...])
     }
 }

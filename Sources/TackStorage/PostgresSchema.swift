@@ -60,9 +60,10 @@ enum PostgresSchema {
               created_at BIGINT NOT NULL, PRIMARY KEY (user_name, key))
             """,
             // The number of the last change recorded: one row, bumped inside each writing transaction, so numbers
-            // are gapless and in commit order (a sequence hands out numbers that a rollback leaves as gaps).
-            "CREATE TABLE change_counter (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL)",
-            "INSERT INTO change_counter (id, seq) VALUES (1, 0)",
+            // are gapless and in commit order (a sequence hands out numbers that a rollback leaves as gaps); and the
+            // newest room event's number, as committed (a sequence's value runs ahead of uncommitted inserts).
+            "CREATE TABLE change_counter (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, last_event BIGINT NOT NULL)",
+            "INSERT INTO change_counter (id, seq, last_event) VALUES (1, 0, 0)",
             "CREATE TABLE catalog_changes (seq BIGINT PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL, at BIGINT NOT NULL)",
             "CREATE INDEX catalog_changes_at ON catalog_changes(at)",
             // Each attachment's words, as AttachmentFilter.words splits them, written by tackd as a tsvector.

@@ -3,7 +3,7 @@ import SQLiteKit
 import TackCore
 
 /// SQLiteCatalog: the durable job queue. One process serves an SQLite file, so claims never race another
-/// instance; a catalog shared by several (PostgreSQL, still to come) needs `FOR UPDATE SKIP LOCKED`.
+/// instance; PostgresCatalog, shared by several, claims with `FOR UPDATE SKIP LOCKED`.
 extension SQLiteCatalog {
     static let jobColumns = "id, kind, subject, state, attempts, run_after, lease_owner, lease_until, last_error, created_at"
 

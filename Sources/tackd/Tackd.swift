@@ -464,35 +464,74 @@ struct ListJobs: AsyncParsableCommand {
 struct MigrateStorage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate-storage",
-        abstract: "Copy every blob to another blob store, verifying each hash; safe to interrupt and rerun.",
+        abstract: "Copy every blob to another blob store, verifying each hash, and the catalog into PostgreSQL; safe to interrupt and rerun.",
         discussion: """
-            Run it while tackd serves, then stop tackd, run it once more (it copies only what is new), set blobs to \
-            the new location and start tackd again. The catalog stays where it is.
+            Blobs: run it while tackd serves, then stop tackd, run it once more (it copies only what is new), set \
+            blobs to the new location and start tackd again. Catalog: stop tackd first; the copy is one transaction \
+            (an interrupted one leaves nothing), and a rerun copies everything again. Then set catalog (and blobs) \
+            and start tackd, as many instances as you like.
             """)
 
     @OptionGroup var options: StorageOptions
     @Option(help: ArgumentHelp("Where the blobs go: file:PATH or s3://BUCKET?endpoint=URL&... (keys as for --blobs).",
                                valueName: "location"))
-    var toBlobs: String
+    var toBlobs: String?
+    @Option(help: ArgumentHelp("Where the catalog goes: postgres://USER@HOST:PORT/DATABASE (password as for --catalog); "
+                                + "the database must be empty or hold an earlier copy of this catalog.",
+                               valueName: "location"))
+    var toCatalog: String?
+
+    func validate() throws {
+        guard toBlobs != nil || toCatalog != nil else {
+            throw ValidationError("say where to: --to-blobs, --to-catalog or both")
+        }
+    }
 
     func run() async throws {
         try await reportingFailures {
             let settings = try options.settings()
-            let target = try BlobStoreLocation.parse(toBlobs, storage: settings.storage)
-            guard target != (try BlobStoreLocation.parse(settings.blobs, storage: settings.storage)) else {
+            let blobTarget = try toBlobs.map { try BlobStoreLocation.parse($0, storage: settings.storage) }
+            if let blobTarget, blobTarget == (try BlobStoreLocation.parse(settings.blobs, storage: settings.storage)) {
                 throw TackError.invalid(.invalidSetting, "--to-blobs is where the blobs are already")
             }
-            let report = try await Storage.using(settings) { storage in
-                // The destination is marked as this catalog's, as the source is: switching over changes nothing else.
-                let destination = try await storage.blobs(at: target)
-                return try await BlobMigration(from: try await storage.blobs(), to: destination).run { report in
-                    let done = report.copied + report.present
-                    if done % 100 == 0 { FileHandle.standardError.write(Data("migrate-storage: \(done) blobs settled\n".utf8)) }
+            var postgres: PostgresLocation?
+            if let toCatalog {
+                let target = try CatalogLocation.parse(toCatalog, storage: settings.storage, password: settings.postgresPassword?.value)
+                guard case .postgres(let location) = target else {
+                    throw TackError.invalid(.invalidSetting, "--to-catalog must be a postgres:// URL: the embedded catalog is the one SQLite file")
                 }
+                postgres = location
             }
-            print("copied \(report.copied) blobs (\(report.copiedBytes) bytes), \(report.present) were there already; every hash verified")
-            if report.quarantined > 0 {
-                print("\(report.quarantined) blobs are quarantined by an interrupted gc and were not copied: run tackd gc, then this again")
+            try await Storage.using(settings) { storage in
+                if let blobTarget {
+                    // The destination is marked as this catalog's, as the source is: switching over changes nothing else.
+                    let destination = try await storage.blobs(at: blobTarget)
+                    let report = try await BlobMigration(from: try await storage.blobs(), to: destination).run { report in
+                        let done = report.copied + report.present
+                        if done % 100 == 0 { FileHandle.standardError.write(Data("migrate-storage: \(done) blobs settled\n".utf8)) }
+                    }
+                    print("copied \(report.copied) blobs (\(report.copiedBytes) bytes), \(report.present) were there already; every hash verified")
+                    if report.quarantined > 0 {
+                        print("\(report.quarantined) blobs are quarantined by an interrupted gc and were not copied: run tackd gc, then this again")
+                    }
+                }
+                if let postgres {
+                    guard let source = storage.catalog as? SQLiteCatalog else {
+                        throw TackError.invalid(.invalidSetting, "--to-catalog copies the embedded catalog; this one is \(storage.location.displayName)")
+                    }
+                    let destination = try await PostgresCatalog.open(postgres)
+                    do {
+                        let counts = try await CatalogMigration(from: source, to: destination).run { table, rows in
+                            if rows % 10_000 == 0 { FileHandle.standardError.write(Data("migrate-storage: \(table): \(rows) rows\n".utf8)) }
+                        }
+                        await destination.close()
+                        let summary = counts.sorted { $0.key < $1.key }.filter { $0.value > 0 }.map { "\($0.value) \($0.key)" }
+                        print("copied the catalog to \(postgres.displayName): \(summary.joined(separator: ", ")); every table's rows counted on both sides")
+                    } catch {
+                        await destination.close()
+                        throw error
+                    }
+                }
             }
         }
     }

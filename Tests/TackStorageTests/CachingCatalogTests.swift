@@ -101,6 +101,38 @@ import TackCore
         await serving.close()
     }
 
+    /// Two instances on one PostgreSQL database: what one writes, the other's caches forget before its next read,
+    /// while its follower (woken by NOTIFY) and its requests' catch-ups race to publish the same changes.
+    @Test func otherInstancesWritesAreSeenByTheNextReadOnPostgres() async throws {
+        let location = try PostgresLocation.parse(try await TestPostgres.freshDatabase())
+        let serving = try await TestPostgres.open(location)
+        let cached = CachingCatalog(serving, entries: 100)
+        let (room, attachment) = try await seed(cached)
+        try await warm(cached, room, attachment)
+        let other = try await TestPostgres.open(location)
+        let following = Task { await serving.followChanges(every: .milliseconds(20), keep: .seconds(600), keepEvents: .seconds(600)) }
+        for round in 0..<40 {
+            if round % 2 == 0 {
+                #expect(try await other.removeMember("fred", from: room.id))
+                #expect(try await cached.room(room.id)?.members == ["carol"], "round \(round)")
+                #expect(try await cached.rooms(of: "fred").isEmpty, "round \(round)")
+            } else {
+                try await other.addMember("fred", to: room.id)
+                #expect(try await cached.room(room.id)?.members == ["carol", "fred"], "round \(round)")
+                #expect(try await cached.rooms(of: "fred").map(\.id) == [room.id], "round \(round)")
+            }
+        }
+        #expect(try await other.revokeToken(id: TokenInfo.id(forDigest: Self.fredDigest)))
+        #expect(try await other.deleteAttachment(attachment.id) != nil)
+        #expect(try await cached.user(forTokenDigest: Self.fredDigest) == nil)
+        #expect(try await cached.attachment(attachment.id) == nil)
+        #expect(try await cached.thumbnail(of: hash(1), size: 320, method: "scale") == nil)
+        following.cancel()
+        await following.value
+        await other.close()
+        await serving.close()
+    }
+
     @Test func changesPrunedBeforeTheyWereReadForgetEverything() async throws {
         let (folder, serving, cached, room, _, other) = try await servingBesideAnotherProcess()
         let path = folder.path + "/c.sqlite"

@@ -11,6 +11,14 @@ import TackCore
         return (folder, try await Implementations.catalogs(in: folder))
     }
 
+    /// `body` fails with `code`: the error a client is answered with, not merely some error.
+    func expectError(_ code: ErrorCode, sourceLocation: SourceLocation = #_sourceLocation,
+                     _ body: () async throws -> Void) async {
+        await #expect(sourceLocation: sourceLocation) { try await body() } throws: { error in
+            (error as? TackError)?.has(code) == true
+        }
+    }
+
     func hash(_ n: UInt8) -> ContentHash { ContentHash(bytes: [UInt8](repeating: n, count: 32))! }
 
     func attachment(_ room: RoomID, uploader: String = "carol", hash: ContentHash, name: String = "a.txt") -> Attachment {
@@ -82,13 +90,13 @@ import TackCore
             #expect(user.role == .client)
             #expect(try await catalog.user(forTokenDigest: "d1")?.name == "carol", "\(name)")
             #expect(try await catalog.user(forTokenDigest: "nope") == nil)
-            await #expect(throws: TackError.self) {
+            await expectError(.userExists) {
                 _ = try await catalog.createUser(name: "carol", role: .freelancer, tokenDigest: "d2", at: Date())
             }
             #expect(try await catalog.user(forTokenDigest: "d2") == nil, "a refused user must not leave a token behind")
             try await catalog.addToken(user: "carol", tokenDigest: "d3", at: Date())
             #expect(try await catalog.user(forTokenDigest: "d3")?.name == "carol")
-            await #expect(throws: TackError.self) { try await catalog.addToken(user: "ghost", tokenDigest: "d4", at: Date()) }
+            await expectError(.notFound) { try await catalog.addToken(user: "ghost", tokenDigest: "d4", at: Date()) }
             #expect(try await catalog.user(named: "carol")?.role == .client)
         }
     }
@@ -105,9 +113,9 @@ import TackCore
             #expect(try await catalog.room(room.id)?.members == ["carol", "fred", "mallory"])
             #expect(try await catalog.removeMember("mallory", from: room.id))
             #expect(try await !catalog.removeMember("mallory", from: room.id))
-            await #expect(throws: TackError.self) { try await catalog.addMember("ghost", to: room.id) }
+            await expectError(.unknownUser) { try await catalog.addMember("ghost", to: room.id) }
             let bad = Room(id: .make(), name: "x", creator: "carol", members: ["ghost"], createdAt: Date())
-            await #expect(throws: TackError.self) { try await catalog.createRoom(bad) }
+            await expectError(.unknownUser) { try await catalog.createRoom(bad) }
             #expect(try await catalog.room(bad.id) == nil, "a refused room must not be half-created")
             let second = Room(id: .make(), name: "Second", creator: "carol", members: [], createdAt: Date().addingTimeInterval(1))
             try await catalog.createRoom(second)
@@ -303,7 +311,7 @@ import TackCore
             let message = try await catalog.insertMessage(
                 id: .make(), room: room.id, author: "fred", text: "see attached", attachments: [mine.id], at: Date())
             #expect(message.attachments.map(\.id) == [mine.id], "\(name)")
-            await #expect(throws: TackError.self) {
+            await expectError(.foreignAttachment) {
                 _ = try await catalog.insertMessage(id: .make(), room: room.id, author: "fred", text: "x",
                                                     attachments: [mine.id, foreign.id], at: Date())
             }
@@ -359,7 +367,7 @@ import TackCore
             _ = try await catalog.insertAttachment(a, releasing: nil, quota: 20, key: nil)
             _ = try await catalog.insertAttachment(b, releasing: nil, quota: 20, key: nil)
             let c = attachment(room.id, uploader: "fred", hash: hash(2))
-            await #expect(throws: TackError.self) { _ = try await catalog.insertAttachment(c, releasing: nil, quota: 20, key: nil) }
+            await expectError(.quotaExceeded) { _ = try await catalog.insertAttachment(c, releasing: nil, quota: 20, key: nil) }
             #expect(try await catalog.attachment(c.id) == nil, "a refused attachment is not recorded")
             #expect(try await catalog.references(to: hash(2)) == 0)
             #expect(try await catalog.usage(of: "fred")?.usedBytes == 20)
@@ -369,7 +377,7 @@ import TackCore
             #expect(try await catalog.usage(of: "fred") == Usage(usedBytes: 10, quotaBytes: 5))
             try await catalog.setQuota(of: "fred", to: nil)
             #expect(try await catalog.usage(of: "fred")?.quotaBytes == nil)
-            await #expect(throws: TackError.self) { try await catalog.setQuota(of: "nobody", to: 5) }
+            await expectError(.notFound) { try await catalog.setQuota(of: "nobody", to: 5) }
         }
         _ = folder
     }
@@ -391,11 +399,11 @@ import TackCore
             #expect(try await catalog.user(forTokenDigest: "d-fred") == nil)
             #expect(try await catalog.tokens(of: "fred").isEmpty)
             #expect(try await catalog.attachments(in: room.id, limit: 10, cursor: nil).items.count == 1, "their files stay")
-            await #expect(throws: TackError.self) { try await catalog.addToken(user: "fred", tokenDigest: "x", at: Date()) }
-            await #expect(throws: TackError.self) {
+            await expectError(.notFound) { try await catalog.addToken(user: "fred", tokenDigest: "x", at: Date()) }
+            await expectError(.userExists) {
                 _ = try await catalog.createUser(name: "fred", role: .freelancer, tokenDigest: "y", at: Date())
             }
-            await #expect(throws: TackError.self) { try await catalog.addMember("fred", to: room.id) }
+            await expectError(.unknownUser) { try await catalog.addMember("fred", to: room.id) }
         }
         _ = folder
     }

@@ -29,12 +29,17 @@ import TackCore
         #expect(throws: TackError.self) { try CatalogLocation.parse(text, storage: "x") }
     }
 
-    @Test func aRefusedURLNeverShowsItsPassword() {
+    @Test(arguments: ["postgres://u:hunter2@h/db?sslmode=maybe", "postgres://u:hun ter2#x@h/db", "postgres://u:hunter2@/db"])
+    func aRefusedURLNeverShowsItsPassword(_ url: String) {
         do {
-            _ = try PostgresLocation.parse("postgres://u:hunter2@h/db?sslmode=maybe")
-            Issue.record("accepted an unknown sslmode")
+            _ = try PostgresLocation.parse(url)
+            Issue.record("accepted \(url)")
         } catch {
-            #expect(!error.message.contains("hunter2") && error.message.contains("sslmode"), "\(error.message)")
+            #expect(!error.message.contains("hunter2") && !error.message.contains("hun ter2"), "\(error.message)")
         }
+    }
+
+    @Test func percentSignsInAPasswordAreDecodedOnce() throws {
+        #expect(try PostgresLocation.parse("postgres://u:a%2541b%21@h/db").password == "a%41b!")
     }
 }

@@ -112,7 +112,11 @@ import TackTestSupport
 
     @Test func everyQueryFindsExactlyWhatItsReadingSays() async throws {
         let folder = try TemporaryFolder()
-        for (name, catalog) in try await Implementations.catalogs(in: folder) {
+        // Searches pass through the caches untouched: sqlite+cache shows that, and PostgreSQL's is not generated twice.
+        // The data set is the same for every catalog but for its ids (a fixed seed), so the plain-Swift reading (slow in a
+        // debug build) is worked out once, as positions in it, and each catalog's answer compared with those.
+        var expectedPositions: [String: [Int]] = [:]
+        for (name, catalog) in try await Implementations.catalogs(in: folder) where name != "postgres+cache" {
             let data = try await Self.generate(into: catalog, count: 2000)
             let reference = Array(data.attachments.reversed())
             for zone in ["UTC", "Europe/Berlin"] {
@@ -121,7 +125,12 @@ import TackTestSupport
                         let scope = data.rooms.filter { $0.members.contains(searcher) }
                         let filter = AttachmentFilter(try SearchQuery.parse(text), scope: scope,
                                                       timeZone: TimeZone(identifier: zone)!)
-                        let expected = reference.filter { filter.matches($0, messageTexts: data.texts[$0.id] ?? []) }
+                        let key = "\(zone) \(searcher) \(text)"
+                        let positions = expectedPositions[key] ?? reference.indices.filter {
+                            filter.matches(reference[$0], messageTexts: data.texts[reference[$0].id] ?? [])
+                        }
+                        expectedPositions[key] = positions
+                        let expected = positions.map { reference[$0] }
                         let found = try await Self.everything(catalog, filter)
                         let same = found == expected.map(\.id)
                         #expect(same, "\(name) '\(text)' in \(zone) for \(searcher): \(found.count) found, \(expected.count) expected")

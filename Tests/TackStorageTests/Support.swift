@@ -52,7 +52,8 @@ enum Implementations {
         [("sqlite", try await SQLiteCatalog.open(path: folder.path + "/catalog.sqlite")),
          // The caches must not change a single answer: the whole contract runs through them too.
          ("sqlite+cache", CachingCatalog(try await SQLiteCatalog.open(path: folder.path + "/cached.sqlite"), entries: 64)),
-         ("postgres", try await TestPostgres.catalog())]
+         ("postgres", try await TestPostgres.catalog()),
+         ("postgres+cache", CachingCatalog(try await TestPostgres.catalog(), entries: 64))]
     }
 }
 
@@ -73,7 +74,12 @@ extension PostgresCatalog: CatalogInspection {}
 extension TestPostgres {
     /// A PostgreSQL catalog on a fresh database of the test server.
     static func catalog() async throws -> PostgresCatalog {
-        try await PostgresCatalog.open(PostgresLocation.parse(freshDatabase()))
+        try await open(PostgresLocation.parse(freshDatabase()))
+    }
+
+    /// A PostgreSQL catalog at `location`, given the time a test run's full load can take to connect and migrate.
+    static func open(_ location: PostgresLocation) async throws -> PostgresCatalog {
+        try await PostgresCatalog.open(location, timeout: .seconds(60))
     }
 }
 

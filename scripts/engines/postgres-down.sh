@@ -4,7 +4,7 @@ set -uo pipefail
 dir=${PG_DIR:-${TMPDIR:-/tmp}/tack-pg}
 [ -d "$dir" ] || exit 0
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+as_pg() { runuser -u postgres -- "$@"; }
 if [ -e "$dir/data/postmaster.pid" ]; then
   as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null 2>&1 \
     || as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL 15 cluster: initdb into a fresh folder as the postgres user, listening on
 # 127.0.0.1:$PG_PORT only, password (scram-sha-256) over TCP, durability off (fsync and friends) because the data is
-# thrown away. Writes export lines (PG*, DATABASE_URL) to $PG_DIR/env. Stop it with postgres-down.sh (same PG_DIR).
+# thrown away. Run as root (the cluster belongs to the postgres user). Writes export lines (PG*, DATABASE_URL) to $PG_DIR/env. Stop it with postgres-down.sh (same PG_DIR).
 # Adapted from the measured recipe in ../shared/engines/pg-up.sh; ~1 s to the first query.
 #   PG_DIR (default ${TMPDIR:-/tmp}/tack-pg), PG_PORT (default 5433, clear of a packaged cluster on 5432),
 #   PG_USER / PG_PASSWORD / PG_DB (default tack / tack / tack)
@@ -19,7 +19,7 @@ rm -rf "$dir"
 mkdir -p "$dir"
 # initdb and postgres refuse to run as root; the postgres user must reach the folder.
 chown postgres: "$dir"; chmod 700 "$dir"
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+as_pg() { runuser -u postgres -- "$@"; }
 printf '%s\n' "$password" >"$dir/pwfile"; chown postgres: "$dir/pwfile"; chmod 600 "$dir/pwfile"
 as_pg "$bin/initdb" -D "$dir/data" -U "$user" --pwfile="$dir/pwfile" --auth-local=trust --auth-host=scram-sha-256 \
   -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log"
