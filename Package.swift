@@ -192,6 +192,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 // Tests write rows the way another process would, behind the catalog's back.
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                // The TLS settings a PostgreSQL catalog's sslmode makes.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // The server's pure parts (parsers, policies) tested in process; TackServerTests drive the real binaries.

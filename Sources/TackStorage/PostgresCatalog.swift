@@ -57,7 +57,7 @@ public final class PostgresCatalog: Catalog {
         do {
             var direct = PostgresConnection.Configuration(
                 host: location.host, port: location.port, username: location.user, password: location.password,
-                database: location.database, tls: try Self.connectionTLS(location.tls))
+                database: location.database, tls: try Self.connectionTLS(location))
             direct.options.connectTimeout = .nanoseconds(Int64(timeout / .nanoseconds(1)))
             let configuration = direct
             let milliseconds = Int64(timeout / .milliseconds(1))
@@ -84,7 +84,7 @@ public final class PostgresCatalog: Catalog {
         }
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database, tls: Self.tls(location.tls))
+            database: location.database, tls: Self.tls(location))
         configuration.options.connectTimeout = timeout
         configuration.options.maximumConnections = 16
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
@@ -106,19 +106,31 @@ public final class PostgresCatalog: Catalog {
 
     deinit { running.cancel() }
 
-    private static func connectionTLS(_ mode: PostgresLocation.TLSMode) throws -> PostgresConnection.Configuration.TLS {
-        switch mode {
+    /// The TLS settings of `location`'s `sslmode`, as libpq reads them.
+    static func tlsConfiguration(_ location: PostgresLocation) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch location.tls {
+        case .disable, .prefer, .require: configuration.certificateVerification = .none
+        case .verifyCA: configuration.certificateVerification = .noHostnameVerification
+        case .verifyFull: configuration.certificateVerification = .fullVerification
+        }
+        if let roots = location.rootCertificates { configuration.trustRoots = .file(roots) }
+        return configuration
+    }
+
+    private static func connectionTLS(_ location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
+        switch location.tls {
         case .disable: .disable
-        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .prefer: .prefer(try NIOSSLContext(configuration: tlsConfiguration(location)))
+        case .require, .verifyCA, .verifyFull: .require(try NIOSSLContext(configuration: tlsConfiguration(location)))
         }
     }
 
-    private static func tls(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
-        switch mode {
+    private static func tls(_ location: PostgresLocation) -> PostgresClient.Configuration.TLS {
+        switch location.tls {
         case .disable: .disable
-        case .prefer: .prefer(.makeClientConfiguration())
-        case .require: .require(.makeClientConfiguration())
+        case .prefer: .prefer(tlsConfiguration(location))
+        case .require, .verifyCA, .verifyFull: .require(tlsConfiguration(location))
         }
     }
 
@@ -323,6 +335,11 @@ public final class PostgresCatalog: Catalog {
             return TackError(.catalogUnavailable, "PostgreSQL at \(location.displayName): \(error)")
         }
         guard let message = error.serverInfo?[.message] else {
+            if let tls = error.underlying as? NIOSSLError, case .handshakeFailed = tls {
+                return TackError(.catalogUnavailable, "PostgreSQL at \(location.displayName) did not pass the TLS check "
+                    + "(sslmode=\(location.tls.rawValue)): with verify-ca or verify-full, name the certificates to trust "
+                    + "with sslrootcert=PEM (\(tls))")
+            }
             let underlying = error.underlying.map { ": \($0)" } ?? ""
             return TackError(.catalogUnavailable, "cannot reach PostgreSQL at \(location.displayName) (\(error.code))\(underlying)")
         }

@@ -28,7 +28,7 @@ struct StorageOptions: ParsableArguments {
     var config: String?
 
     @Option(help: ArgumentHelp(
-        "Where the catalog lives: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE[?sslmode=disable|prefer|require]. "
+        "Where the catalog lives: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE[?sslmode=MODE&sslrootcert=PEM] (modes as libpq: disable, prefer, require, verify-ca, verify-full). "
             + "Env: TACK_CATALOG. Default: <storage>/tack.sqlite. Password: in the URL or TACK_POSTGRES_PASSWORD.",
         valueName: "location"))
     var catalog: String?
@@ -654,12 +654,13 @@ extension PreviewSource: ExpressibleByArgument {}
 /// exit 4 when pdftoppm or ffmpeg cannot run.
 struct RenderPreview: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "preview", abstract: "Render a PDF's first page or a video's frame to a PPM, as tackd does for thumbnails.")
+        commandName: "preview",
+        abstract: "Render a PDF's first page, a video's (or GIF's, WebP's) frame or a recording's waveform to a PPM, as tackd does for thumbnails.")
 
     @Argument(help: "The file.") var input: String
     @Argument(help: "The PPM to write (its name must end in .ppm).") var output: String
-    @Option(help: "pdf-page or video-frame.") var format: PreviewSource
-    @Option(help: "The file's content type (for a video: video/mp4, video/quicktime, video/webm, video/x-matroska).")
+    @Option(help: "pdf-page, video-frame or waveform.") var format: PreviewSource
+    @Option(help: "The file's content type (video/mp4, video/quicktime, video/webm, video/x-matroska, image/gif, image/webp; audio/mpeg, audio/ogg, audio/wav, audio/flac).")
     var contentType = "application/pdf"
     @Option(help: "Pixels on the page's longer side.") var size: Int = 640
     @Option(help: "Bytes of address space this process may use.") var maxMemory: Int = 2 << 30
@@ -668,7 +669,9 @@ struct RenderPreview: ParsableCommand {
     func validate() throws {
         guard (16...4096).contains(size) else { throw ValidationError("--size must be 16 to 4096") }
         guard output.hasSuffix(".ppm") else { throw ValidationError("the output's name must end in .ppm") }
-        guard format != .image else { throw ValidationError("images are thumbnailed by tackd itself; --format is pdf-page or video-frame") }
+        guard format != .image else {
+            throw ValidationError("images are thumbnailed by tackd itself; --format is pdf-page, video-frame or waveform")
+        }
     }
 
     func run() throws {
@@ -679,6 +682,7 @@ struct RenderPreview: ParsableCommand {
             case .image: preconditionFailure("refused by validate()")
             case .pdfPage: try PDFPageRenderer().renderFirstPage(of: input, longSide: size, to: output)
             case .videoFrame: try VideoFrameRenderer().renderFrame(of: input, contentType: contentType, longSide: size, to: output)
+            case .waveform: try WaveformRenderer().renderWaveform(of: input, contentType: contentType, longSide: size, to: output)
             }
             answer = PreviewWorkerAnswer(error: nil)
         } catch let error as TackError {

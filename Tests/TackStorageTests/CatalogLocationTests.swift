@@ -1,3 +1,5 @@
+import Foundation
+import NIOSSL
 import Testing
 import TackCore
 @testable import TackStorage
@@ -17,6 +19,18 @@ import TackCore
         #expect(parsed.displayName == "postgres://tack@db.internal:6543/attachments", "never the password")
     }
 
+    @Test func sslModesMeanWhatLibpqsMean() throws {
+        let verified = try PostgresLocation.parse("postgres://u@h/d?sslmode=verify-full&sslrootcert=/etc/tack/ca.pem")
+        #expect(verified.tls == .verifyFull && verified.rootCertificates == "/etc/tack/ca.pem")
+        #expect(PostgresCatalog.tlsConfiguration(verified).certificateVerification == .fullVerification)
+        #expect(PostgresCatalog.tlsConfiguration(try PostgresLocation.parse("postgres://u@h/d?sslmode=verify-ca"))
+            .certificateVerification == .noHostnameVerification)
+        // Encrypted, but like libpq not checked: a server's self-signed certificate works.
+        #expect(PostgresCatalog.tlsConfiguration(try PostgresLocation.parse("postgres://u@h/d?sslmode=require"))
+            .certificateVerification == .none)
+        #expect(throws: TackError.self) { try PostgresLocation.parse("postgres://u@h/d?sslmode=require&sslrootcert=/x.pem") }
+    }
+
     @Test func thePasswordMayComeFromElsewhereAndThePortDefaults() throws {
         let parsed = try PostgresLocation.parse("postgresql://tack@127.0.0.1/tack", password: "from-env")
         #expect(parsed.password == "from-env" && parsed.port == 5432 && parsed.tls == .prefer)
@@ -24,7 +38,7 @@ import TackCore
     }
 
     @Test(arguments: ["sqlite:", "postgres://h/db", "postgres://u@/db", "postgres://u@h", "postgres://u@h/",
-                      "postgres://u@h/db?sslmode=maybe", "postgres://u@h/db?pool=3", "postgres://u@h:70000/db", "mysql://u@h/db"])
+                      "postgres://u@h/db?sslmode=maybe", "postgres://u@h/db?pool=3", "postgres://u@h/db?sslrootcert=", "postgres://u@h:70000/db", "mysql://u@h/db"])
     func mistakesAreRefusedWithTheReason(_ text: String) {
         #expect(throws: TackError.self) { try CatalogLocation.parse(text, storage: "x") }
     }
@@ -41,5 +55,37 @@ import TackCore
 
     @Test func percentSignsInAPasswordAreDecodedOnce() throws {
         #expect(try PostgresLocation.parse("postgres://u:a%2541b%21@h/db").password == "a%41b!")
+    }
+}
+
+/// The sslmodes against the test server, which speaks TLS with a self-signed certificate for 127.0.0.1.
+@Suite(.timeLimit(.minutes(2))) struct PostgresTLSTests {
+    /// The test database's URL with `query` in place of its own options.
+    func url(_ query: String) async throws -> String {
+        let fresh = try await TestPostgres.freshDatabase()
+        return String(fresh[..<(fresh.firstIndex(of: "?") ?? fresh.endIndex)]) + "?" + query
+    }
+
+    func encrypted(_ catalog: PostgresCatalog) async throws -> Bool {
+        try await catalog.rows("SELECT ssl::int AS ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first?.int64("ssl") == 1
+    }
+
+    @Test func eachModeConnectsAsLibpqWould() async throws {
+        let ca = try #require(ProcessInfo.processInfo.environment["TACK_TEST_POSTGRES_CA"], "scripts/engines/up exports it")
+        let plain = try await TestPostgres.open(PostgresLocation.parse(try await url("sslmode=disable")))
+        #expect(try await !encrypted(plain))
+        await plain.close()
+        let required = try await TestPostgres.open(PostgresLocation.parse(try await url("sslmode=require")))
+        #expect(try await encrypted(required), "encrypted, the self-signed certificate unchecked")
+        await required.close()
+        let verified = try await TestPostgres.open(PostgresLocation.parse(try await url("sslmode=verify-full&sslrootcert=\(ca)")))
+        #expect(try await encrypted(verified))
+        await verified.close()
+        // The system's roots do not know the test server's certificate: a clear refusal, not a hang.
+        await #expect {
+            _ = try await PostgresCatalog.open(PostgresLocation.parse(try await url("sslmode=verify-full")), timeout: .seconds(20))
+        } throws: { error in
+            (error as? TackError).map { $0.has(.catalogUnavailable) && $0.message.contains("sslrootcert") } == true
+        }
     }
 }
