@@ -59,6 +59,8 @@ public enum ContentSniffer {
             case "avif", "avis": return "image/avif"
             case "heic", "heix", "mif1", "msf1": return "image/heic"
             case "qt  ": return "video/quicktime"
+            // iTunes' audio brands: an MP4 holding sound alone (an M4A recording, an audiobook).
+            case "M4A ", "M4B ", "M4P ": return "audio/mp4"
             default: return "video/mp4"
             }
         }

@@ -83,7 +83,7 @@ public struct Attachment: Sendable, Hashable, Codable {
     /// What tackd makes this file's thumbnails from, or nil for a file it has no preview of.
     public var previewSource: PreviewSource? { PreviewSource(contentType: contentType) }
 
-    /// True for the types tackd thumbnails (images, and PDFs by their first page).
+    /// True for the types tackd thumbnails (images; PDFs, videos and recordings by a picture of them).
     public var isThumbnailable: Bool { previewSource != nil }
 
     /// `upload` or `link`.
@@ -97,11 +97,13 @@ public struct Attachment: Sendable, Hashable, Codable {
 }
 
 /// What a file's thumbnails are made from: the image itself, or a picture a worker process makes of the file (a
-/// PDF's first page, a video's frame).
+/// PDF's first page, a video's frame, an animated image's first frame, a recording's waveform).
 public enum PreviewSource: String, Sendable, Hashable, CaseIterable {
     case image
     case pdfPage = "pdf-page"
+    /// A video's frame a few seconds in, or a GIF's or WebP's first frame.
     case videoFrame = "video-frame"
+    case waveform
 
     /// Only the types decoded safely: PNG and JPEG by tackd's own decoders, the rest by poppler or ffmpeg in a
     /// worker process.
@@ -109,7 +111,8 @@ public enum PreviewSource: String, Sendable, Hashable, CaseIterable {
         switch ContentSniffer.essence(contentType) {
         case "image/png", "image/jpeg": self = .image
         case "application/pdf": self = .pdfPage
-        case "video/mp4", "video/quicktime", "video/webm", "video/x-matroska": self = .videoFrame
+        case "video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "image/gif", "image/webp": self = .videoFrame
+        case "audio/mpeg", "audio/ogg", "audio/wav", "audio/flac", "audio/mp4": self = .waveform
         default: return nil
         }
     }

@@ -115,7 +115,7 @@ actor ThumbnailService {
                     return await Self.thumbnail { () throws(TackError) in
                         try thumbnailer.thumbnail(ofFileAt: path, size: key.size, method: key.method)
                     }
-                case .pdfPage, .videoFrame:
+                case .pdfPage, .videoFrame, .waveform:
                     // Twice the size on the longer side, so a square crop of a tall page still has its pixels, and
                     // the thumbnail is scaled down by tackd's own filter, not poppler's or ffmpeg's.
                     let picture = FileManager.default.temporaryDirectory.appendingPathComponent("tackd-preview-\(UUID().uuidString).ppm").path

@@ -172,3 +172,90 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
         #expect(try await world.carol.request(.GET, "/healthz").status == 200)
     }
 }
+
+/// Animated images show their first frame, and recordings their waveform: made by real programs (ffmpeg's own test
+/// sources, Pillow), checked against ffmpeg's first frame and against where the sound is.
+@Suite(.timeLimit(.minutes(5))) struct StillAndWaveformPreviewTests {
+    func folder() throws -> String {
+        let folder = NSTemporaryDirectory() + "preview-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    func ffmpeg(_ arguments: [String]) async throws {
+        let made = try await offThePool { try runProgram("/usr/bin/ffmpeg", ["-nostdin", "-loglevel", "error", "-y"] + arguments) }
+        guard made.status == 0 else { throw HarnessError("ffmpeg \(arguments.joined(separator: " ")): \(made.output)") }
+    }
+
+    func picture(_ path: String) throws -> RGBAImage { try decode(Array(try Data(contentsOf: URL(fileURLWithPath: path)))) }
+
+    func thumbnail(_ world: World, _ path: String, name: String, type: String) async throws -> (id: String, RGBAImage) {
+        let uploaded = try await world.carol.upload(Array(try Data(contentsOf: URL(fileURLWithPath: path))), room: world.room, name: name)
+        let id = try #require(uploaded.json["id"] as? String, "\(uploaded.status) \(uploaded.text)")
+        #expect(uploaded.json["contentType"] as? String == type)
+        let reply = try await world.fred.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320")
+        #expect(reply.status == 200, "\(name): \(reply.status) \(reply.text)")
+        return (id, try decode(reply.body))
+    }
+
+    @Test func animatedGIFsAndWebPsShowTheirFirstFrame() async throws {
+        let world = try await World.make()
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // ffmpeg's test pattern moves: its first frame and its frame a second later differ.
+        try await ffmpeg(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=5:duration=2", "\(folder)/moving.gif"])
+        try await ffmpeg(["-i", "\(folder)/moving.gif", "-frames:v", "1", "\(folder)/first.png"])
+        try await ffmpeg(["-ss", "1", "-i", "\(folder)/moving.gif", "-frames:v", "1", "\(folder)/later.png"])
+        let (gif, shown) = try await thumbnail(world, "\(folder)/moving.gif", name: "moving.gif", type: "image/gif")
+        #expect(shown.width == 320 && shown.height == 240, "\(shown.width)x\(shown.height)")
+        let first = meanDifference(shown, try picture("\(folder)/first.png"))
+        let later = meanDifference(shown, try picture("\(folder)/later.png"))
+        #expect(first < 6 && first < later, "mean difference per channel: \(first) from the first frame, \(later) from a later one")
+        #expect(try await world.mallory.request(.GET, "/v1/attachments/\(gif)/thumbnail?size=320").status == 404)
+
+        // A WebP written by Pillow from that first frame.
+        let wrote = try await offThePool { try runProgram("/usr/bin/python3", ["-c", """
+            from PIL import Image; Image.open('\(folder)/first.png').convert('RGB').save('\(folder)/still.webp', quality=92)
+            """]) }
+        #expect(wrote.status == 0, "\(wrote.output)")
+        let (_, webp) = try await thumbnail(world, "\(folder)/still.webp", name: "still.webp", type: "image/webp")
+        #expect(meanDifference(webp, try picture("\(folder)/first.png")) < 6)
+    }
+
+    /// A second of silence, then a second of a loud tone, in five formats: the waveform's left half is bare paper,
+    /// its right half a solid band.
+    @Test func recordingsShowTheirWaveform() async throws {
+        let world = try await World.make()
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let source = ["-f", "lavfi", "-i", "aevalsrc=if(gt(t\\,1)\\,0.9*sin(2*PI*440*t)\\,0):s=44100:d=2"]
+        for (name, type, codec) in [("tone.wav", "audio/wav", [String]()), ("tone.flac", "audio/flac", []),
+                                    ("tone.ogg", "audio/ogg", ["-c:a", "libvorbis"]), ("tone.mp3", "audio/mpeg", ["-c:a", "libmp3lame"]),
+                                    ("tone.m4a", "audio/mp4", ["-c:a", "aac"])] {
+            try await ffmpeg(source + codec + ["\(folder)/\(name)"])
+            let (id, waves) = try await thumbnail(world, "\(folder)/\(name)", name: name, type: type)
+            #expect(waves.width == 320 && waves.height == 80, "\(name): \(waves.width)x\(waves.height)")
+            func inked(_ from: Double, _ to: Double) -> Double {
+                var dark = 0, all = 0
+                for x in Int(from * Double(waves.width))..<Int(to * Double(waves.width)) {
+                    for y in 0..<waves.height {
+                        let p = waves.pixel(x, y)
+                        if (Int(p[0]) + Int(p[1]) + Int(p[2])) / 3 < 160 { dark += 1 }
+                        all += 1
+                    }
+                }
+                return Double(dark) / Double(all)
+            }
+            let quiet = inked(0.05, 0.40), loud = inked(0.60, 0.95)
+            #expect(quiet < 0.05 && loud > 0.4, "\(name): \(quiet) of the silent half inked, \(loud) of the loud half")
+            let facts = try await world.carol.request(.GET, "/v1/attachments/\(id)").json
+            #expect((facts["thumbnail"] as? [String: Any])?["state"] as? String == "ready", "\(facts)")
+        }
+        // An MP3 that is its tag and nothing to play fails with ffmpeg's reason; tackd goes on.
+        let empty = Array("ID3".utf8) + [4, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 64)
+        let broken = try #require(try await world.carol.upload(empty, room: world.room, name: "empty.mp3").json["id"] as? String)
+        let refused = try await world.carol.request(.GET, "/v1/attachments/\(broken)/thumbnail?size=320")
+        #expect(refused.status == 415 && refused.errorCode == "thumbnail_failed", "\(refused.status) \(refused.text)")
+        #expect(try await world.carol.request(.GET, "/healthz").status == 200)
+    }
+}

@@ -863,7 +863,7 @@ enum OpenAPIDocument {
    ],
    "get": {
     "operationId": "thumbnail",
-    "summary": "A thumbnail (of a PNG or JPEG image, a PDF's first page, or a frame of an MP4, MOV, WebM or MKV video), made once per file, size and method",
+    "summary": "A thumbnail (of a PNG or JPEG image, a PDF's first page, a frame of an MP4, MOV, WebM or MKV video, a GIF's or WebP's first frame, or an MP3, Ogg, WAV, FLAC or M4A recording's waveform), made once per file, size and method",
     "responses": {
      "200": {
       "description": "JPEG, or PNG when there is transparency",
@@ -2699,7 +2699,7 @@ enum OpenAPIDocument {
     }
    },
    "Unsupported": {
-    "description": "Not a file tackd can thumbnail (PNG, JPEG, PDF, video)",
+    "description": "Not a file tackd can thumbnail (PNG, JPEG, GIF, WebP, PDF, video, recording)",
     "content": {
      "application/json": {
       "schema": {
