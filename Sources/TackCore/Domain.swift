@@ -148,15 +148,80 @@ public struct BlobText: Sendable, Hashable {
 
 /// An image's upright size, or why it could not be thumbnailed; shared by every attachment of the same bytes.
 public struct ImageInfo: Sendable, Hashable, Codable {
+    /// Pixels of an image or a video; nil for what has none (a PDF, a recording).
     public var width: Int?
     public var height: Int?
     /// Nil when thumbnails were made; the reason when the image could not be decoded.
     public var failure: String?
+    /// A PDF's pages.
+    public var pages: Int?
+    /// A video's or a recording's length.
+    public var durationMilliseconds: Int64?
+    /// A video's (or else a recording's) codec as ffmpeg names it: `h264`, `vp9`, `mp3`, `flac`.
+    public var codec: String?
 
-    public init(width: Int?, height: Int?, failure: String?) {
+    public init(width: Int?, height: Int?, failure: String?, pages: Int? = nil, durationMilliseconds: Int64? = nil,
+                codec: String? = nil) {
         self.width = width
         self.height = height
         self.failure = failure
+        self.pages = pages
+        self.durationMilliseconds = durationMilliseconds
+        self.codec = codec
+    }
+}
+
+/// What a preview worker learned about a file beside its picture: a PDF's pages; a video's size, length and codec; a
+/// recording's length and codec.
+public struct MediaFacts: Sendable, Hashable, Codable {
+    public var pages: Int?
+    public var width: Int?
+    public var height: Int?
+    public var durationMilliseconds: Int64?
+    public var codec: String?
+
+    public init(pages: Int? = nil, width: Int? = nil, height: Int? = nil, durationMilliseconds: Int64? = nil, codec: String? = nil) {
+        self.pages = pages; self.width = width; self.height = height
+        self.durationMilliseconds = durationMilliseconds; self.codec = codec
+    }
+
+    /// The page count `pdfinfo` printed (its `Pages:` line); nil when there is none.
+    public static func pdfPages(fromPDFInfo output: String) -> Int? {
+        for line in output.split(separator: "\n") where line.hasPrefix("Pages:") {
+            return Int(line.dropFirst("Pages:".count).trimmingCharacters(in: .whitespaces)).flatMap { $0 >= 0 ? $0 : nil }
+        }
+        return nil
+    }
+
+    /// What `ffprobe -of json -show_entries format=duration:stream=codec_type,codec_name,width,height` printed: the
+    /// first video stream's size and codec (else the first audio stream's codec), and the container's length. Nil when
+    /// the output is not that JSON.
+    public static func probed(fromFFprobe output: [UInt8]) -> MediaFacts? {
+        struct Probe: Decodable {
+            struct Stream: Decodable {
+                var codec_type: String?
+                var codec_name: String?
+                var width: Int?
+                var height: Int?
+            }
+            struct Format: Decodable { var duration: String? }
+            var streams: [Stream]?
+            var format: Format?
+        }
+        guard let probe = try? JSONDecoder().decode(Probe.self, from: Data(output)) else { return nil }
+        var facts = MediaFacts()
+        let streams = probe.streams ?? []
+        if let video = streams.first(where: { $0.codec_type == "video" }) {
+            facts.codec = video.codec_name
+            facts.width = video.width.flatMap { $0 > 0 ? $0 : nil }
+            facts.height = video.height.flatMap { $0 > 0 ? $0 : nil }
+        } else if let audio = streams.first(where: { $0.codec_type == "audio" }) {
+            facts.codec = audio.codec_name
+        }
+        if let seconds = probe.format?.duration.flatMap(Double.init), seconds.isFinite, seconds >= 0, seconds < 1e9 {
+            facts.durationMilliseconds = Int64((seconds * 1000).rounded())
+        }
+        return facts
     }
 }
 

@@ -17,8 +17,15 @@ struct AttachmentJSON: Codable {
     let types: [String]
     let source: SourceJSON?
     let versionOf: String?
+    /// An image's or a video's pixels.
     let width: Int?
     let height: Int?
+    /// A PDF's pages.
+    let pages: Int?
+    /// A video's or a recording's length, in milliseconds.
+    let durationMs: Int64?
+    /// A video's (or else a recording's) codec, as ffmpeg names it.
+    let codec: String?
     let thumbnail: ThumbnailState
     let text: TextState
     /// True when metadata was removed from the stored bytes (their `sha256` is of what is stored).
@@ -66,6 +73,9 @@ struct AttachmentJSON: Codable {
         metadataStripped = a.metadataStripped
         width = a.image?.width
         height = a.image?.height
+        pages = a.image?.pages
+        durationMs = a.image?.durationMilliseconds
+        codec = a.image?.codec
         thumbnail = switch (a.isThumbnailable, a.image) {
         case (false, _): ThumbnailState(state: "none", reason: nil)
         case (true, nil): ThumbnailState(state: "pending", reason: nil)
@@ -90,13 +100,16 @@ struct AttachmentJSON: Codable {
 extension AttachmentJSON: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.object { json in
+            json.field("codec", codec)
             json.field("contentType", contentType)
             json.field("createdAt", createdAt)
+            json.field("durationMs", durationMs)
             json.field("height", height)
             json.field("id", id)
             json.field("kind", kind)
             json.field("metadataStripped", metadataStripped)
             json.field("name", name)
+            json.field("pages", pages)
             json.field("receivedSha256", receivedSha256)
             json.field("room", room)
             json.field("sha256", sha256)

@@ -9,7 +9,11 @@ struct PreviewWorker: Sendable {
 
     /// Writes the picture to `output` (a `.ppm` path). `TackError(.thumbnailFailed)` when the file is at fault (no
     /// retry would change it), another error when the worker could not do its work.
-    func render(_ source: PreviewSource, of path: String, contentType: String, longSide: Int, to output: String) async throws {
+    /// Returns what the worker learned of the file beside its picture (pages, size, length, codec), when it could.
+    @discardableResult
+    func render(_ source: PreviewSource, of path: String, contentType: String, longSide: Int, to output: String) async throws
+        -> MediaFacts?
+    {
         let ending = try await process.run(
             "preview", ["--format", source.rawValue, "--content-type", contentType, "--size", String(longSide)], files: [path, output])
         if let signal = ending.signal { throw TackError(.thumbnailFailed, "the renderer \(process.stopped(on: signal))") }
@@ -20,5 +24,6 @@ struct PreviewWorker: Sendable {
             throw TackError(.internal, "tackd preview answered with exit status \(ending.status) and no readable answer")
         }
         if let error = answer.error { throw TackError(.thumbnailFailed, error) }
+        return answer.facts
     }
 }

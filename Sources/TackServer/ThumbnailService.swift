@@ -106,7 +106,7 @@ actor ThumbnailService {
         let blobs = self.blobs
         let started = ContinuousClock.now
         defer { TackMetrics.thumbnailDuration.recordNanoseconds(Int64((ContinuousClock.now - started).seconds * 1e9)) }
-        let result: Result<Thumbnail, TackError> = try await workers.run {
+        let result: Result<(thumbnail: Thumbnail, facts: MediaFacts?), TackError> = try await workers.run {
             // The decoder reads the blob's file as it goes, only once this job's turn has come: neither waiting
             // jobs nor the running one hold the source in memory, and memory follows the thumbnail, not the image.
             try await blobs.withLocalFile(key.source) { path in
@@ -114,28 +114,30 @@ actor ThumbnailService {
                 case .image:
                     return await Self.thumbnail { () throws(TackError) in
                         try thumbnailer.thumbnail(ofFileAt: path, size: key.size, method: key.method)
-                    }
+                    }.map { ($0, nil) }
                 case .pdfPage, .videoFrame, .waveform:
                     // Twice the size on the longer side, so a square crop of a tall page still has its pixels, and
                     // the thumbnail is scaled down by tackd's own filter, not poppler's or ffmpeg's.
                     let picture = FileManager.default.temporaryDirectory.appendingPathComponent("tackd-preview-\(UUID().uuidString).ppm").path
                     defer { try? FileManager.default.removeItem(atPath: picture) }
+                    let facts: MediaFacts?
                     do {
-                        try await previews.render(key.preview, of: path, contentType: key.contentType,
-                                                  longSide: min(2 * key.size, 4096), to: picture)
+                        facts = try await previews.render(key.preview, of: path, contentType: key.contentType,
+                                                          longSide: min(2 * key.size, 4096), to: picture)
                     } catch let error as TackError where error.code == ErrorCode.thumbnailFailed.rawValue {
                         return .failure(error)
                     }
                     return await Self.thumbnail { () throws(TackError) in
                         try thumbnailer.thumbnail(ofPixmapAt: picture, size: key.size, method: key.method)
-                    }
+                    }.map { ($0, facts) }
                 }
             }
         }
         let thumbnail: Thumbnail
+        let facts: MediaFacts?
         switch result {
         case .success(let made):
-            thumbnail = made
+            (thumbnail, facts) = made
         case .failure(let error):
             try await catalog.recordImage(key.source, info: ImageInfo(width: nil, height: nil, failure: error.message))
             throw TackError(.thumbnailFailed, "this file cannot be thumbnailed: \(error.message)")
@@ -150,11 +152,12 @@ actor ThumbnailService {
             try await catalog.insertThumbnail(stored, releasing: pin)
         }
         // Recorded once the thumbnail is: a client told "ready" (an attachment's state, a live event) finds it stored.
-        // A PDF has no size in pixels, and a video's is not its frame's as scaled: either would only say what tackd
-        // asked for.
+        // A picture rendered of a file says only what tackd asked for: the file's own size (a video's), pages and
+        // length are what the worker read of it.
         let image = key.preview == .image
-        try await catalog.recordImage(key.source, info: ImageInfo(width: image ? thumbnail.sourceWidth : nil,
-                                                                  height: image ? thumbnail.sourceHeight : nil, failure: nil))
+        try await catalog.recordImage(key.source, info: ImageInfo(
+            width: image ? thumbnail.sourceWidth : facts?.width, height: image ? thumbnail.sourceHeight : facts?.height,
+            failure: nil, pages: facts?.pages, durationMilliseconds: facts?.durationMilliseconds, codec: facts?.codec))
         return try await catalog.thumbnail(of: key.source, size: key.size, method: key.method.rawValue) ?? stored
     }
 }

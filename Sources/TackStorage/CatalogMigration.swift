@@ -42,7 +42,7 @@ public struct CatalogMigration: Sendable {
             "screenshot", "linked"]),
         Table(name: "messages", columns: ["seq", "id", "room_id", "author", "text", "created_at"], batch: 100),
         Table(name: "message_attachments", columns: ["message_id", "attachment_id", "position"]),
-        Table(name: "images", columns: ["sha256", "width", "height", "failure"]),
+        Table(name: "images", columns: ["sha256", "width", "height", "failure", "pages", "duration_ms", "codec"]),
         Table(name: "thumbnails", columns: ["source_sha256", "size", "method", "blob_sha256", "content_type", "width", "height"]),
         Table(name: "upload_keys", columns: ["user_name", "key", "attachment_id", "received_sha256", "created_at"]),
         Table(name: "message_keys", columns: ["user_name", "key", "message_id", "created_at"]),

@@ -27,7 +27,8 @@ enum CatalogRows {
             image: try row.int64("has_image") == 0 ? nil : ImageInfo(
                 width: row.optionalInt("image_width"),
                 height: row.optionalInt("image_height"),
-                failure: row.optionalText("image_failure")))
+                failure: row.optionalText("image_failure"), pages: row.optionalInt("image_pages"),
+                durationMilliseconds: row.optionalInt("image_duration_ms").map(Int64.init), codec: row.optionalText("image_codec")))
         attachment.metadataStripped = try row.int64("metadata_stripped") != 0
         attachment.isScreenshot = try row.int64("screenshot") != 0
         if try row.int64("has_text") != 0 {

@@ -201,8 +201,12 @@ extension PostgresCatalog {
     public func recordImage(_ hash: ContentHash, info: ImageInfo) async throws {
         try await transaction { db, log in
             log.record(.blob(hash))
-            let known = try await db.rows("SELECT width, height, failure FROM images WHERE sha256 = \(hash.hex)").first.map {
-                ImageInfo(width: $0.optionalInt("width"), height: $0.optionalInt("height"), failure: $0.optionalText("failure"))
+            let known = try await db.rows("""
+                SELECT width, height, failure, pages, duration_ms, codec FROM images WHERE sha256 = \(hash.hex)
+                """).first.map {
+                ImageInfo(width: $0.optionalInt("width"), height: $0.optionalInt("height"), failure: $0.optionalText("failure"),
+                          pages: $0.optionalInt("pages"), durationMilliseconds: $0.optionalInt("duration_ms").map(Int64.init),
+                          codec: $0.optionalText("codec"))
             }
             if known != info {
                 for row in try await db.rows("SELECT id, room_id FROM attachments WHERE sha256 = \(hash.hex)") {
@@ -210,8 +214,11 @@ extension PostgresCatalog {
                 }
             }
             try await db.run("""
-                INSERT INTO images (sha256, width, height, failure) VALUES (\(hash.hex), \(info.width), \(info.height), \(info.failure))
-                ON CONFLICT (sha256) DO UPDATE SET width = excluded.width, height = excluded.height, failure = excluded.failure
+                INSERT INTO images (sha256, width, height, failure, pages, duration_ms, codec)
+                VALUES (\(hash.hex), \(info.width), \(info.height), \(info.failure), \(info.pages), \(info.durationMilliseconds),
+                        \(info.codec))
+                ON CONFLICT (sha256) DO UPDATE SET width = excluded.width, height = excluded.height, failure = excluded.failure,
+                  pages = excluded.pages, duration_ms = excluded.duration_ms, codec = excluded.codec
                 """)
         }
     }

@@ -111,6 +111,12 @@ enum PostgresSchema {
               truncated INTEGER NOT NULL DEFAULT 0, reason TEXT, extracted_at BIGINT NOT NULL)
             """,
         ],
+        [
+            // As SQLite's step 13: what a preview worker read of a file beside its picture.
+            "ALTER TABLE images ADD COLUMN pages BIGINT",
+            "ALTER TABLE images ADD COLUMN duration_ms BIGINT",
+            "ALTER TABLE images ADD COLUMN codec TEXT",
+        ],
     ]
 
     /// Applies the steps `connection`'s database lacks, each in a transaction of its own, holding the migration lock

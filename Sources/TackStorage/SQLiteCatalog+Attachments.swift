@@ -90,6 +90,7 @@ extension SQLiteCatalog {
         a.seq, a.id, a.room_id, a.name, a.size, a.content_type, a.sha256, a.uploader, a.created_at,
         a.source_provider, a.source_url, a.fetched_at, a.etag, a.last_modified, a.version_of, a.metadata_stripped,
         a.screenshot, i.sha256 IS NOT NULL AS has_image, i.width AS image_width, i.height AS image_height, i.failure AS image_failure,
+        i.pages AS image_pages, i.duration_ms AS image_duration_ms, i.codec AS image_codec,
         x.sha256 IS NOT NULL AS has_text, x.reason AS text_failure, x.characters AS text_characters, x.truncated AS text_truncated
         """
     /// The tables `attachmentColumns` read besides `attachments a`: the facts about its bytes.

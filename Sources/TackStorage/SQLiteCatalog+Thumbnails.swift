@@ -10,10 +10,14 @@ extension SQLiteCatalog {
     public func recordImage(_ hash: ContentHash, info: ImageInfo) async throws {
         try await transaction { db, log in
             log.record(.blob(hash))
-            let before = try await db.raw("SELECT width, height, failure FROM images WHERE sha256 = \(bind: hash.hex)").first()
+            let before = try await db.raw("""
+                SELECT width, height, failure, pages, duration_ms, codec FROM images WHERE sha256 = \(bind: hash.hex)
+                """).first()
             let known = try before.map { row in
                 ImageInfo(width: try row.decode(column: "width", as: Int?.self), height: try row.decode(column: "height", as: Int?.self),
-                          failure: try row.decode(column: "failure", as: String?.self))
+                          failure: try row.decode(column: "failure", as: String?.self), pages: try row.decode(column: "pages", as: Int?.self),
+                          durationMilliseconds: try row.decode(column: "duration_ms", as: Int64?.self),
+                          codec: try row.decode(column: "codec", as: String?.self))
             }
             if known != info {
                 for row in try await db.raw("SELECT id, room_id FROM attachments WHERE sha256 = \(bind: hash.hex)").all() {
@@ -22,9 +26,11 @@ extension SQLiteCatalog {
                 }
             }
             try await db.raw("""
-                INSERT INTO images (sha256, width, height, failure) VALUES
-                  (\(bind: hash.hex), \(bind: info.width), \(bind: info.height), \(bind: info.failure))
-                ON CONFLICT(sha256) DO UPDATE SET width = excluded.width, height = excluded.height, failure = excluded.failure
+                INSERT INTO images (sha256, width, height, failure, pages, duration_ms, codec) VALUES
+                  (\(bind: hash.hex), \(bind: info.width), \(bind: info.height), \(bind: info.failure), \(bind: info.pages),
+                   \(bind: info.durationMilliseconds), \(bind: info.codec))
+                ON CONFLICT(sha256) DO UPDATE SET width = excluded.width, height = excluded.height, failure = excluded.failure,
+                  pages = excluded.pages, duration_ms = excluded.duration_ms, codec = excluded.codec
                 """).run()
         }
     }

@@ -178,6 +178,13 @@ enum SQLiteSchema {
               truncated INTEGER NOT NULL DEFAULT 0, reason TEXT, extracted_at INTEGER NOT NULL)
             """,
         ],
+        [
+            // What a preview worker read of a file beside its picture: a PDF's pages, a video's or recording's length
+            // and codec (a video's size goes in width and height).
+            "ALTER TABLE images ADD COLUMN pages INTEGER",
+            "ALTER TABLE images ADD COLUMN duration_ms INTEGER",
+            "ALTER TABLE images ADD COLUMN codec TEXT",
+        ],
     ]
 
     /// Work a step needs beyond SQL, run in the step's transaction: for step 8, each older attachment's media kind

@@ -35,11 +35,13 @@ public struct PDFPageRenderer: Sendable {
     }
 }
 
-/// What `tackd preview` prints: nothing when the page was written, or why it was not.
+/// What `tackd preview` prints: what it learned of the file when the picture was written, or why it was not.
 public struct PreviewWorkerAnswer: Codable, Sendable, Equatable {
     public var error: String?
+    public var facts: MediaFacts?
 
-    public init(error: String?) {
+    public init(error: String?, facts: MediaFacts? = nil) {
         self.error = error
+        self.facts = facts
     }
 }

@@ -684,7 +684,7 @@ struct RenderPreview: ParsableCommand {
             case .videoFrame: try VideoFrameRenderer().renderFrame(of: input, contentType: contentType, longSide: size, to: output)
             case .waveform: try WaveformRenderer().renderWaveform(of: input, contentType: contentType, longSide: size, to: output)
             }
-            answer = PreviewWorkerAnswer(error: nil)
+            answer = PreviewWorkerAnswer(error: nil, facts: MediaFactsReader().facts(of: input, as: format, contentType: contentType))
         } catch let error as TackError {
             answer = PreviewWorkerAnswer(error: error.message)
         } catch {

@@ -76,6 +76,7 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
         let facts = try await world.carol.request(.GET, "/v1/attachments/\(id)").json
         #expect((facts["thumbnail"] as? [String: Any])?["state"] as? String == "ready", "\(facts)")
         #expect(facts["width"] == nil || facts["width"] is NSNull, "a PDF has no size in pixels: \(facts)")
+        #expect(facts["pages"] as? Int == 2, "pdfinfo's count: \(facts)")
         // Others than the room's members get nothing.
         #expect(try await world.mallory.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320").status == 404)
     }
@@ -145,6 +146,9 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
         #expect(atThree < 8 && atThree < atZero, "mean difference per channel: \(atThree) from 3 s, \(atZero) from 0 s")
         let facts = try await world.carol.request(.GET, "/v1/attachments/\(id)").json
         #expect((facts["thumbnail"] as? [String: Any])?["state"] as? String == "ready", "\(facts)")
+        // The video's own size, length and codec, as ffprobe reads them.
+        #expect(facts["width"] as? Int == 640 && facts["height"] as? Int == 360 && facts["codec"] as? String == "h264", "\(facts)")
+        #expect(abs((facts["durationMs"] as? Int ?? 0) - 5000) <= 100, "\(facts)")
         #expect(try await world.mallory.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320").status == 404)
     }
 
@@ -208,6 +212,9 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
         try await ffmpeg(["-ss", "1", "-i", "\(folder)/moving.gif", "-frames:v", "1", "\(folder)/later.png"])
         let (gif, shown) = try await thumbnail(world, "\(folder)/moving.gif", name: "moving.gif", type: "image/gif")
         #expect(shown.width == 320 && shown.height == 240, "\(shown.width)x\(shown.height)")
+        let gifFacts = try await world.carol.request(.GET, "/v1/attachments/\(gif)").json
+        #expect(gifFacts["width"] as? Int == 320 && gifFacts["height"] as? Int == 240 && gifFacts["codec"] as? String == "gif",
+                "\(gifFacts)")
         let first = meanDifference(shown, try picture("\(folder)/first.png"))
         let later = meanDifference(shown, try picture("\(folder)/later.png"))
         #expect(first < 6 && first < later, "mean difference per channel: \(first) from the first frame, \(later) from a later one")
@@ -229,9 +236,10 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
         let folder = try folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let source = ["-f", "lavfi", "-i", "aevalsrc=if(gt(t\\,1)\\,0.9*sin(2*PI*440*t)\\,0):s=44100:d=2"]
-        for (name, type, codec) in [("tone.wav", "audio/wav", [String]()), ("tone.flac", "audio/flac", []),
-                                    ("tone.ogg", "audio/ogg", ["-c:a", "libvorbis"]), ("tone.mp3", "audio/mpeg", ["-c:a", "libmp3lame"]),
-                                    ("tone.m4a", "audio/mp4", ["-c:a", "aac"])] {
+        for (name, type, codec, probed) in [("tone.wav", "audio/wav", [String](), "pcm_s16le"), ("tone.flac", "audio/flac", [], "flac"),
+                                            ("tone.ogg", "audio/ogg", ["-c:a", "libvorbis"], "vorbis"),
+                                            ("tone.mp3", "audio/mpeg", ["-c:a", "libmp3lame"], "mp3"),
+                                            ("tone.m4a", "audio/mp4", ["-c:a", "aac"], "aac")] {
             try await ffmpeg(source + codec + ["\(folder)/\(name)"])
             let (id, waves) = try await thumbnail(world, "\(folder)/\(name)", name: name, type: type)
             #expect(waves.width == 320 && waves.height == 80, "\(name): \(waves.width)x\(waves.height)")
@@ -250,6 +258,9 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
             #expect(quiet < 0.05 && loud > 0.4, "\(name): \(quiet) of the silent half inked, \(loud) of the loud half")
             let facts = try await world.carol.request(.GET, "/v1/attachments/\(id)").json
             #expect((facts["thumbnail"] as? [String: Any])?["state"] as? String == "ready", "\(facts)")
+            // Two seconds (an encoder's padding aside), its codec, and no size in pixels.
+            #expect(abs((facts["durationMs"] as? Int ?? 0) - 2000) <= 120 && facts["codec"] as? String == probed
+                    && facts["width"] == nil, "\(name): \(facts)")
         }
         // An MP3 that is its tag and nothing to play fails with ffmpeg's reason; tackd goes on.
         let empty = Array("ID3".utf8) + [4, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 64)

@@ -1987,6 +1987,20 @@ enum OpenAPIDocument {
      "height": {
       "type": "integer"
      },
+     "pages": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "A PDF's pages"
+     },
+     "durationMs": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "A video's or a recording's length in milliseconds"
+     },
+     "codec": {
+      "type": "string",
+      "description": "A video's (or else a recording's) codec, as ffmpeg names it: h264, vp9, mp3, flac"
+     },
      "thumbnail": {
       "type": "object",
       "required": [
