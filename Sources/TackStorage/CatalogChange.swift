@@ -112,3 +112,32 @@ final class ChangeLog {
         if !changes.contains(.events(room)) { changes.append(.events(room)) }
     }
 }
+
+/// Rows of a catalog's changes table read after `seen`, judged: what to publish, and the newest number now seen.
+///
+/// Numbers have no gaps (both catalogs number changes under their one write lock, in commit order), so a gap means
+/// rows were pruned before this process read them, and a row it cannot read names a change it cannot know: either way
+/// everything is forgotten, never too little. Changes this process published itself as it wrote them are skipped.
+struct RecordedChanges {
+    /// What to publish.
+    let publish: [CatalogChange]
+    /// The newest change number now dealt with.
+    let seen: Int64
+
+    /// `rows` (seq, kind, subject, oldest first) read after `seen`, with `last` the newest number handed out; `own`
+    /// holds this process's own numbers, and loses those found here.
+    init(rows: [(seq: Int64, kind: String, subject: String)], after seen: Int64, last: Int64, own: inout Set<Int64>) {
+        // Numbers were handed out but their rows are gone: pruned before this process read them.
+        var missed = rows.isEmpty
+        var expected = seen + 1
+        var others: [CatalogChange?] = []
+        for row in rows {
+            if row.seq != expected { missed = true }
+            expected = row.seq + 1
+            if own.remove(row.seq) == nil { others.append(CatalogChange(kind: row.kind, subject: row.subject)) }
+        }
+        if others.contains(where: { $0 == nil }) { missed = true }
+        publish = missed ? [.everything] : others.compactMap { $0 }
+        self.seen = rows.isEmpty ? last : expected - 1
+    }
+}

@@ -273,10 +273,8 @@ public final class PostgresCatalog: Catalog {
         try await publishRecordedChanges()
     }
 
-    /// Publishes the changes other instances recorded since the last call. Numbers have no gaps, so a gap means rows
-    /// were pruned before this instance read them, and a row it cannot read names a change it cannot know: either way
-    /// everything is forgotten, never too little. Returns only once every change committed before the call is
-    /// published.
+    /// Publishes the changes other instances recorded since the last call (see `RecordedChanges`). Returns only once
+    /// every change committed before the call is published.
     func publishRecordedChanges() async throws {
         let ticket = publishCalls.withLock { calls in calls.issued += 1; return calls.issued }
         try await publishGate.run {
@@ -294,20 +292,10 @@ public final class PostgresCatalog: Catalog {
         guard last > seen else { return }
         let rows = try await rows("""
             SELECT seq, kind, subject FROM catalog_changes WHERE seq > \(seen) AND seq <= \(last) ORDER BY seq LIMIT 10000
-            """)
-        var missed = rows.isEmpty
-        var expected = seen + 1
-        var recorded: [(seq: Int64, change: CatalogChange?)] = []
-        for row in rows {
-            let seq = try row.int64("seq")
-            if seq != expected { missed = true }
-            expected = seq + 1
-            recorded.append((seq, CatalogChange(kind: row.optionalText("kind") ?? "", subject: row.optionalText("subject") ?? "")))
-        }
-        let others = ownChanges.withLock { own in recorded.filter { own.seqs.remove($0.seq) == nil } }
-        if others.contains(where: { $0.change == nil }) { missed = true }
-        changes.publish(missed ? [.everything] : others.compactMap(\.change))
-        changesSeen.withLock { $0 = max($0, rows.isEmpty ? last : expected - 1) }
+            """).map { (seq: try $0.int64("seq"), kind: $0.optionalText("kind") ?? "", subject: $0.optionalText("subject") ?? "") }
+        let recorded = ownChanges.withLock { RecordedChanges(rows: rows, after: seen, last: last, own: &$0.seqs) }
+        changes.publish(recorded.publish)
+        changesSeen.withLock { $0 = max($0, recorded.seen) }
     }
 
     public func catalogID() async throws -> String {

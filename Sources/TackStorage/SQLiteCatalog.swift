@@ -169,11 +169,7 @@ public final class SQLiteCatalog: Catalog {
         try await publishRecordedChanges()
     }
 
-    /// Publishes the changes other processes recorded since the last call.
-    ///
-    /// Sequence numbers have no gaps (every write holds SQLite's one write lock while it takes its number and commits
-    /// in that order), so a gap means rows were pruned before this process read them, and a row it cannot read
-    /// names a change it cannot know: either way everything is forgotten, never too little.
+    /// Publishes the changes other processes recorded since the last call (see `RecordedChanges`).
     func publishRecordedChanges() async throws {
         let seen = changesSeen.withLock { $0 }
         let last = try await readRows(
@@ -181,23 +177,13 @@ public final class SQLiteCatalog: Catalog {
         guard last > seen else { return }
         let rows = try await readRows(
             "SELECT seq, kind, subject FROM catalog_changes WHERE seq > ? ORDER BY seq LIMIT 10000", [.integer(Int(seen))])
-        // Numbers were handed out but their rows are gone: pruned before this process read them.
-        var missed = rows.isEmpty
-        var expected = seen + 1
-        var recorded: [(seq: Int64, change: CatalogChange?)] = []
-        for row in rows {
-            let columns = SQLiteColumns(row)
-            let seq = try columns.int64("seq")
-            if seq != expected { missed = true }
-            expected = seq + 1
-            recorded.append((seq, CatalogChange(kind: columns.optionalText("kind") ?? "",
-                                                subject: columns.optionalText("subject") ?? "")))
-        }
-        let others = ownChanges.withLock { own in recorded.filter { own.seqs.remove($0.seq) == nil } }
-        if others.contains(where: { $0.change == nil }) { missed = true }
-        changes.publish(missed ? [.everything] : others.compactMap(\.change))
-        if rows.isEmpty { expected = last + 1 }
-        changesSeen.withLock { $0 = max($0, expected - 1) }
+            .map { row in
+                let columns = SQLiteColumns(row)
+                return (seq: try columns.int64("seq"), kind: columns.optionalText("kind") ?? "", subject: columns.optionalText("subject") ?? "")
+            }
+        let recorded = ownChanges.withLock { RecordedChanges(rows: rows, after: seen, last: last, own: &$0.seqs) }
+        changes.publish(recorded.publish)
+        changesSeen.withLock { $0 = max($0, recorded.seen) }
     }
 }
 
