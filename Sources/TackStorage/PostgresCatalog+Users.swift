@@ -165,16 +165,18 @@ extension PostgresCatalog {
 
 /// PostgresCatalog: pins, references and forgetting blobs.
 extension PostgresCatalog {
+    // A pin is one row of its own, written and deleted in one statement outside the write lock: nothing else in the
+    // transaction depends on it, and garbage collection reads pins and references in one snapshot (`isInUse`), so a
+    // pin needs to be committed before its blob is published, not ordered among other writes.
+
     public func pin(_ hash: ContentHash, until: Date) async throws -> String {
         let token = Identifier<PinKind>.make().rawValue
-        try await transaction { db, _ in
-            try await db.run("INSERT INTO pins (token, sha256, until) VALUES (\(token), \(hash.hex), \(until.millis))")
-        }
+        _ = try await rows("INSERT INTO pins (token, sha256, until) VALUES (\(token), \(hash.hex), \(until.millis))")
         return token
     }
 
     public func releasePin(_ token: String) async throws {
-        try await transaction { db, _ in try await db.run("DELETE FROM pins WHERE token = \(token)") }
+        _ = try await rows("DELETE FROM pins WHERE token = \(token)")
     }
 
     /// For inspection (tests, the admin tools); the service itself never asks.

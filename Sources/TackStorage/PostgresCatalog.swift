@@ -88,7 +88,8 @@ public final class PostgresCatalog: Catalog {
         configuration.options.connectTimeout = timeout
         configuration.options.maximumConnections = 16
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let running = Task { await client.run() }
+        // Started at once, not when the scheduler gets to it: a lease before run() has begun logs a warning.
+        let running = Task.immediate { await client.run() }
         return PostgresCatalog(client: client, running: running, location: location, changesSeen: seen, logger: logger)
     }
 
