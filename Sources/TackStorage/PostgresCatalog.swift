@@ -191,36 +191,38 @@ public final class PostgresCatalog: Catalog {
     }
 
     /// Writes the transaction's room events, keeping the newest event's number in the counter row (a sequence's
-    /// value is not transactional: a reader would see numbers of events not yet committed).
+    /// value is not transactional: a reader would see numbers of events not yet committed). One statement: every
+    /// round trip here is spent holding the write lock.
     private static func recordEvents(_ log: ChangeLog, on db: PostgresTransaction) async throws {
         guard !log.events.isEmpty else { return }
-        let now = Date().millis
-        var newest: Int64 = 0
-        for event in log.events {
-            newest = max(newest, try await db.rows("""
-                INSERT INTO room_events (room_id, kind, subject, at)
-                VALUES (\(event.room.rawValue), \(event.kind.rawValue), \(event.subject), \(now)) RETURNING seq
-                """).first?.int64("seq") ?? 0)
-        }
-        try await db.run("UPDATE change_counter SET last_event = GREATEST(last_event, \(newest))")
+        let rooms = log.events.map(\.room.rawValue), kinds = log.events.map(\.kind.rawValue), subjects = log.events.map(\.subject)
+        try await db.run("""
+            WITH added AS (
+              INSERT INTO room_events (room_id, kind, subject, at)
+              SELECT e.room, e.kind, e.subject, \(Date().millis)
+              FROM unnest(\(rooms)::text[], \(kinds)::text[], \(subjects)::text[]) WITH ORDINALITY AS e(room, kind, subject, n)
+              ORDER BY e.n
+              RETURNING seq)
+            UPDATE change_counter SET last_event = GREATEST(last_event, (SELECT MAX(seq) FROM added))
+            """)
     }
 
-    /// Numbers the changes from the counter (gapless: the counter row rolls back with the transaction) and wakes the
-    /// other instances; returns the numbers.
+    /// Numbers the changes from the counter (gapless: the counter row rolls back with the transaction), records them
+    /// and wakes the other instances, in one statement; returns the numbers.
     private static func recordChanges(_ changes: [CatalogChange], on db: PostgresTransaction) async throws -> [Int64] {
         guard !changes.isEmpty else { return [] }
         let count = Int64(changes.count)
-        let last = try await db.rows("UPDATE change_counter SET seq = seq + \(count) RETURNING seq").first?.int64("seq") ?? 0
-        let now = Date().millis
-        var seqs: [Int64] = []
-        for (offset, change) in changes.enumerated() {
-            let seq = last - count + 1 + Int64(offset)
-            let (kind, subject) = change.encoded
-            try await db.run("INSERT INTO catalog_changes (seq, kind, subject, at) VALUES (\(seq), \(kind), \(subject), \(now))")
-            seqs.append(seq)
-        }
-        try await db.run("SELECT pg_notify(\(changesChannel), \(String(last)))")
-        return seqs
+        let kinds = changes.map(\.encoded.kind), subjects = changes.map(\.encoded.subject)
+        let last = try await db.rows("""
+            WITH bumped AS (UPDATE change_counter SET seq = seq + \(count) RETURNING seq),
+                 added AS (
+                   INSERT INTO catalog_changes (seq, kind, subject, at)
+                   SELECT bumped.seq - \(count) + c.n, c.kind, c.subject, \(Date().millis)
+                   FROM bumped, unnest(\(kinds)::text[], \(subjects)::text[]) WITH ORDINALITY AS c(kind, subject, n)
+                   RETURNING seq)
+            SELECT seq, pg_notify(\(changesChannel), seq::text) AS notified FROM bumped
+            """).first?.int64("seq") ?? 0
+        return (0..<count).map { last - count + 1 + $0 }
     }
 
     // MARK: Changes
