@@ -3,6 +3,25 @@ import TackCore
 
 /// Catalog rows made into domain values, the same for SQLite's rows and PostgreSQL's (both read as `CatalogColumns`).
 enum CatalogRows {
+    // What both catalogs select: the same columns, so the same mapping reads their rows.
+
+    /// Every attachment query selects these, with what thumbnailing learned joined in (one lookup by primary key per
+    /// row, where four correlated subqueries used to be).
+    static let attachmentColumns = """
+        a.seq, a.id, a.room_id, a.name, a.size, a.content_type, a.sha256, a.uploader, a.created_at,
+        a.source_provider, a.source_url, a.fetched_at, a.etag, a.last_modified, a.version_of, a.metadata_stripped,
+        a.screenshot, i.sha256 IS NOT NULL AS has_image, i.width AS image_width, i.height AS image_height, i.failure AS image_failure,
+        i.pages AS image_pages, i.duration_ms AS image_duration_ms, i.codec AS image_codec,
+        x.sha256 IS NOT NULL AS has_text, x.reason AS text_failure, x.characters AS text_characters, x.truncated AS text_truncated
+        """
+    /// The tables `attachmentColumns` read besides `attachments a`: the facts about its bytes.
+    static let attachmentFacts = "LEFT JOIN images i ON i.sha256 = a.sha256 LEFT JOIN blob_texts x ON x.sha256 = a.sha256"
+    static let selectAttachments = "SELECT \(attachmentColumns) FROM attachments a \(attachmentFacts)"
+    static let resumableUploadColumns = """
+        id, room_id, uploader, length, received, name, content_type, message, metadata, screenshot, created_at,
+        expires_at, attachment_id, idempotency_key
+        """
+
     static func attachment(_ row: some CatalogColumns) throws -> Attachment {
         let hex = try row.text("sha256")
         guard let hash = ContentHash(hex: hex) else {

@@ -101,7 +101,7 @@ extension PostgresCatalog {
     func attachments(_ clause: String, _ binds: [PostgresValue], on db: PostgresTransaction? = nil) async throws
         -> [(seq: Int64, attachment: Attachment)]
     {
-        let statement = PostgresStatement("\(SQLiteCatalog.selectAttachments) \(clause)", binds)
+        let statement = PostgresStatement("\(CatalogRows.selectAttachments) \(clause)", binds)
         let rows = if let db { try await db.rows(statement) } else { try await rows(statement) }
         return try rows.map { (try $0.int64("seq"), try CatalogRows.attachment($0)) }
     }
@@ -187,8 +187,8 @@ extension PostgresCatalog {
 
     public func attachmentsPastRetention(defaultDays: Int, at now: Date, limit: Int) async throws -> [Attachment] {
         try await rows(PostgresStatement("""
-            SELECT \(SQLiteCatalog.attachmentColumns) FROM rooms r JOIN attachments a ON a.room_id = r.id
-            \(SQLiteCatalog.attachmentFacts)
+            SELECT \(CatalogRows.attachmentColumns) FROM rooms r JOIN attachments a ON a.room_id = r.id
+            \(CatalogRows.attachmentFacts)
             WHERE COALESCE(r.retention_days, ?) > 0 AND a.created_at < ? - COALESCE(r.retention_days, ?) * 86400000
             ORDER BY a.seq LIMIT ?
             """, [.integer(defaultDays), .integer(now.millis), .integer(defaultDays), .integer(limit)]))

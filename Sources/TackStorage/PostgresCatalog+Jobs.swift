@@ -93,7 +93,7 @@ extension PostgresCatalog {
     public func createResumableUpload(_ upload: ResumableUpload) async throws {
         try await transaction { db, _ in
             try await db.run(PostgresStatement("""
-                INSERT INTO resumable_uploads (\(SQLiteCatalog.resumableUploadColumns))
+                INSERT INTO resumable_uploads (\(CatalogRows.resumableUploadColumns))
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(upload.id.rawValue), .text(upload.room.rawValue), .text(upload.uploader),
                       .integer(upload.length), .integer(upload.offset), .text(upload.name), .text(upload.declaredType),
@@ -104,13 +104,13 @@ extension PostgresCatalog {
     }
 
     public func resumableUpload(_ id: UploadID) async throws -> ResumableUpload? {
-        try await rows(PostgresStatement("SELECT \(SQLiteCatalog.resumableUploadColumns) FROM resumable_uploads WHERE id = ?",
+        try await rows(PostgresStatement("SELECT \(CatalogRows.resumableUploadColumns) FROM resumable_uploads WHERE id = ?",
                                          [.text(id.rawValue)])).first.map(CatalogRows.resumableUpload)
     }
 
     public func resumableUpload(uploader: String, idempotencyKey: String, at now: Date) async throws -> ResumableUpload? {
         try await rows(PostgresStatement("""
-            SELECT \(SQLiteCatalog.resumableUploadColumns) FROM resumable_uploads
+            SELECT \(CatalogRows.resumableUploadColumns) FROM resumable_uploads
             WHERE uploader = ? AND idempotency_key = ? AND expires_at > ? ORDER BY created_at DESC LIMIT 1
             """, [.text(uploader), .text(idempotencyKey), .integer(now.millis)])).first.map(CatalogRows.resumableUpload)
     }
@@ -151,7 +151,7 @@ extension PostgresCatalog {
 
     public func resumableUploadsToSweep(at now: Date, limit: Int) async throws -> [ResumableUpload] {
         try await rows(PostgresStatement("""
-            SELECT \(SQLiteCatalog.resumableUploadColumns) FROM resumable_uploads
+            SELECT \(CatalogRows.resumableUploadColumns) FROM resumable_uploads
             WHERE expires_at <= ? OR (attachment_id IS NULL AND received = length)
             ORDER BY expires_at LIMIT ?
             """, [.integer(now.millis), .integer(limit)])).map(CatalogRows.resumableUpload)

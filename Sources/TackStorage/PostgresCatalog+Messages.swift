@@ -63,8 +63,8 @@ extension PostgresCatalog {
     private func completed(_ rows: [PostgresColumns]) async throws -> Message? {
         guard var message = try rows.first.map(CatalogRows.message) else { return nil }
         message.attachments = try await self.rows(PostgresStatement("""
-            SELECT \(SQLiteCatalog.attachmentColumns) FROM message_attachments ma
-            JOIN attachments a ON a.id = ma.attachment_id \(SQLiteCatalog.attachmentFacts)
+            SELECT \(CatalogRows.attachmentColumns) FROM message_attachments ma
+            JOIN attachments a ON a.id = ma.attachment_id \(CatalogRows.attachmentFacts)
             WHERE ma.message_id = ? ORDER BY ma.position
             """, [.text(message.id.rawValue)])).map(CatalogRows.attachment)
         message.removed = try await self.rows("""
@@ -86,9 +86,9 @@ extension PostgresCatalog {
         var removedByMessage: [String: [RemovedAttachment]] = [:]
         if let newest = kept.first?.seq, let oldest = kept.last?.seq {
             for row in try await self.rows(PostgresStatement("""
-                SELECT ma.message_id, \(SQLiteCatalog.attachmentColumns) FROM messages m
+                SELECT ma.message_id, \(CatalogRows.attachmentColumns) FROM messages m
                 JOIN message_attachments ma ON ma.message_id = m.id
-                JOIN attachments a ON a.id = ma.attachment_id \(SQLiteCatalog.attachmentFacts)
+                JOIN attachments a ON a.id = ma.attachment_id \(CatalogRows.attachmentFacts)
                 WHERE m.room_id = ? AND m.seq BETWEEN ? AND ?
                 ORDER BY ma.position
                 """, [.text(room.rawValue), .integer(oldest), .integer(newest)])) {

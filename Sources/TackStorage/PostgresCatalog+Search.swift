@@ -8,7 +8,7 @@ extension PostgresCatalog {
         -> Page<Attachment>
     {
         guard let statement = PostgresSearch(filter).page(
-            columns: SQLiteCatalog.attachmentColumns, limit: limit + 1, before: cursor?.before ?? Int64.max)
+            columns: CatalogRows.attachmentColumns, limit: limit + 1, before: cursor?.before ?? Int64.max)
         else { return Page(items: [], next: nil) }
         let rows = try await rows(statement).map { (seq: try $0.int64("seq"), attachment: try CatalogRows.attachment($0)) }
         return Self.page(rows, limit: limit)

@@ -172,11 +172,10 @@ public final class PostgresCatalog: Catalog {
             }
         } catch {
             let error = Self.described(error, location: location)
-            // A commit that failed on the way back may have happened: forget everything rather than too little.
-            // (An error the body threw rolled everything back; there is nothing to forget.)
-            if !(error is CancellationError), (error as? TackError)?.category != .invalidInput,
-               (error as? TackError)?.category != .notFound, (error as? TackError)?.category != .conflict,
-               (error as? TackError)?.category != .tooLarge {
+            // A commit that failed on the way back may have happened: forget everything rather than too little. A refusal
+            // the body threw (a taken name, a quota) rolled everything back: there is nothing to forget.
+            let refusals: Set<TackError.Category> = [.invalidInput, .notFound, .conflict, .tooLarge]
+            if !(error is CancellationError), !((error as? TackError).map { refusals.contains($0.category) } ?? false) {
                 changes.publish([.everything])
             }
             throw error

@@ -22,7 +22,7 @@ enum PostgresSearchDialect: SearchDialect {
         // attachments newest first and checks each one's document, whichever it judges reads less.
         """
         SELECT \(columns) FROM attachment_text t JOIN attachments a ON a.seq = t.seq
-        \(SQLiteCatalog.attachmentFacts)
+        \(CatalogRows.attachmentFacts)
         WHERE t.doc @@ ?::tsquery AND a.room_id IN (\(rooms))\(conditions) AND a.seq < ?
         ORDER BY a.seq DESC LIMIT ?
         """

@@ -84,26 +84,12 @@ extension SQLiteCatalog {
         return IdempotentUpload(attachment: AttachmentID(rawValue: id), received: received)
     }
 
-    /// Every attachment query selects these, with what thumbnailing learned joined in (one lookup by primary key per
-    /// row, where four correlated subqueries used to be).
-    static let attachmentColumns = """
-        a.seq, a.id, a.room_id, a.name, a.size, a.content_type, a.sha256, a.uploader, a.created_at,
-        a.source_provider, a.source_url, a.fetched_at, a.etag, a.last_modified, a.version_of, a.metadata_stripped,
-        a.screenshot, i.sha256 IS NOT NULL AS has_image, i.width AS image_width, i.height AS image_height, i.failure AS image_failure,
-        i.pages AS image_pages, i.duration_ms AS image_duration_ms, i.codec AS image_codec,
-        x.sha256 IS NOT NULL AS has_text, x.reason AS text_failure, x.characters AS text_characters, x.truncated AS text_truncated
-        """
-    /// The tables `attachmentColumns` read besides `attachments a`: the facts about its bytes.
-    static let attachmentFacts = "LEFT JOIN images i ON i.sha256 = a.sha256 LEFT JOIN blob_texts x ON x.sha256 = a.sha256"
-    static let selectAttachments =
-        "SELECT \(attachmentColumns) FROM attachments a \(attachmentFacts)"
-
     /// Attachments read through SQLiteNIO's rows rather than SQLKit's (see `SQLiteColumns`), on `connection`: a
     /// reader, or the writer inside a transaction.
     static func attachments(
         on connection: SQLiteConnection, _ clause: String, _ binds: [SQLiteData]
     ) async throws -> [(seq: Int64, attachment: Attachment)] {
-        try await connection.query("\(selectAttachments) \(clause)", binds).map { row in
+        try await connection.query("\(CatalogRows.selectAttachments) \(clause)", binds).map { row in
             let columns = SQLiteColumns(row)
             return (try columns.int64("seq"), try CatalogRows.attachment(columns))
         }
@@ -111,7 +97,7 @@ extension SQLiteCatalog {
 
     /// Attachments by key or by cursor (reads bounded by an index), through `readIndexed`.
     func indexedAttachments(_ clause: String, _ binds: [SQLiteData]) async throws -> [(seq: Int64, attachment: Attachment)] {
-        try await readIndexed("\(Self.selectAttachments) \(clause)", binds) { row in
+        try await readIndexed("\(CatalogRows.selectAttachments) \(clause)", binds) { row in
             (try row.int64("seq"), try CatalogRows.attachment(row))
         }
     }
@@ -191,8 +177,8 @@ extension SQLiteCatalog {
 
     public func attachmentsPastRetention(defaultDays: Int, at now: Date, limit: Int) async throws -> [Attachment] {
         try await readRows("""
-            SELECT \(Self.attachmentColumns) FROM rooms r JOIN attachments a ON a.room_id = r.id
-            \(Self.attachmentFacts)
+            SELECT \(CatalogRows.attachmentColumns) FROM rooms r JOIN attachments a ON a.room_id = r.id
+            \(CatalogRows.attachmentFacts)
             WHERE COALESCE(r.retention_days, ?) > 0 AND a.created_at < ? - COALESCE(r.retention_days, ?) * 86400000
             ORDER BY a.seq LIMIT ?
             """, [.integer(defaultDays), .integer(Int(now.millis)), .integer(defaultDays), .integer(limit)])

@@ -77,9 +77,9 @@ extension SQLiteCatalog {
         var removedByMessage: [String: [(message: String, removed: RemovedAttachment)]] = [:]
         if let newest = kept.first?.seq, let oldest = kept.last?.seq {
             let attached = try await readIndexed("""
-                SELECT ma.message_id, \(Self.attachmentColumns) FROM messages m
+                SELECT ma.message_id, \(CatalogRows.attachmentColumns) FROM messages m
                 JOIN message_attachments ma ON ma.message_id = m.id
-                JOIN attachments a ON a.id = ma.attachment_id \(SQLiteCatalog.attachmentFacts)
+                JOIN attachments a ON a.id = ma.attachment_id \(CatalogRows.attachmentFacts)
                 WHERE m.room_id = ? AND m.seq BETWEEN ? AND ?
                 ORDER BY ma.position
                 """, [.text(room.rawValue), .integer(Int(oldest)), .integer(Int(newest))]) {
@@ -113,8 +113,8 @@ extension SQLiteCatalog {
 
     func attachments(ofMessage id: MessageID) async throws -> [Attachment] {
         try await readIndexed("""
-            SELECT \(Self.attachmentColumns) FROM message_attachments ma
-            JOIN attachments a ON a.id = ma.attachment_id \(SQLiteCatalog.attachmentFacts)
+            SELECT \(CatalogRows.attachmentColumns) FROM message_attachments ma
+            JOIN attachments a ON a.id = ma.attachment_id \(CatalogRows.attachmentFacts)
             WHERE ma.message_id = ? ORDER BY ma.position
             """, [.text(id.rawValue)]) { try CatalogRows.attachment($0) }
     }

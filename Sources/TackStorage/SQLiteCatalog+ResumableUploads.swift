@@ -4,15 +4,10 @@ import TackCore
 
 /// SQLiteCatalog: tus uploads, whose offset only ever moves forward from where a PATCH found it.
 extension SQLiteCatalog {
-    static let resumableUploadColumns = """
-        id, room_id, uploader, length, received, name, content_type, message, metadata, screenshot, created_at,
-        expires_at, attachment_id, idempotency_key
-        """
-
     public func createResumableUpload(_ upload: ResumableUpload) async throws {
         try await transaction { db, _ in
             try await db.raw("""
-                INSERT INTO resumable_uploads (\(unsafeRaw: Self.resumableUploadColumns))
+                INSERT INTO resumable_uploads (\(unsafeRaw: CatalogRows.resumableUploadColumns))
                 VALUES (\(bind: upload.id.rawValue), \(bind: upload.room.rawValue), \(bind: upload.uploader),
                         \(bind: upload.length), \(bind: upload.offset), \(bind: upload.name), \(bind: upload.declaredType),
                         \(bind: upload.message), \(bind: upload.metadata), \(bind: upload.isScreenshot ? 1 : 0),
@@ -23,13 +18,13 @@ extension SQLiteCatalog {
     }
 
     public func resumableUpload(_ id: UploadID) async throws -> ResumableUpload? {
-        try await readIndexed("SELECT \(Self.resumableUploadColumns) FROM resumable_uploads WHERE id = ?",
+        try await readIndexed("SELECT \(CatalogRows.resumableUploadColumns) FROM resumable_uploads WHERE id = ?",
                               [.text(id.rawValue)], row: CatalogRows.resumableUpload).first
     }
 
     public func resumableUpload(uploader: String, idempotencyKey: String, at now: Date) async throws -> ResumableUpload? {
         try await readRows("""
-            SELECT \(Self.resumableUploadColumns) FROM resumable_uploads
+            SELECT \(CatalogRows.resumableUploadColumns) FROM resumable_uploads
             WHERE uploader = ? AND idempotency_key = ? AND expires_at > ? ORDER BY created_at DESC LIMIT 1
             """, [.text(uploader), .text(idempotencyKey), .integer(Int(now.millis))]).map { try CatalogRows.resumableUpload(SQLiteColumns($0)) }.first
     }
@@ -73,7 +68,7 @@ extension SQLiteCatalog {
 
     public func resumableUploadsToSweep(at now: Date, limit: Int) async throws -> [ResumableUpload] {
         try await readRows("""
-            SELECT \(Self.resumableUploadColumns) FROM resumable_uploads
+            SELECT \(CatalogRows.resumableUploadColumns) FROM resumable_uploads
             WHERE expires_at <= ? OR (attachment_id IS NULL AND received = length)
             ORDER BY expires_at LIMIT ?
             """, [.integer(Int(now.millis)), .integer(limit)]).map { try CatalogRows.resumableUpload(SQLiteColumns($0)) }

@@ -11,7 +11,7 @@ extension SQLiteCatalog {
         -> Page<Attachment>
     {
         guard let (sql, binds) = SQLiteSearch(filter).page(
-            columns: Self.attachmentColumns, limit: limit + 1, before: cursor?.before ?? Int64.max)
+            columns: CatalogRows.attachmentColumns, limit: limit + 1, before: cursor?.before ?? Int64.max)
         else { return Page(items: [], next: nil) }
         let rows = try await readRows(sql, binds).map { row in
             let columns = SQLiteColumns(row)

@@ -30,7 +30,7 @@ enum SQLiteSearchDialect: SearchDialect {
         // CROSS JOIN keeps the text index outside, where its newest-first order serves the ORDER BY.
         """
         SELECT \(columns) FROM attachment_text t CROSS JOIN attachments a ON a.seq = t.rowid
-        \(SQLiteCatalog.attachmentFacts)
+        \(CatalogRows.attachmentFacts)
         WHERE attachment_text MATCH ? AND a.room_id IN (\(rooms))\(conditions) AND t.rowid < ?
         ORDER BY t.rowid DESC LIMIT ?
         """

@@ -96,7 +96,7 @@ struct SearchStatements<Dialect: SearchDialect> {
     /// has no rooms (nothing to read).
     func page(columns: String, limit: Int, before: Int64) -> Dialect.Statement? {
         guard !rooms.isEmpty else { return nil }
-        let from = "attachments a \(SQLiteCatalog.attachmentFacts)"
+        let from = "attachments a \(CatalogRows.attachmentFacts)"
         let extra = conditions.map { " AND " + $0 }.joined()
         let roomList = Self.placeholders(rooms.count)
         let roomBinds = rooms.map { Dialect.text($0.rawValue) }

@@ -57,7 +57,7 @@ import TackCore
         let (folder, catalog, room) = try await seeded()
         for n in 0..<30 { try await catalog.insertAttachment(attachment(room.id, n), releasing: nil) }
         let reader = try SQLiteDirectReader(path: "\(folder.path)/tack.sqlite")
-        let page = "\(SQLiteCatalog.selectAttachments) WHERE a.room_id = ? AND a.seq < ? ORDER BY a.seq DESC LIMIT ?"
+        let page = "\(CatalogRows.selectAttachments) WHERE a.room_id = ? AND a.seq < ? ORDER BY a.seq DESC LIMIT ?"
         for before in stride(from: 31, to: 1, by: -3) {
             let seqs = try reader.query(page, [.text(room.id.rawValue), .integer(before), .integer(before % 5 + 1)]) {
                 try $0.int64("seq")
