@@ -104,6 +104,8 @@ public enum PreviewSource: String, Sendable, Hashable, CaseIterable {
     /// A video's frame a few seconds in, or a GIF's or WebP's first frame.
     case videoFrame = "video-frame"
     case waveform
+    /// The primary image of a HEIF file (HEIC from a phone, AVIF), decoded by libheif.
+    case heifImage = "heif-image"
 
     /// Only the types decoded safely: PNG and JPEG by tackd's own decoders, the rest by poppler or ffmpeg in a
     /// worker process.
@@ -113,6 +115,7 @@ public enum PreviewSource: String, Sendable, Hashable, CaseIterable {
         case "application/pdf": self = .pdfPage
         case "video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "image/gif", "image/webp": self = .videoFrame
         case "audio/mpeg", "audio/ogg", "audio/wav", "audio/flac", "audio/mp4": self = .waveform
+        case "image/heic", "image/heif", "image/avif": self = .heifImage
         default: return nil
         }
     }

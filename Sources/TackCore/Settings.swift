@@ -32,6 +32,10 @@ public struct Settings: Sendable, Equatable {
     /// The languages OCR reads screenshots in, as tesseract names them (`eng`, `eng+deu`); each needs its
     /// tesseract-ocr-LANG package.
     public var ocrLanguages = "eng"
+    /// Whether screenshots are read by OCR (`ocr = on|off`); documents are read either way.
+    public var ocr = true
+    /// Which files' text is read, from `ocr`.
+    public var textReading: TextReading { TextReading(ocr: ocr) }
     /// Seconds a runner holds a claimed job; a job whose runner died is taken again once this lapses.
     public var jobLeaseSeconds: Int64 = 60
     /// Claims a background job gets before it is marked failed (with its reason, in `tackd jobs`).
@@ -84,7 +88,7 @@ public struct Settings: Sendable, Equatable {
         "linger_seconds", "linger_max_bytes", "linger_idle_seconds",
         "gc_interval_seconds", "thumbnail_queue", "metrics", "log_format", "catalog_cache_entries", "blob_cache_bytes",
         "page_cache_bytes", "max_query_bytes", "event_retention_seconds", "event_heartbeat_seconds", "signed_link_max_seconds",
-        "upload_expiry_seconds", "retention_days", "max_extract_bytes", "extract_memory_bytes", "extract_seconds", "text_queue", "ocr_languages",
+        "upload_expiry_seconds", "retention_days", "max_extract_bytes", "extract_memory_bytes", "extract_seconds", "text_queue", "ocr_languages", "ocr",
         "blobs", "s3_access_key_id", "s3_secret_access_key", "job_lease_seconds", "job_attempts", "catalog",
         "postgres_password",
     ] + LinkSettings.endpointKeys
@@ -210,14 +214,15 @@ public struct Settings: Sendable, Equatable {
         if let (path, _) = value("link_ca_file"), !path.isEmpty { settings.links.caFile = path }
         func flag(_ key: String) throws(TackError) -> Bool? {
             guard let (text, source) = value(key) else { return nil }
-            guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][text.lowercased()] else {
-                throw .invalid(.invalidSetting, "\(source): '\(text)' must be true or false")
+            guard let flag = ["1": true, "true": true, "yes": true, "on": true, "0": false, "false": false, "no": false, "off": false][text.lowercased()] else {
+                throw .invalid(.invalidSetting, "\(source): '\(text)' must be on or off (true or false)")
             }
             return flag
         }
         if let allow = try flag("link_allow_http") { settings.links.allowHTTP = allow }
         if let fetching = try flag("link_fetching") { settings.links.fetching = fetching }
         if let strip = try flag("strip_metadata") { settings.stripMetadata = strip }
+        if let ocr = try flag("ocr") { settings.ocr = ocr }
         for key in LinkSettings.endpointKeys {
             if let (url, _) = value(key) { settings.links.endpoints[key] = url }
         }

@@ -31,6 +31,21 @@ public enum TextFormat: String, Sendable, Equatable, CaseIterable {
     static let plainTypes: Set<String> = ["text/plain", "text/markdown", "text/csv", "application/json", "application/xml"]
 }
 
+/// Which stored files tackd reads the text of: every document it has a reader for, and screenshots by OCR unless the
+/// operator turned it off (`ocr = off`: tesseract costs seconds of CPU per screenshot). One value, used wherever a
+/// file's text is queued, read or reported, so a screenshot with OCR off says `none`, never `pending` forever.
+public struct TextReading: Sendable, Equatable {
+    public var ocr: Bool
+
+    public init(ocr: Bool = true) { self.ocr = ocr }
+
+    /// How the text of `attachment` is read, or nil when it is not.
+    public func format(of attachment: Attachment) -> TextFormat? {
+        guard let format = attachment.textFormat else { return nil }
+        return format == .screenshot && !ocr ? nil : format
+    }
+}
+
 /// Text read out of a file: what search indexes and members can read, at most the configured number of bytes.
 public struct ExtractedText: Sendable, Equatable {
     public var text: String

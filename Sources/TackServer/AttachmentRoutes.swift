@@ -82,7 +82,7 @@ struct AttachmentRoutes: Sendable {
     }
 
     private func uploadResponse(_ result: UploadResult) throws -> Response {
-        var json = AttachmentJSON(result.attachment)
+        var json = AttachmentJSON(result.attachment, reading: followUps.texts.reading)
         json.receivedSha256 = result.received.hex
         var response = JSONBody.response(writing: json, status: result.isNew ? .created : .ok)
         response.headers[.location] = "/v1/attachments/\(result.attachment.id)"
@@ -123,13 +123,13 @@ struct AttachmentRoutes: Sendable {
     @Sendable func list(_ request: Request, context: TackRequestContext) async throws -> Response {
         let room = try await access.room(context.parameters.require("room"), visibleTo: context.requireUser())
         if request.uri.queryParameters["q"] != nil || request.uri.queryParameters["tz"] != nil {
-            return try await SearchRoutes(catalog: catalog, limits: limits).search(request, in: room)
+            return try await SearchRoutes(catalog: catalog, limits: limits, reading: followUps.texts.reading).search(request, in: room)
         }
         let (limit, cursor) = try Paging.parse(request, limits: limits)
-        let catalog = self.catalog
+        let (catalog, reading) = (self.catalog, followUps.texts.reading)
         let body = try await pages.page(PageCache.Key(room: room.id, limit: limit, cursor: cursor)) {
             let page = try await catalog.attachments(in: room.id, limit: limit, cursor: cursor)
-            let json = JSONWriter.bytes(of: PageJSON(items: page.items.map(AttachmentJSON.init), next: page.next?.token),
+            let json = JSONWriter.bytes(of: PageJSON(items: page.items.map { AttachmentJSON($0, reading: reading) }, next: page.next?.token),
                                         capacity: 512 * page.items.count + 64)
             return PageCache.Entry(body: ByteBuffer(bytes: json), files: Set(page.items.map(\.sha256)))
         }
@@ -138,7 +138,7 @@ struct AttachmentRoutes: Sendable {
 
     @Sendable func show(_ request: Request, context: TackRequestContext) async throws -> Response {
         let (attachment, _) = try await access.attachment(context.parameters.require("id"), visibleTo: context.requireUser())
-        return JSONBody.response(writing: AttachmentJSON(attachment))
+        return JSONBody.response(writing: AttachmentJSON(attachment, reading: followUps.texts.reading))
     }
 
     @Sendable func thumbnail(_ request: Request, context: TackRequestContext) async throws -> Response {
@@ -153,9 +153,9 @@ struct AttachmentRoutes: Sendable {
         let stored = wasRead ? try await catalog.text(of: attachment.sha256) : nil
         // Still pending: queued again if it never was (a full queue, a file stored before tackd read text); a job
         // already queued stays as it is.
-        if attachment.textFormat != nil, attachment.text == nil { await followUps.texts.prepare(attachment) }
+        if attachment.text == nil { await followUps.texts.prepare(attachment) }
         return JSONBody.response(writing: AttachmentTextJSON(
-            attachment: attachment.id.rawValue, state: AttachmentJSON.TextState(attachment), text: stored?.text))
+            attachment: attachment.id.rawValue, state: AttachmentJSON.TextState(attachment, reading: followUps.texts.reading), text: stored?.text))
     }
 
     /// An attachment's thumbnail of `size` (text as the request gave it; the first configured size when nil).

@@ -15,6 +15,8 @@ struct EventRoutes: Sendable {
     let catalog: any Catalog
     /// How long a stream may stay silent before a comment keeps proxies from closing it.
     let heartbeat: Duration
+    /// Which files' text is read, for the attachments events carry.
+    let reading: TextReading
     var access: RoomAccess { RoomAccess(catalog: catalog) }
     /// Events read per query; a stream far behind catches up in batches.
     static let batchSize = 200
@@ -29,7 +31,7 @@ struct EventRoutes: Sendable {
         var start = try Self.lastEventID(request)
         if start == nil { start = try await catalog.latestRoomEvent() }
         let stream = RoomStream(catalog: catalog, room: room.id, user: user.name, tokenDigest: context.tokenDigest,
-                                heartbeat: heartbeat, position: start ?? 0)
+                                heartbeat: heartbeat, position: start ?? 0, reading: reading)
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-store",
@@ -60,6 +62,7 @@ struct RoomStream: Sendable {
     let tokenDigest: String?
     let heartbeat: Duration
     let position: Int64
+    let reading: TextReading
 
     private enum Tick { case change, heartbeat }
 
@@ -151,12 +154,12 @@ struct RoomStream: Sendable {
             data.attachmentId = event.subject
             if event.kind != .attachmentDeleted, let attachment = try await catalog.attachment(AttachmentID(rawValue: event.subject)),
                attachment.room == room {
-                data.attachment = AttachmentJSON(attachment)
+                data.attachment = AttachmentJSON(attachment, reading: reading)
             }
         case .messageCreated:
             data.messageId = event.subject
             if let message = try await catalog.message(MessageID(rawValue: event.subject)), message.room == room {
-                data.message = MessageJSON(message)
+                data.message = MessageJSON(message, reading: reading)
             }
         case .memberAdded, .memberRemoved:
             data.user = event.subject

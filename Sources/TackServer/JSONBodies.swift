@@ -47,8 +47,8 @@ struct AttachmentJSON: Codable {
         let truncated: Bool?
         let reason: String?
 
-        init(_ a: Attachment) {
-            switch (a.textFormat, a.text) {
+        init(_ a: Attachment, reading: TextReading) {
+            switch (reading.format(of: a), a.text) {
             case (nil, _): (state, characters, truncated, reason) = ("none", nil, nil, nil)
             case (_?, nil): (state, characters, truncated, reason) = ("pending", nil, nil, nil)
             case (_?, let info?):
@@ -69,7 +69,7 @@ struct AttachmentJSON: Codable {
         let etag: String?
     }
 
-    init(_ a: Attachment) {
+    init(_ a: Attachment, reading: TextReading) {
         metadataStripped = a.metadataStripped
         width = a.image?.width
         height = a.image?.height
@@ -81,7 +81,7 @@ struct AttachmentJSON: Codable {
         case (true, nil): ThumbnailState(state: "pending", reason: nil)
         case (true, let info?): info.failure.map { ThumbnailState(state: "failed", reason: $0) } ?? ThumbnailState(state: "ready", reason: nil)
         }
-        text = TextState(a)
+        text = TextState(a, reading: reading)
         kind = a.kind
         types = a.types.map(\.rawValue)
         source = a.source.map { SourceJSON(provider: $0.provider, url: $0.url, fetchedAt: $0.fetchedAt, etag: $0.etag) }
@@ -231,12 +231,12 @@ struct MessageJSON: Codable {
     /// What the message carried that is gone, in its place.
     let removed: [RemovedAttachmentJSON]
 
-    init(_ m: Message) {
+    init(_ m: Message, reading: TextReading) {
         id = m.id.rawValue
         room = m.room.rawValue
         author = m.author
         text = m.text
-        attachments = m.attachments.map(AttachmentJSON.init)
+        attachments = m.attachments.map { AttachmentJSON($0, reading: reading) }
         createdAt = m.createdAt
         removed = m.removed.map(RemovedAttachmentJSON.init)
     }

@@ -52,7 +52,7 @@ struct LinkRoutes: Sendable {
         context.logger.info("stored linked file", metadata: [
             "attachment": "\(attachment.id)", "provider": "\(attachment.source?.provider ?? "")", "size": "\(attachment.size)",
         ])
-        var response = JSONBody.response(writing: AttachmentJSON(attachment), status: .created)
+        var response = JSONBody.response(writing: AttachmentJSON(attachment, reading: followUps.texts.reading), status: .created)
         response.headers[.location] = "/v1/attachments/\(attachment.id)"
         return response
     }
@@ -68,10 +68,10 @@ struct LinkRoutes: Sendable {
         switch try await importer.importLink(source.url, room: room.id, member: user.name, previous: latest) {
         case .created(let version):
             await followUps.prepare(version)
-            return try JSONBody.response(Refreshed(changed: true, attachment: AttachmentJSON(version)), status: .created)
+            return try JSONBody.response(Refreshed(changed: true, attachment: AttachmentJSON(version, reading: followUps.texts.reading)), status: .created)
         case .unchanged(let same):
             let current = try await catalog.attachment(same.id) ?? same
-            return try JSONBody.response(Refreshed(changed: false, attachment: AttachmentJSON(current)))
+            return try JSONBody.response(Refreshed(changed: false, attachment: AttachmentJSON(current, reading: followUps.texts.reading)))
         }
     }
 }

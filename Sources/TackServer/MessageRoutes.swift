@@ -7,6 +7,7 @@ import TackStorage
 struct MessageRoutes: Sendable {
     let catalog: any Catalog
     let limits: Limits
+    let reading: TextReading
     var access: RoomAccess { RoomAccess(catalog: catalog) }
 
     struct PostMessage: Decodable {
@@ -28,7 +29,7 @@ struct MessageRoutes: Sendable {
             guard earlier.room == room.id else {
                 throw TackError(.idempotencyKeyReused, "this Idempotency-Key was used for a message in another room; send a new key")
             }
-            return JSONBody.response(writing: MessageJSON(earlier), status: .ok)
+            return JSONBody.response(writing: MessageJSON(earlier, reading: reading), status: .ok)
         }
         let body = try await JSONBody.decode(PostMessage.self, from: request, limit: limits.maxJSONBytes)
         let text = body.text ?? ""
@@ -55,16 +56,16 @@ struct MessageRoutes: Sendable {
             guard message.room == room.id else {
                 throw TackError(.idempotencyKeyReused, "this Idempotency-Key was used for a message in another room; send a new key")
             }
-            return JSONBody.response(writing: MessageJSON(message), status: .ok)
+            return JSONBody.response(writing: MessageJSON(message, reading: reading), status: .ok)
         }
-        return JSONBody.response(writing: MessageJSON(message), status: .created)
+        return JSONBody.response(writing: MessageJSON(message, reading: reading), status: .created)
     }
 
     @Sendable func list(_ request: Request, context: TackRequestContext) async throws -> Response {
         let room = try await access.room(context.parameters.require("room"), visibleTo: context.requireUser())
         let (limit, cursor) = try Paging.parse(request, limits: limits)
         let page = try await catalog.messages(in: room.id, limit: limit, cursor: cursor)
-        return JSONBody.response(writing: PageJSON(items: page.items.map(MessageJSON.init), next: page.next?.token))
+        return JSONBody.response(writing: PageJSON(items: page.items.map { MessageJSON($0, reading: reading) }, next: page.next?.token))
     }
 }
 

@@ -2,10 +2,12 @@ import Foundation
 import TackCore
 import TackText
 
-/// Renders a PDF's first page or a video's frame with `tackd preview` in a worker process (see `WorkerProcess`), for
+/// Renders a PDF's first page, a video's frame, a waveform or a HEIF image with `tackd preview` in a worker process (see `WorkerProcess`), for
 /// ThumbnailService.
 struct PreviewWorker: Sendable {
     let process: WorkerProcess
+    /// Most pixels an image the worker decodes may declare (`max_image_pixels`), as for PNG and JPEG.
+    let maxPixels: Int
 
     /// Writes the picture to `output` (a `.ppm` path). `TackError(.thumbnailFailed)` when the file is at fault (no
     /// retry would change it), another error when the worker could not do its work.
@@ -15,7 +17,8 @@ struct PreviewWorker: Sendable {
         -> MediaFacts?
     {
         let ending = try await process.run(
-            "preview", ["--format", source.rawValue, "--content-type", contentType, "--size", String(longSide)], files: [path, output])
+            "preview", ["--format", source.rawValue, "--content-type", contentType, "--size", String(longSide),
+                        "--max-pixels", String(maxPixels)], files: [path, output])
         if let signal = ending.signal { throw TackError(.thumbnailFailed, "the renderer \(process.stopped(on: signal))") }
         if ending.status == 4 {
             throw TackError(.internal, "tackd preview could not run its renderer: \(String(decoding: ending.output.prefix(500), as: UTF8.self))")

@@ -8,6 +8,7 @@ import TackStorage
 struct SearchRoutes: Sendable {
     let catalog: any Catalog
     let limits: Limits
+    let reading: TextReading
     var access: RoomAccess { RoomAccess(catalog: catalog) }
 
     func register(on router: RouterGroup<TackRequestContext>) {
@@ -30,7 +31,7 @@ struct SearchRoutes: Sendable {
         let filter = try self.filter(request, scope: scope)
         let (limit, cursor) = try Paging.parse(request, limits: limits)
         let page = try await catalog.searchAttachments(filter, limit: limit, cursor: cursor)
-        return JSONBody.response(writing: PageJSON(items: page.items.map(AttachmentJSON.init), next: page.next?.token))
+        return JSONBody.response(writing: PageJSON(items: page.items.map { AttachmentJSON($0, reading: reading) }, next: page.next?.token))
     }
 
     @Sendable func summary(_ request: Request, context: TackRequestContext) async throws -> Response {

@@ -89,7 +89,7 @@ public enum TackApplication {
     static func makeThumbnailService(settings: Settings, catalog: any Catalog, blobs: any BlobStore) -> ThumbnailService {
         ThumbnailService(
             blobs: blobs, catalog: catalog, thumbnailer: Thumbnailer(limits: ImageLimits(maxPixels: settings.maxImagePixels)),
-            previews: PreviewWorker(process: worker(settings)), sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
+            previews: PreviewWorker(process: worker(settings), maxPixels: settings.maxImagePixels), sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
     }
 
     /// The worker process that reads files' text and renders PDF pages: this very executable (`tackd text`,
@@ -103,7 +103,8 @@ public enum TackApplication {
     static func makeFollowUps(settings: Settings, catalog: any Catalog, blobs: any BlobStore, thumbnails: ThumbnailService) -> FollowUps {
         FollowUps(thumbnails: thumbnails, texts: TextService(
             blobs: blobs, catalog: catalog, maxBytes: settings.maxExtractBytes, maxQueued: settings.textQueue,
-            jobs: thumbnails.jobs, worker: TextWorker(process: worker(settings), languages: settings.ocrLanguages)))
+            jobs: thumbnails.jobs, worker: TextWorker(process: worker(settings), languages: settings.ocrLanguages),
+            reading: settings.textReading))
     }
 
     static func makeRouter(
@@ -147,9 +148,10 @@ public enum TackApplication {
             uploads: resumable, catalog: catalog, limits: settings.limits, rateLimits: rateLimits)
         resumableRoutes.register(on: v1)
         resumableRoutes.registerDiscovery(on: router)
-        MessageRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
-        SearchRoutes(catalog: catalog, limits: settings.limits).register(on: v1)
-        EventRoutes(catalog: catalog, heartbeat: .seconds(settings.eventHeartbeatSeconds)).register(on: v1)
+        MessageRoutes(catalog: catalog, limits: settings.limits, reading: settings.textReading).register(on: v1)
+        SearchRoutes(catalog: catalog, limits: settings.limits, reading: settings.textReading).register(on: v1)
+        EventRoutes(catalog: catalog, heartbeat: .seconds(settings.eventHeartbeatSeconds), reading: settings.textReading)
+            .register(on: v1)
         AccountRoutes(uploads: uploads).register(on: v1)
         let importer = LinkImporter(
             rules: ProviderRules(settings: settings.links), fetcher: try GuardedFetcher(settings: settings.links),

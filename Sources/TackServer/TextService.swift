@@ -17,11 +17,13 @@ struct TextService: Sendable {
     let jobs: JobSignal
     /// Reads the formats that go through C libraries, in a process of its own.
     let worker: TextWorker
+    /// Which files are read (screenshots only while OCR is on).
+    let reading: TextReading
 
     /// Queues reading a new attachment's text as a durable job, before the upload is answered. A failure to queue is
     /// logged, never thrown: the file is still stored and found by its name and messages.
     func prepare(_ attachment: Attachment) async {
-        guard attachment.textFormat != nil, attachment.text == nil else { return }
+        guard reading.format(of: attachment) != nil, attachment.text == nil else { return }
         do {
             if try await catalog.enqueueJob(.text, subject: attachment.id.rawValue, at: Date(), maxQueued: maxQueued) {
                 TackMetrics.job(JobKind.text.rawValue, "queued")
@@ -35,7 +37,7 @@ struct TextService: Sendable {
     /// The job: reads the file's first `maxBytes` bytes and records their text (or why they have none) for every
     /// attachment of the same bytes. Bytes read before are not read again.
     func read(_ attachment: Attachment) async throws {
-        guard let format = attachment.textFormat, try await catalog.text(of: attachment.sha256) == nil else { return }
+        guard let format = reading.format(of: attachment), try await catalog.text(of: attachment.sha256) == nil else { return }
         let text: BlobText
         do {
             let extracted: ExtractedText

@@ -70,7 +70,7 @@ actor ThumbnailService {
     /// gallery's many requests run side by side, and only making a thumbnail is serialised.
     nonisolated func thumbnail(of attachment: Attachment, size: Int, method: ThumbnailMethod) async throws -> StoredThumbnail {
         guard let preview = attachment.previewSource else {
-            throw TackError(.notAnImage, "only PNG, JPEG, PDF and video (MP4, MOV, WebM, MKV) attachments have thumbnails")
+            throw TackError(.notAnImage, "only images (PNG, JPEG, GIF, WebP, HEIC, AVIF), PDFs, videos (MP4, MOV, WebM, MKV) and recordings have thumbnails")
         }
         guard sizes.contains(size) else {
             throw TackError.invalid(.invalidSize, "thumbnail sizes are \(sizes.map(String.init).joined(separator: ", "))")
@@ -115,7 +115,7 @@ actor ThumbnailService {
                     return await Self.thumbnail { () throws(TackError) in
                         try thumbnailer.thumbnail(ofFileAt: path, size: key.size, method: key.method)
                     }.map { ($0, nil) }
-                case .pdfPage, .videoFrame, .waveform:
+                case .pdfPage, .videoFrame, .waveform, .heifImage:
                     // Twice the size on the longer side, so a square crop of a tall page still has its pixels, and
                     // the thumbnail is scaled down by tackd's own filter, not poppler's or ffmpeg's.
                     let picture = FileManager.default.temporaryDirectory.appendingPathComponent("tackd-preview-\(UUID().uuidString).ppm").path

@@ -17,7 +17,8 @@ public struct MediaFactsReader: Sendable {
     /// The facts of `path`, a file of `contentType` rendered as `source`.
     public func facts(of path: String, as source: PreviewSource, contentType: String) -> MediaFacts? {
         switch source {
-        case .image: return nil
+        // A HEIF image's facts are its header's, read before it is decoded (HEIFImageRenderer).
+        case .image, .heifImage: return nil
         case .pdfPage:
             return Self.output(of: pdfinfo, ["--", path]).flatMap { MediaFacts.pdfPages(fromPDFInfo: String(decoding: $0, as: UTF8.self)) }
                 .map { MediaFacts(pages: $0) }

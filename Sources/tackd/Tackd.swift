@@ -655,22 +655,24 @@ extension PreviewSource: ExpressibleByArgument {}
 struct RenderPreview: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "preview",
-        abstract: "Render a PDF's first page, a video's (or GIF's, WebP's) frame or a recording's waveform to a PPM, as tackd does for thumbnails.")
+        abstract: "Render a PDF's first page, a video's (or GIF's, WebP's) frame, a recording's waveform or a HEIC/AVIF image to a PPM, as tackd does for thumbnails.")
 
     @Argument(help: "The file.") var input: String
     @Argument(help: "The PPM to write (its name must end in .ppm).") var output: String
-    @Option(help: "pdf-page, video-frame or waveform.") var format: PreviewSource
-    @Option(help: "The file's content type (video/mp4, video/quicktime, video/webm, video/x-matroska, image/gif, image/webp; audio/mpeg, audio/ogg, audio/wav, audio/flac).")
+    @Option(help: "pdf-page, video-frame, waveform or heif-image.") var format: PreviewSource
+    @Option(help: "The file's content type (video/mp4, video/quicktime, video/webm, video/x-matroska, image/gif, image/webp; audio/mpeg, audio/ogg, audio/wav, audio/flac; image/heic, image/avif).")
     var contentType = "application/pdf"
     @Option(help: "Pixels on the page's longer side.") var size: Int = 640
     @Option(help: "Bytes of address space this process may use.") var maxMemory: Int = 2 << 30
     @Option(help: "Seconds of CPU this process may use.") var maxSeconds: Int = 30
+    @Option(help: "Most pixels a HEIF image (or any item in it) may declare; larger ones are refused before decoding.")
+    var maxPixels: Int = 100_000_000
 
     func validate() throws {
         guard (16...4096).contains(size) else { throw ValidationError("--size must be 16 to 4096") }
         guard output.hasSuffix(".ppm") else { throw ValidationError("the output's name must end in .ppm") }
         guard format != .image else {
-            throw ValidationError("images are thumbnailed by tackd itself; --format is pdf-page, video-frame or waveform")
+            throw ValidationError("images are thumbnailed by tackd itself; --format is pdf-page, video-frame, waveform or heif-image")
         }
     }
 
@@ -678,13 +680,22 @@ struct RenderPreview: ParsableCommand {
         try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds)
         let answer: PreviewWorkerAnswer
         do {
+            let facts: MediaFacts?
             switch format {
             case .image: preconditionFailure("refused by validate()")
-            case .pdfPage: try PDFPageRenderer().renderFirstPage(of: input, longSide: size, to: output)
-            case .videoFrame: try VideoFrameRenderer().renderFrame(of: input, contentType: contentType, longSide: size, to: output)
-            case .waveform: try WaveformRenderer().renderWaveform(of: input, contentType: contentType, longSide: size, to: output)
+            case .pdfPage, .videoFrame, .waveform:
+                switch format {
+                case .pdfPage: try PDFPageRenderer().renderFirstPage(of: input, longSide: size, to: output)
+                case .videoFrame: try VideoFrameRenderer().renderFrame(of: input, contentType: contentType, longSide: size, to: output)
+                default: try WaveformRenderer().renderWaveform(of: input, contentType: contentType, longSide: size, to: output)
+                }
+                facts = MediaFactsReader().facts(of: input, as: format, contentType: contentType)
+            case .heifImage:
+                // The header was read before decoding, to apply the pixel limit: its size and codec are the facts.
+                let header = try HEIFImageRenderer().render(input, longSide: size, maxPixels: maxPixels, to: output)
+                facts = MediaFacts(width: header.width, height: header.height, codec: header.codec)
             }
-            answer = PreviewWorkerAnswer(error: nil, facts: MediaFactsReader().facts(of: input, as: format, contentType: contentType))
+            answer = PreviewWorkerAnswer(error: nil, facts: facts)
         } catch let error as TackError {
             answer = PreviewWorkerAnswer(error: error.message)
         } catch {

@@ -177,8 +177,9 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
     }
 }
 
-/// Animated images show their first frame, and recordings their waveform: made by real programs (ffmpeg's own test
-/// sources, Pillow), checked against ffmpeg's first frame and against where the sound is.
+/// Animated images show their first frame, HEIF photos their primary image, and recordings their waveform: made by
+/// real programs (ffmpeg's own test sources, Pillow, libheif's encoder), checked against ffmpeg's first frame, the
+/// photo itself, and where the sound is.
 @Suite(.timeLimit(.minutes(5))) struct StillAndWaveformPreviewTests {
     func folder() throws -> String {
         let folder = NSTemporaryDirectory() + "preview-\(UUID().uuidString)"
@@ -227,6 +228,51 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
         #expect(wrote.status == 0, "\(wrote.output)")
         let (_, webp) = try await thumbnail(world, "\(folder)/still.webp", name: "still.webp", type: "image/webp")
         #expect(meanDifference(webp, try picture("\(folder)/first.png")) < 6)
+    }
+
+    /// A real photo (Debian's mate-backgrounds) written as HEIC (x265) and AVIF (libaom) by libheif's own encoder:
+    /// the thumbnail is the photo, in its true colours (a full-range image read as limited range would be washed
+    /// out by far more than the bound), and the facts are the header's.
+    @Test func heicAndAVIFPhotosShowTheirPrimaryImage() async throws {
+        let world = try await World.make()
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let wrote = try await offThePool { try runProgram("/usr/bin/python3", ["-c", """
+            from PIL import Image
+            photo = Image.open('/usr/share/backgrounds/mate/nature/Aqua.jpg').convert('RGB').resize((640, 400), Image.LANCZOS)
+            photo.save('\(folder)/photo.png'); photo.resize((320, 200), Image.LANCZOS).save('\(folder)/expected.png')
+            """]) }
+        #expect(wrote.status == 0, "\(wrote.output)")
+        for (name, type, codec, flags) in [("photo.heic", "image/heic", "hevc", ["-q", "90"]),
+                                           ("photo.avif", "image/avif", "av1", ["-A", "-q", "80"])] {
+            let encoded = try await offThePool { try runProgram("/usr/bin/heif-enc", flags + ["-o", "\(folder)/\(name)", "\(folder)/photo.png"]) }
+            #expect(encoded.status == 0, "\(encoded.output)")
+            let (id, shown) = try await thumbnail(world, "\(folder)/\(name)", name: name, type: type)
+            #expect(shown.width == 320 && shown.height == 200, "\(name): \(shown.width)x\(shown.height)")
+            let difference = meanDifference(shown, try picture("\(folder)/expected.png"))
+            #expect(difference < 4, "\(name): mean difference per channel from the photo: \(difference)")
+            let facts = try await world.carol.request(.GET, "/v1/attachments/\(id)").json
+            #expect(facts["width"] as? Int == 640 && facts["height"] as? Int == 400 && facts["codec"] as? String == codec,
+                    "\(name): \(facts)")
+            #expect(try await world.mallory.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320").status == 404)
+        }
+
+        // The same HEIC claiming a 100,000 x 100,000 picture: refused by its header, before libheif allocates it.
+        var heic = Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/photo.heic")))
+        let ispe = try #require((0..<(heic.count - 4)).first { heic[$0..<($0 + 4)].elementsEqual("ispe".utf8) })
+        for offset in [ispe + 8, ispe + 12] { heic.replaceSubrange(offset..<(offset + 4), with: [0x00, 0x01, 0x86, 0xA0]) }
+        let huge = try #require(try await world.carol.upload(heic, room: world.room, name: "huge.heic").json["id"] as? String)
+        let refused = try await world.carol.request(.GET, "/v1/attachments/\(huge)/thumbnail?size=320")
+        #expect(refused.status == 415 && refused.errorCode == "thumbnail_failed" && refused.text.contains("max_image_pixels"),
+                "\(refused.status) \(refused.text)")
+        // Cut short after its header: libheif's own reason.
+        let cut = Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/photo.heic")).prefix(3000))
+        let truncated = try #require(try await world.carol.upload(cut, room: world.room, name: "cut.heic").json["id"] as? String)
+        let failed = try await world.carol.request(.GET, "/v1/attachments/\(truncated)/thumbnail?size=320")
+        #expect(failed.status == 415 && failed.text.contains("heif-convert"), "\(failed.status) \(failed.text)")
+        let state = try await world.carol.request(.GET, "/v1/attachments/\(truncated)").json["thumbnail"] as? [String: Any]
+        #expect(state?["state"] as? String == "failed", "\(String(describing: state))")
+        #expect(try await world.carol.request(.GET, "/healthz").status == 200)
     }
 
     /// A second of silence, then a second of a loud tone, in five formats: the waveform's left half is bare paper,

@@ -171,6 +171,26 @@ import Testing
         #expect(text?.contains("upstream request timeout") == true, "\(text ?? "")")
     }
 
+    /// `ocr = off`: screenshots are never queued for tesseract and say so (`none`, never `pending` for ever), on the
+    /// upload's answer, in the room's page and on their text; documents are still read.
+    @Test func ocrOffLeavesScreenshotsUnread() async throws {
+        let world = try await World.make(config: ["ocr": "off"])
+        let photo = try RealPhotos.bytes(RealPhotos.baseline)
+        let shot = try await world.fred.request(.POST, "/v1/rooms/\(world.room)/attachments?name=shot.jpg&origin=screenshot",
+                                                body: .bytes(ByteBuffer(bytes: photo)))
+        #expect(shot.status == 201 && (shot.json["text"] as? [String: Any])?["state"] as? String == "none", "\(shot.text)")
+        let id = try #require(shot.json["id"] as? String)
+        let license = try await upload(world.carol, Array(try Data(contentsOf: URL(fileURLWithPath: Self.license))),
+                                       room: world.room, name: "license.txt")
+        #expect(try await textFacts(world.carol, license)["state"] as? String == "done")
+        let text = try await world.carol.request(.GET, "/v1/attachments/\(id)/text")
+        #expect(text.status == 200 && text.json["state"] as? String == "none", "\(text.text)")
+        let page = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments").json["items"] as? [[String: Any]] ?? []
+        let listed = page.first { $0["id"] as? String == id }
+        #expect((listed?["text"] as? [String: Any])?["state"] as? String == "none", "\(page)")
+        #expect((listed?["types"] as? [String])?.contains("screenshot") == true, "still a screenshot to type:screenshot")
+    }
+
     @Test func textIsCappedAndReadOncePerStoredFile() async throws {
         let world = try await World.make(config: ["max_extract_bytes": "4KiB"])
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: Self.license)))

@@ -22,7 +22,7 @@ import TackTestSupport
         for (index, name) in (Self.hostile + (0..<200).map { _ in random.string() }).enumerated() {
             for variant in 0..<4 {
                 let attachment = Self.attachment(name: name, index: index, variant: variant, random: &random)
-                var json = AttachmentJSON(attachment)
+                var json = AttachmentJSON(attachment, reading: TextReading(ocr: variant != 2))
                 if variant == 3 { json.receivedSha256 = attachment.sha256.hex }
                 try expectSameBytes(json)
                 checked += 1
@@ -52,12 +52,12 @@ import TackTestSupport
             }
             messages.append(MessageJSON(Message(id: MessageID(rawValue: "msg_\(index)"), room: RoomID(rawValue: "room_1"),
                                                 author: random.string(), text: text, attachments: attachments,
-                                                createdAt: dates[index % dates.count])))
+                                                createdAt: dates[index % dates.count]), reading: TextReading()))
         }
         for message in messages { try expectSameBytes(message) }
         try expectSameBytes(PageJSON(items: messages, next: "c\u{0}\"/"))
         let attachments = (0..<50).map { Self.attachment(name: random.string(), index: $0, variant: $0 % 3, random: &random) }
-        try expectSameBytes(PageJSON(items: attachments.map(AttachmentJSON.init), next: nil))
+        try expectSameBytes(PageJSON(items: attachments.map { AttachmentJSON($0, reading: TextReading()) }, next: nil))
     }
 
     private func expectSameBytes<Value: JSONWritable & Encodable>(

@@ -863,7 +863,7 @@ enum OpenAPIDocument {
    ],
    "get": {
     "operationId": "thumbnail",
-    "summary": "A thumbnail (of a PNG or JPEG image, a PDF's first page, a frame of an MP4, MOV, WebM or MKV video, a GIF's or WebP's first frame, or an MP3, Ogg, WAV, FLAC or M4A recording's waveform), made once per file, size and method",
+    "summary": "A thumbnail (of a PNG or JPEG image, a PDF's first page, a frame of an MP4, MOV, WebM or MKV video, a GIF's or WebP's first frame, a HEIC or AVIF photo's primary image, or an MP3, Ogg, WAV, FLAC or M4A recording's waveform), made once per file, size and method",
     "responses": {
      "200": {
       "description": "JPEG, or PNG when there is transparency",
@@ -2713,7 +2713,7 @@ enum OpenAPIDocument {
     }
    },
    "Unsupported": {
-    "description": "Not a file tackd can thumbnail (PNG, JPEG, GIF, WebP, PDF, video, recording)",
+    "description": "Not a file tackd can thumbnail (PNG, JPEG, GIF, WebP, HEIC, AVIF, PDF, video, recording)",
     "content": {
      "application/json": {
       "schema": {
