@@ -32,6 +32,38 @@ struct AttachmentJSON: Codable {
     let metadataStripped: Bool
     /// Only on an upload's answer: the SHA-256 of the bytes received, which the client compares with what it sent.
     var receivedSha256: String?
+    /// Only in search results: the passage of the file's text the search matched, when it matched there.
+    var snippet: SnippetJSON?
+
+    /// A passage of a file's text with the matched words marked (offsets and lengths in UTF-16 code units).
+    struct SnippetJSON: Codable, JSONWritable {
+        struct Highlight: Codable, JSONWritable {
+            let start: Int
+            let length: Int
+
+            func write(to json: inout JSONWriter) {
+                json.object { json in
+                    json.field("length", length)
+                    json.field("start", start)
+                }
+            }
+        }
+
+        let text: String
+        let highlights: [Highlight]
+
+        init(_ snippet: TextSnippet) {
+            text = snippet.text
+            highlights = snippet.highlights.map { Highlight(start: $0.start, length: $0.length) }
+        }
+
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.field("highlights", highlights)
+                json.field("text", text)
+            }
+        }
+    }
 
     /// `none` for files that are not images, then `pending`, `ready` or `failed` with the reason.
     struct ThumbnailState: Codable {
@@ -114,6 +146,7 @@ extension AttachmentJSON: JSONWritable {
             json.field("room", room)
             json.field("sha256", sha256)
             json.field("size", size)
+            json.field("snippet", snippet)
             json.field("source", source)
             json.field("text", text)
             json.field("thumbnail", thumbnail)

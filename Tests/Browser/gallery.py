@@ -1,7 +1,7 @@
 """The web gallery in a real headless Chromium, driven as a member uses it.
 
 Run by GalleryBrowserTests with a started tackd: signs fred in through the form, opens the room, filters it with
-the platform's syntax (and sees a bad query's error at its position), opens a preview and moves and closes it from
+the platform's syntax (and sees a bad query's error at its position, and the passage a phrase was found in), opens a preview and moves and closes it from
 the keyboard, drops a file on the page, and sees carol's upload appear without reloading. Saves a screenshot of the
 page. Chromium resolves no host name and reaches nothing but 127.0.0.1 (tackd) and 127.0.0.2 (a page of "another site").
 """
@@ -98,6 +98,13 @@ def run(driver, wait, args):
     wait.until(lambda d: tiles(d) == ["dune.jpg"])
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[role=tab][aria-selected=true]").text.startswith("All (1)"))
     assert "q=from%3Acarol" in driver.current_url
+    # A phrase found inside a file shows the passage, the phrase marked (the text is read in the background).
+    search.clear()
+    search.send_keys('"penalty clause"', Keys.ENTER)
+    wait.until(lambda d: tiles(d) == ["notes.txt"] and d.execute_script(
+        "return Array.from(document.querySelectorAll('#grid .snippet mark'), (m) => m.textContent)") == ["penalty clause"])
+    passage = driver.find_element(By.CSS_SELECTOR, "#grid .snippet").text
+    assert passage == "Minutes of the kickoff. The penalty clause applies after thirty days.", passage
     search.clear()
     search.send_keys("before:2015-05-01", Keys.ENTER)
     wait.until(lambda d: d.find_element(By.ID, "q-error").is_displayed())

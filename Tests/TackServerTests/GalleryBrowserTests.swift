@@ -12,7 +12,8 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"), "scripts/setup installs chromium-driver")
         let world = try await World.make()
         _ = try await world.carol.upload(try RealPhotos.bytes(RealPhotos.baseline), room: world.room, name: "dune.jpg")
-        _ = try await world.carol.upload(Array("minutes".utf8), room: world.room, name: "notes.txt")
+        _ = try await world.carol.upload(Array("Minutes of the kickoff.\nThe penalty clause applies after thirty days.\n".utf8),
+                                         room: world.room, name: "notes.txt")
         _ = try await world.fred.upload(Array("text".utf8), room: world.room, name: "draft.txt")
         // A second room, for moving between rooms from the keyboard.
         #expect(try await world.carol.json(.POST, "/v1/rooms", ["name": "Design Review", "members": ["fred"]]).status == 201)

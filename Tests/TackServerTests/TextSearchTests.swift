@@ -171,6 +171,30 @@ import Testing
         #expect(text?.contains("upstream request timeout") == true, "\(text ?? "")")
     }
 
+    /// A result found by what the file says carries the passage, the matched words marked at UTF-16 offsets; one found
+    /// by its name carries none.
+    @Test func resultsShowThePassageTheyWereFoundBy() async throws {
+        let world = try await World.make()
+        let license = try await upload(world.carol, Array(try Data(contentsOf: URL(fileURLWithPath: Self.license))),
+                                       room: world.room, name: "quokka.txt")
+        #expect(try await textFacts(world.carol, license)["state"] as? String == "done")
+        for path in ["/v1/rooms/\(world.room)/attachments", "/v1/attachments"] {
+            let reply = try await world.fred.request(.GET, path + "?q=%22installation+information%22")
+            let item = try #require((reply.json["items"] as? [[String: Any]])?.first, "\(reply.text)")
+            let snippet = try #require(item["snippet"] as? [String: Any], "\(item)")
+            let text = try #require(snippet["text"] as? String)
+            let units = Array(text.utf16)
+            let marked = (snippet["highlights"] as? [[String: Int]] ?? []).map {
+                String(decoding: units[$0["start"]!..<($0["start"]! + $0["length"]!)], as: UTF16.self)
+            }
+            #expect(!marked.isEmpty && marked.allSatisfy { $0.lowercased() == "installation information" }, "\(marked) in \(text)")
+            #expect(text.count < 600 && !text.contains("\n"), "\(text)")
+        }
+        let byName = try await world.fred.request(.GET, "/v1/rooms/\(world.room)/attachments?q=quokka")
+        let item = try #require((byName.json["items"] as? [[String: Any]])?.first, "\(byName.text)")
+        #expect(item["snippet"] == nil, "\(item)")
+    }
+
     /// `ocr = off`: screenshots are never queued for tesseract and say so (`none`, never `pending` for ever), on the
     /// upload's answer, in the room's page and on their text; documents are still read.
     @Test func ocrOffLeavesScreenshotsUnread() async throws {

@@ -24,6 +24,9 @@ import TackTestSupport
                 let attachment = Self.attachment(name: name, index: index, variant: variant, random: &random)
                 var json = AttachmentJSON(attachment, reading: TextReading(ocr: variant != 2))
                 if variant == 3 { json.receivedSha256 = attachment.sha256.hex }
+                if variant == 1 {
+                    json.snippet = .init(TextSnippet(text: "…" + name + "…", highlights: [.init(start: 1, length: name.utf16.count), .init(start: 0, length: 0)]))
+                }
                 try expectSameBytes(json)
                 checked += 1
             }

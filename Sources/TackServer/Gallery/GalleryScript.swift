@@ -126,6 +126,20 @@ enum GalleryScript {
     return el('div', { class: 'thumb', 'aria-hidden': 'true' }, ext);
   }
 
+  // The passage of a file's text a search matched, its words marked; offsets are UTF-16, as slice() counts.
+  function snippet(found) {
+    if (!found) return null;
+    const parts = [];
+    let at = 0;
+    for (const mark of found.highlights) {
+      if (mark.start < at) continue;
+      parts.push(found.text.slice(at, mark.start), el('mark', {}, found.text.slice(mark.start, mark.start + mark.length)));
+      at = mark.start + mark.length;
+    }
+    parts.push(found.text.slice(at));
+    return el('span', { class: 'snippet' }, parts);
+  }
+
   function tile(attachment) {
     const button = el('button', { type: 'button', class: 'tile', 'data-id': attachment.id,
       'aria-label': attachment.name + ', from ' + attachment.uploader + ', ' + when(attachment.createdAt) + ', ' + size(attachment.size),
@@ -134,7 +148,8 @@ enum GalleryScript {
       el('span', { class: 'meta' },
         el('span', { class: 'name' }, attachment.name),
         el('span', { class: 'sub' }, attachment.uploader + ' · ' + when(attachment.createdAt)),
-        el('span', { class: 'sub' }, size(attachment.size))));
+        el('span', { class: 'sub' }, size(attachment.size)),
+        snippet(attachment.snippet)));
     return el('li', { 'data-id': attachment.id }, button);
   }
 

@@ -42,6 +42,8 @@ input[aria-invalid="true"] { border-color: var(--error); }
 .tile .meta { padding: .4rem .5rem; display: grid; gap: .1rem; font-size: .85rem; }
 .tile .name { font-weight: 600; overflow-wrap: anywhere; }
 .tile .sub { color: var(--muted); }
+.tile .snippet { font-size: .8rem; overflow-wrap: anywhere; }
+.tile .snippet mark { background: var(--accent); color: var(--bg); border-radius: .15rem; padding: 0 .1rem; }
 dialog { max-width: min(92vw, 80rem); max-height: 92vh; border: 1px solid var(--border); border-radius: .6rem; background: var(--card); color: var(--fg); }
 dialog::backdrop { background: rgb(0 0 0 / .6); }
 dialog header { display: flex; justify-content: space-between; gap: 1rem; align-items: center; }

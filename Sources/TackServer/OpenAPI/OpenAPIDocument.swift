@@ -2058,6 +2058,40 @@ enum OpenAPIDocument {
       "pattern": "^[0-9a-f]{64}$",
       "description": "Only in an upload's answer: SHA-256 of the bytes as received"
      },
+     "snippet": {
+      "type": "object",
+      "description": "Only in search results found by the file's text: the passage the search matched (whitespace made single spaces, … where cut) and where the matched words are in it",
+      "required": [
+       "text",
+       "highlights"
+      ],
+      "properties": {
+       "text": {
+        "type": "string"
+       },
+       "highlights": {
+        "type": "array",
+        "items": {
+         "type": "object",
+         "required": [
+          "start",
+          "length"
+         ],
+         "properties": {
+          "start": {
+           "type": "integer",
+           "minimum": 0,
+           "description": "Offset in UTF-16 code units, as a browser indexes a string"
+          },
+          "length": {
+           "type": "integer",
+           "minimum": 0
+          }
+         }
+        }
+       }
+      }
+     },
      "types": {
       "type": "array",
       "items": {
