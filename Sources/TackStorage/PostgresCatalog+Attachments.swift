@@ -7,67 +7,77 @@ extension PostgresCatalog {
     public func insertAttachment(_ a: Attachment, releasing pin: String?, quota: Int64?, key: UploadKey?) async throws
         -> IdempotentUpload?
     {
-        try await transaction { db, log in
-            if let pin {
-                try await db.run("DELETE FROM pins WHERE token = \(pin)")
-            }
+        // Read before the write lock: the text already read from the same bytes (usually none), which the new row of the
+        // text index starts with. The write below checks it is still what it was; a rare change since is fixed there.
+        let known = try await rows("""
+            SELECT COALESCE(text, '') AS text FROM blob_texts WHERE sha256 = \(a.sha256.hex) AND reason IS NULL
+            """).first?.optionalText("text") ?? ""
+        let document = SearchDocument.tsvector(name: a.name, text: known)
+        return try await transaction { db, log in
             if let key, let earlier = try await Self.upload(keyed: key.key, by: a.uploader, on: db) {
-                // Rolling back would keep the pin; the caller discards its staged copy and answers with the earlier one.
+                if let pin { try await db.run("DELETE FROM pins WHERE token = \(pin)") }
+                // The caller discards its staged copy and answers with the earlier one.
                 return earlier
             }
-            if let quota {
-                let charged = try await db.rows("""
-                    UPDATE users SET used_bytes = used_bytes + \(a.size)
-                    WHERE name = \(a.uploader) AND used_bytes + \(a.size) <= \(quota)
-                    RETURNING used_bytes
-                    """)
-                guard !charged.isEmpty else {
-                    let used = try await db.rows("SELECT used_bytes FROM users WHERE name = \(a.uploader)").first?
-                        .int64("used_bytes") ?? 0
-                    throw TackError(.quotaExceeded, "this \(a.size)-byte file would take you past your quota: \(used) of \(quota) bytes are used; delete attachments or ask an administrator for more")
-                }
-            } else {
-                try await db.run("UPDATE users SET used_bytes = used_bytes + \(a.size) WHERE name = \(a.uploader)")
+            // One statement, so the write lock is held for one round trip: each step below runs only once the quota
+            // let the bytes in (`gate`), and all see the same snapshot, taken after the lock.
+            let row = try await db.rows("""
+                WITH unpinned AS (DELETE FROM pins WHERE token = \(pin)),
+                     charged AS (
+                       UPDATE users SET used_bytes = used_bytes + \(a.size)
+                       WHERE name = \(a.uploader) AND (\(quota)::bigint IS NULL OR used_bytes + \(a.size) <= \(quota)::bigint)
+                       RETURNING used_bytes),
+                     gate AS (SELECT 1 AS open WHERE \(quota)::bigint IS NULL OR EXISTS (SELECT 1 FROM charged)),
+                     blob AS (
+                       INSERT INTO blobs (sha256, size, refs) SELECT \(a.sha256.hex), \(a.size), 1 FROM gate
+                       ON CONFLICT (sha256) DO UPDATE SET refs = blobs.refs + 1),
+                     inserted AS (
+                       INSERT INTO attachments (id, room_id, name, size, content_type, sha256, uploader, created_at,
+                                                source_provider, source_url, fetched_at, etag, last_modified, version_of,
+                                                metadata_stripped, media, ext, screenshot, linked)
+                       SELECT \(a.id.rawValue), \(a.room.rawValue), \(a.name), \(a.size),
+                              \(a.contentType), \(a.sha256.hex), \(a.uploader), \(a.createdAt.millis),
+                              \(a.source?.provider), \(a.source?.url), \(a.source?.fetchedAt.millis),
+                              \(a.source?.etag), \(a.source?.lastModified), \(a.versionOf?.rawValue),
+                              \(a.metadataStripped ? 1 : 0), \(a.media.rawValue),
+                              \(AttachmentType.fileExtension(of: a.name)), \(a.isScreenshot ? 1 : 0),
+                              \(a.source == nil ? 0 : 1)
+                       FROM gate
+                       RETURNING seq),
+                     indexed AS (
+                       INSERT INTO attachment_text (seq, name, text, doc)
+                       SELECT seq, \(a.name), \(known), \(document)::tsvector FROM inserted),
+                     counted AS (
+                       INSERT INTO room_type_counts (room_id, media, screenshot, linked, count, bytes)
+                       SELECT \(a.room.rawValue), \(a.media.rawValue), \(a.isScreenshot ? 1 : 0), \(a.source == nil ? 0 : 1), 1,
+                              \(a.size)
+                       FROM gate
+                       ON CONFLICT (room_id, media, screenshot, linked)
+                       DO UPDATE SET count = room_type_counts.count + 1, bytes = room_type_counts.bytes + excluded.bytes),
+                     keyed AS (
+                       INSERT INTO upload_keys (user_name, key, attachment_id, received_sha256, created_at)
+                       SELECT \(a.uploader), \(key?.key), \(a.id.rawValue), \(key?.received.hex), \(a.createdAt.millis)
+                       FROM gate WHERE \(key?.key)::text IS NOT NULL)
+                SELECT (SELECT seq FROM inserted) AS seq,
+                       (SELECT used_bytes FROM users WHERE name = \(a.uploader)) AS used,
+                       COALESCE((SELECT COALESCE(text, '') FROM blob_texts WHERE sha256 = \(a.sha256.hex) AND reason IS NULL), '')
+                         = \(known) AS known_unchanged
+                """).first
+            guard let seq = row?.optionalInt("seq").map(Int64.init) else {
+                let used = row?.optionalInt("used") ?? 0
+                throw TackError(.quotaExceeded, "this \(a.size)-byte file would take you past your quota: \(used) of \(quota ?? 0) bytes are used; delete attachments or ask an administrator for more")
             }
-            try await db.run("""
-                INSERT INTO blobs (sha256, size, refs) VALUES (\(a.sha256.hex), \(a.size), 1)
-                ON CONFLICT (sha256) DO UPDATE SET refs = blobs.refs + 1
-                """)
-            let seq = try await db.rows("""
-                INSERT INTO attachments (id, room_id, name, size, content_type, sha256, uploader, created_at,
-                                         source_provider, source_url, fetched_at, etag, last_modified, version_of,
-                                         metadata_stripped, media, ext, screenshot, linked)
-                VALUES (\(a.id.rawValue), \(a.room.rawValue), \(a.name), \(a.size),
-                        \(a.contentType), \(a.sha256.hex), \(a.uploader), \(a.createdAt.millis),
-                        \(a.source?.provider), \(a.source?.url), \(a.source?.fetchedAt.millis),
-                        \(a.source?.etag), \(a.source?.lastModified), \(a.versionOf?.rawValue),
-                        \(a.metadataStripped ? 1 : 0), \(a.media.rawValue),
-                        \(AttachmentType.fileExtension(of: a.name)), \(a.isScreenshot ? 1 : 0),
-                        \(a.source == nil ? 0 : 1))
-                RETURNING seq
-                """).first?.int64("seq") ?? 0
-            // Bytes whose text was read for an earlier attachment are searchable by it at once.
-            let known = try await db.rows("""
-                SELECT text FROM blob_texts WHERE sha256 = \(a.sha256.hex) AND reason IS NULL
-                """).first?.optionalText("text") ?? ""
-            try await db.run("""
-                INSERT INTO attachment_text (seq, name, text, doc)
-                VALUES (\(seq), \(a.name), \(known), \(SearchDocument.tsvector(name: a.name, text: known))::tsvector)
-                """)
-            try await db.run("""
-                INSERT INTO room_type_counts (room_id, media, screenshot, linked, count, bytes)
-                VALUES (\(a.room.rawValue), \(a.media.rawValue), \(a.isScreenshot ? 1 : 0),
-                        \(a.source == nil ? 0 : 1), 1, \(a.size))
-                ON CONFLICT (room_id, media, screenshot, linked)
-                DO UPDATE SET count = room_type_counts.count + 1, bytes = room_type_counts.bytes + excluded.bytes
-                """)
-            log.event(.attachmentCreated, in: a.room, subject: a.id.rawValue)
-            if let key {
+            if row?.optionalInt("known_unchanged") != 1 {
+                // The bytes' text was recorded between the read above and the lock: index what is there now.
+                let current = try await db.rows("""
+                    SELECT COALESCE(text, '') AS text FROM blob_texts WHERE sha256 = \(a.sha256.hex) AND reason IS NULL
+                    """).first?.optionalText("text") ?? ""
                 try await db.run("""
-                    INSERT INTO upload_keys (user_name, key, attachment_id, received_sha256, created_at)
-                    VALUES (\(a.uploader), \(key.key), \(a.id.rawValue), \(key.received.hex), \(a.createdAt.millis))
+                    UPDATE attachment_text SET text = \(current), doc = \(SearchDocument.tsvector(name: a.name, text: current))::tsvector
+                    WHERE seq = \(seq)
                     """)
             }
+            log.event(.attachmentCreated, in: a.room, subject: a.id.rawValue)
             log.record(.attachment(a.id, room: a.room))
             return nil
         }

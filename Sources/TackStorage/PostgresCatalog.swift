@@ -166,8 +166,7 @@ public final class PostgresCatalog: Catalog {
                         SELECT set_config('lock_timeout', \(Self.writeLockTimeout), true), pg_advisory_xact_lock(\(Self.writeLock))
                         """)
                     let result = try await body(db, log)
-                    try await Self.recordEvents(log, on: db)
-                    return (result, log.changes, try await Self.recordChanges(log.changes, on: db))
+                    return (result, log.changes, try await Self.record(log, on: db))
                 }
             }
         } catch {
@@ -187,6 +186,39 @@ public final class PostgresCatalog: Catalog {
         }
         changes.publish(outcome.changes)
         return outcome.result
+    }
+
+    /// Records what the transaction logged (its room events and its changes) and returns the changes' numbers. Both
+    /// at once are one statement: every round trip here is spent holding the write lock.
+    private static func record(_ log: ChangeLog, on db: PostgresTransaction) async throws -> [Int64] {
+        guard !log.events.isEmpty, !log.changes.isEmpty else {
+            try await recordEvents(log, on: db)
+            return try await recordChanges(log.changes, on: db)
+        }
+        let rooms = log.events.map(\.room.rawValue), kinds = log.events.map(\.kind.rawValue), subjects = log.events.map(\.subject)
+        let count = Int64(log.changes.count)
+        let changeKinds = log.changes.map(\.encoded.kind), changeSubjects = log.changes.map(\.encoded.subject)
+        let now = Date().millis
+        // The counter row is updated once (a statement may not update a row twice): its change number and its newest
+        // event together.
+        let last = try await db.rows("""
+            WITH events AS (
+                   INSERT INTO room_events (room_id, kind, subject, at)
+                   SELECT e.room, e.kind, e.subject, \(now)
+                   FROM unnest(\(rooms)::text[], \(kinds)::text[], \(subjects)::text[]) WITH ORDINALITY AS e(room, kind, subject, n)
+                   ORDER BY e.n
+                   RETURNING seq),
+                 bumped AS (
+                   UPDATE change_counter SET seq = seq + \(count), last_event = GREATEST(last_event, (SELECT MAX(seq) FROM events))
+                   RETURNING seq),
+                 added AS (
+                   INSERT INTO catalog_changes (seq, kind, subject, at)
+                   SELECT bumped.seq - \(count) + c.n, c.kind, c.subject, \(now)
+                   FROM bumped, unnest(\(changeKinds)::text[], \(changeSubjects)::text[]) WITH ORDINALITY AS c(kind, subject, n)
+                   RETURNING seq)
+            SELECT seq, pg_notify(\(changesChannel), seq::text) AS notified FROM bumped
+            """).first?.int64("seq") ?? 0
+        return (0..<count).map { last - count + 1 + $0 }
     }
 
     /// Writes the transaction's room events, keeping the newest event's number in the counter row (a sequence's
