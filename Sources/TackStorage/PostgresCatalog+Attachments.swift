@@ -7,12 +7,7 @@ extension PostgresCatalog {
     public func insertAttachment(_ a: Attachment, releasing pin: String?, quota: Int64?, key: UploadKey?) async throws
         -> IdempotentUpload?
     {
-        // Read before the write lock: the text already read from the same bytes (usually none), which the new row of the
-        // text index starts with. The write below checks it is still what it was; a rare change since is fixed there.
-        let known = try await rows("""
-            SELECT COALESCE(text, '') AS text FROM blob_texts WHERE sha256 = \(a.sha256.hex) AND reason IS NULL
-            """).first?.optionalText("text") ?? ""
-        let document = SearchDocument.tsvector(name: a.name, text: known)
+        let nameOnly = SearchDocument.tsvector(name: a.name, text: "")
         return try await transaction { db, log in
             if let key, let earlier = try await Self.upload(keyed: key.key, by: a.uploader, on: db) {
                 if let pin { try await db.run("DELETE FROM pins WHERE token = \(pin)") }
@@ -20,7 +15,8 @@ extension PostgresCatalog {
                 return earlier
             }
             // One statement, so the write lock is held for one round trip: each step below runs only once the quota
-            // let the bytes in (`gate`), and all see the same snapshot, taken after the lock.
+            // let the bytes in (`gate`), and all see the same snapshot, taken after the lock. The row of the text index
+            // starts with the name alone; text already read from the same bytes (rare) is added after.
             let row = try await db.rows("""
                 WITH unpinned AS (DELETE FROM pins WHERE token = \(pin)),
                      charged AS (
@@ -46,7 +42,7 @@ extension PostgresCatalog {
                        RETURNING seq),
                      indexed AS (
                        INSERT INTO attachment_text (seq, name, text, doc)
-                       SELECT seq, \(a.name), \(known), \(document)::tsvector FROM inserted),
+                       SELECT seq, \(a.name), '', \(nameOnly)::tsvector FROM inserted),
                      counted AS (
                        INSERT INTO room_type_counts (room_id, media, screenshot, linked, count, bytes)
                        SELECT \(a.room.rawValue), \(a.media.rawValue), \(a.isScreenshot ? 1 : 0), \(a.source == nil ? 0 : 1), 1,
@@ -60,20 +56,16 @@ extension PostgresCatalog {
                        FROM gate WHERE \(key?.key)::text IS NOT NULL)
                 SELECT (SELECT seq FROM inserted) AS seq,
                        (SELECT used_bytes FROM users WHERE name = \(a.uploader)) AS used,
-                       COALESCE((SELECT COALESCE(text, '') FROM blob_texts WHERE sha256 = \(a.sha256.hex) AND reason IS NULL), '')
-                         = \(known) AS known_unchanged
+                       (SELECT text FROM blob_texts WHERE sha256 = \(a.sha256.hex) AND reason IS NULL) AS known
                 """).first
             guard let seq = row?.optionalInt("seq").map(Int64.init) else {
                 let used = row?.optionalInt("used") ?? 0
                 throw TackError(.quotaExceeded, "this \(a.size)-byte file would take you past your quota: \(used) of \(quota ?? 0) bytes are used; delete attachments or ask an administrator for more")
             }
-            if row?.optionalInt("known_unchanged") != 1 {
-                // The bytes' text was recorded between the read above and the lock: index what is there now.
-                let current = try await db.rows("""
-                    SELECT COALESCE(text, '') AS text FROM blob_texts WHERE sha256 = \(a.sha256.hex) AND reason IS NULL
-                    """).first?.optionalText("text") ?? ""
+            if let known = row?.optionalText("known"), !known.isEmpty {
+                // Bytes whose text was read for an earlier attachment are searchable by it at once.
                 try await db.run("""
-                    UPDATE attachment_text SET text = \(current), doc = \(SearchDocument.tsvector(name: a.name, text: current))::tsvector
+                    UPDATE attachment_text SET text = \(known), doc = \(SearchDocument.tsvector(name: a.name, text: known))::tsvector
                     WHERE seq = \(seq)
                     """)
             }
