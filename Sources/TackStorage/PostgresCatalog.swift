@@ -46,6 +46,9 @@ public final class PostgresCatalog: Catalog {
     static let writeLock: Int64 = 0x7461_636B_7772_6974 // "tackwrit"
     /// The channel NOTIFY wakes followers on.
     static let changesChannel = "tack_catalog_changes"
+    /// Names this catalog in its notifications (`ID:SEQ`), so its own follower is not woken by its own writes, which
+    /// it published as it made them.
+    let instance = UUID().uuidString
 
     /// Connects (failing within `timeout` when the server cannot be reached or refuses), then creates or upgrades the
     /// tables.
@@ -166,7 +169,7 @@ public final class PostgresCatalog: Catalog {
                         SELECT set_config('lock_timeout', \(Self.writeLockTimeout), true), pg_advisory_xact_lock(\(Self.writeLock))
                         """)
                     let result = try await body(db, log)
-                    return (result, log.changes, try await Self.record(log, on: db))
+                    return (result, log.changes, try await Self.record(log, from: instance, on: db))
                 }
             }
         } catch {
@@ -179,21 +182,31 @@ public final class PostgresCatalog: Catalog {
             }
             throw error
         }
-        // Known as this process's own only once committed: numbers a rolled-back write took are handed out again.
-        if !outcome.seqs.isEmpty {
-            let seen = changesSeen.withLock { $0 }
-            ownChanges.withLock { own in if own.following { own.seqs.formUnion(outcome.seqs.filter { $0 > seen }) } }
-        }
         changes.publish(outcome.changes)
+        // Known as this process's own only once committed: numbers a rolled-back write took are handed out again.
+        // Numbers right after the newest seen (no other instance wrote in between, as on a single instance) simply
+        // move it on: the next catch-up then reads the counter alone, not this write's records back.
+        if let first = outcome.seqs.first, let last = outcome.seqs.last {
+            let contiguous = last - first + 1 == Int64(outcome.seqs.count)
+            let advanced = changesSeen.withLock { seen in
+                guard contiguous, first == seen + 1 else { return false }
+                seen = last
+                return true
+            }
+            if !advanced {
+                let seen = changesSeen.withLock { $0 }
+                ownChanges.withLock { own in if own.following { own.seqs.formUnion(outcome.seqs.filter { $0 > seen }) } }
+            }
+        }
         return outcome.result
     }
 
     /// Records what the transaction logged (its room events and its changes) and returns the changes' numbers. Both
     /// at once are one statement: every round trip here is spent holding the write lock.
-    private static func record(_ log: ChangeLog, on db: PostgresTransaction) async throws -> [Int64] {
+    private static func record(_ log: ChangeLog, from instance: String, on db: PostgresTransaction) async throws -> [Int64] {
         guard !log.events.isEmpty, !log.changes.isEmpty else {
             try await recordEvents(log, on: db)
-            return try await recordChanges(log.changes, on: db)
+            return try await recordChanges(log.changes, from: instance, on: db)
         }
         let rooms = log.events.map(\.room.rawValue), kinds = log.events.map(\.kind.rawValue), subjects = log.events.map(\.subject)
         let count = Int64(log.changes.count)
@@ -216,7 +229,7 @@ public final class PostgresCatalog: Catalog {
                    SELECT bumped.seq - \(count) + c.n, c.kind, c.subject, \(now)
                    FROM bumped, unnest(\(changeKinds)::text[], \(changeSubjects)::text[]) WITH ORDINALITY AS c(kind, subject, n)
                    RETURNING seq)
-            SELECT seq, pg_notify(\(changesChannel), seq::text) AS notified FROM bumped
+            SELECT seq, pg_notify(\(changesChannel), \(instance + ":") || seq::text) AS notified FROM bumped
             """).first?.int64("seq") ?? 0
         return (0..<count).map { last - count + 1 + $0 }
     }
@@ -240,7 +253,9 @@ public final class PostgresCatalog: Catalog {
 
     /// Numbers the changes from the counter (gapless: the counter row rolls back with the transaction), records them
     /// and wakes the other instances, in one statement; returns the numbers.
-    private static func recordChanges(_ changes: [CatalogChange], on db: PostgresTransaction) async throws -> [Int64] {
+    private static func recordChanges(_ changes: [CatalogChange], from instance: String, on db: PostgresTransaction) async throws
+        -> [Int64]
+    {
         guard !changes.isEmpty else { return [] }
         let count = Int64(changes.count)
         let kinds = changes.map(\.encoded.kind), subjects = changes.map(\.encoded.subject)
@@ -251,7 +266,7 @@ public final class PostgresCatalog: Catalog {
                    SELECT bumped.seq - \(count) + c.n, c.kind, c.subject, \(Date().millis)
                    FROM bumped, unnest(\(kinds)::text[], \(subjects)::text[]) WITH ORDINALITY AS c(kind, subject, n)
                    RETURNING seq)
-            SELECT seq, pg_notify(\(changesChannel), seq::text) AS notified FROM bumped
+            SELECT seq, pg_notify(\(changesChannel), \(instance + ":") || seq::text) AS notified FROM bumped
             """).first?.int64("seq") ?? 0
         return (0..<count).map { last - count + 1 + $0 }
     }
@@ -273,7 +288,9 @@ public final class PostgresCatalog: Catalog {
                         try await client.withConnection { connection in
                             try await connection.listen(on: Self.changesChannel) { notifications in
                                 // A burst of notifications costs one read: calls made during a read join the next.
-                                for try await _ in notifications { try? await publishRecordedChanges() }
+                                for try await notification in notifications where !notification.payload.hasPrefix(instance + ":") {
+                                    try? await publishRecordedChanges()
+                                }
                             }
                         }
                     } catch {
