@@ -26,10 +26,12 @@ struct BearerAuthentication: RouterMiddleware {
             throw TackError.unauthenticated
         }
         let digest = Tokens.digest(token)
+        // Finding the user caught up with other instances' changes: the rest of the request need not ask again.
+        let caughtUp = ContinuousClock.now
         guard let user = try await catalog.user(forTokenDigest: digest) else { throw TackError.unauthenticated }
         var context = context
         context.user = user
         context.tokenDigest = digest
-        return try await next(request, context)
+        return try await CachingCatalog.withRequestCaughtUp(at: caughtUp) { try await next(request, context) }
     }
 }

@@ -23,6 +23,24 @@ public final class CachingCatalog: Catalog {
     public var changes: CatalogChanges { base.changes }
     public func catchUp() async throws { try await base.catchUp() }
 
+    /// When the request running in this task caught up with other instances' changes (`withRequestCaughtUp`): for a
+    /// second after, its cached reads answer from memory without asking again. A change made elsewhere meanwhile
+    /// counts from the next request, as it would had it come a moment later; this request's own writes are
+    /// published as they are made, whatever this says.
+    @TaskLocal static var requestCaughtUpAt: ContinuousClock.Instant?
+
+    /// Runs `body` (the rest of a request) knowing the catalog caught up no later than `instant`.
+    public static func withRequestCaughtUp<T: Sendable>(at instant: ContinuousClock.Instant,
+                                                        _ body: () async throws -> T) async throws -> T {
+        try await $requestCaughtUpAt.withValue(instant, operation: body)
+    }
+
+    /// Catches up unless this request did a moment ago: on PostgreSQL each catch-up is a round trip.
+    private func catchUpOncePerRequest() async throws {
+        if let caughtUp = Self.requestCaughtUpAt, ContinuousClock.now - caughtUp < .seconds(1) { return }
+        try await base.catchUp()
+    }
+
     // Only values found are kept, never "there is none": a write that creates a row (a token, a thumbnail) needs no
     // change of its own, since nothing cached can contradict it.
 
@@ -92,7 +110,7 @@ public final class CachingCatalog: Catalog {
     private func cached<Key: Hashable & Sendable, Value: Sendable>(
         _ cache: WritableKeyPath<State, BoundedCache<Key, Value>> & Sendable, _ key: Key, load: () async throws -> Value?
     ) async throws -> Value? {
-        try await base.catchUp()
+        try await catchUpOncePerRequest()
         let (hit, generation) = state.withLock { state in (state[keyPath: cache].value(for: key), state.generation) }
         if let hit { return hit }
         guard let loaded = try await load() else { return nil }
@@ -113,7 +131,7 @@ public final class CachingCatalog: Catalog {
     }
 
     public func rooms(of user: String) async throws -> [Room] {
-        try await base.catchUp()
+        try await catchUpOncePerRequest()
         let (ids, generation) = state.withLock { state in (state.roomLists.value(for: user), state.generation) }
         if let ids {
             var rooms: [Room] = []
