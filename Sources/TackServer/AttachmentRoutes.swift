@@ -43,7 +43,7 @@ struct AttachmentRoutes: Sendable {
         let boundary = try contentType.flatMap { try MultipartFileSequence<RequestBody>.boundary(contentType: $0) }
         let framing = boundary == nil ? 0 : MultipartFileSequence<RequestBody>.framingAllowance
         let key = try IdempotencyKey.parse(request.headers[.idempotencyKey])
-        let (quota, _) = try await uploads.quota(of: user.name)
+        let (quota, used) = try await uploads.quota(of: user.name)
         // The whole request is checked before a retry is recognised: a retry is the same, valid request.
         var upload = Upload(
             room: room.id, uploader: user.name, limit: limits.maxUploadBytes, quota: quota,
@@ -57,8 +57,8 @@ struct AttachmentRoutes: Sendable {
             try await drain(request.body, limit: limits.maxUploadBytes + framing)
             return try uploadResponse(result)
         }
-        try await uploads.precheck(
-            declaredLength: request.headers[.contentLength].flatMap { Int64($0) }, framing: framing, upload: upload)
+        try uploads.precheck(
+            declaredLength: request.headers[.contentLength].flatMap { Int64($0) }, framing: framing, upload: upload, used: used)
         let result: UploadResult
         if let boundary {
             let fileName = MultipartFileSequence<RequestBody>.FileNameBox()

@@ -68,10 +68,10 @@ struct LinkImporter: Sendable {
             let name = ([fromResponse] + fromPaths).lazy.compactMap { $0 }
                 .compactMap { AttachmentName.sanitized($0, maxBytes: maxNameBytes) }.first
             // A linked file is an upload by the member who pasted it: the same pipeline, limits and quota.
-            let (quota, _) = try await uploads.quota(of: member)
+            let (quota, used) = try await uploads.quota(of: member)
             let upload = Upload(room: room, uploader: member, limit: fetcher.limits.maxBytes, quota: quota, name: name,
                                 declaredType: type, source: source, versionOf: previous.map { $0.versionOf ?? $0.id })
-            try await uploads.precheck(declaredLength: head.contentLength, framing: 0, upload: upload)
+            try uploads.precheck(declaredLength: head.contentLength, framing: 0, upload: upload, used: used)
             let attachment = try await uploads.run(body, upload).attachment
             if let previous, attachment.sha256 == previous.sha256 {
                 // Same bytes under a new validator: keep one version.

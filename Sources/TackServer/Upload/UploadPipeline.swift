@@ -58,13 +58,15 @@ struct UploadPipeline: Sendable {
         return (usage.quotaBytes ?? defaultQuota, usage.usedBytes)
     }
 
-    /// Step 1: refuses what the request already says is too big, before a byte of the body is read.
-    func precheck(declaredLength: Int64?, framing: Int64, upload: Upload) async throws {
+    /// Step 1: refuses what the request already says is too big, before a byte of the body is read. `used` is what
+    /// `quota(of:)` said the uploader uses, read once with the quota `upload` carries. (The catalog's write checks the
+    /// quota again, exactly, when the file is recorded.)
+    func precheck(declaredLength: Int64?, framing: Int64, upload: Upload, used: Int64) throws {
         guard let declared = declaredLength else { return }
         if declared > upload.limit + framing {
             throw TackError(.tooLarge, "the file is \(declared) bytes; the limit is \(upload.limit) bytes")
         }
-        let (quota, used) = try await quota(of: upload.uploader)
+        let quota = upload.quota
         if declared - framing > quota - used {
             throw TackError(.quotaExceeded, "this \(declared)-byte upload would take you past your quota: \(used) of \(quota) bytes are used; delete attachments or ask an administrator for more")
         }
