@@ -1,17 +1,22 @@
 /// What a HEIF file (HEIC, AVIF) says about its pictures before any of them is decoded: the primary image's size as
-/// shown, the largest item of all, and its codec. Read from the boxes alone, so the pixel limit is applied before
-/// libheif allocates anything.
+/// shown, how many pixels a decoder of its top-level images would make, its codec and sample depth. Read from the
+/// boxes alone, so the pixel limit is applied before libheif allocates anything.
 public struct HEIFHeader: Sendable, Equatable {
     /// The primary image's size as it is shown: rotated by its `irot` when that turns it a quarter.
     public var width: Int
     public var height: Int
-    /// The most pixels any item declares (a grid, a tile, an auxiliary image): what a decoder may have to hold.
-    public var largestPixels: Int
+    /// The pixels `heif-convert` decodes: every top-level image (the primary and any others, not thumbnails, auxiliary
+    /// images or tiles), summed, or the largest size any item declares when that is more.
+    public var decodedPixels: Int
+    /// How many top-level images the file holds; `heif-convert` writes one picture for each.
+    public var topLevelImages: Int
     /// `hevc` or `av1` for a coded primary image; nil for a derived one (a grid of tiles, an overlay).
     public var codec: String?
     /// How the primary image's YCbCr samples map to RGB (its `colr` box of type `nclx`); nil when it has none, and
     /// decoders then take BT.601 at full range, as libheif does.
     public var colour: Colour?
+    /// True when any image is coded with more than 8 bits a sample (`pixi`, `hvcC`, `av1C`).
+    public var highBitDepth: Bool
 
     /// The matrix coefficients (ITU-T H.273: 1 is BT.709, 6 is BT.601, 9 is BT.2020) and sample range of an image.
     public struct Colour: Sendable, Equatable {
@@ -24,17 +29,26 @@ public struct HEIFHeader: Sendable, Equatable {
         }
     }
 
-    public init(width: Int, height: Int, largestPixels: Int, codec: String?, colour: Colour?) {
+    public init(width: Int, height: Int, decodedPixels: Int, topLevelImages: Int = 1, codec: String?, colour: Colour?,
+                highBitDepth: Bool = false) {
         self.width = width
         self.height = height
-        self.largestPixels = largestPixels
+        self.decodedPixels = decodedPixels
+        self.topLevelImages = topLevelImages
         self.codec = codec
         self.colour = colour
+        self.highBitDepth = highBitDepth
     }
 
     /// Bytes read from a file's start for the header: the `meta` box comes first in every HEIF file a camera or an
     /// encoder writes, and a header longer than this is refused rather than read further.
     public static let maxHeaderBytes = 4 << 20
+
+    /// Item types that are not pictures (metadata items).
+    static let metadataItemTypes: Set<String> = ["Exif", "mime", "uri "]
+    /// References whose source item is not a top-level image: a thumbnail, an auxiliary image (depth, alpha), a base
+    /// or premultiplied image of another.
+    static let subordinateReferences: Set<String> = ["thmb", "auxl", "base", "prem"]
 
     /// Parses the boxes at the start of a file (`bytes`, its first `maxHeaderBytes` bytes or all of it).
     public static func parse(_ bytes: [UInt8]) throws(TackError) -> HEIFHeader {
@@ -61,30 +75,34 @@ public struct HEIFHeader: Sendable, Equatable {
         }
         var ipcoChildren = BoxReader(bytes: ipco.payload)
         let properties = try ipcoChildren.children()
+        let associations = try Self.associations(propertyBoxes, count: properties.count)
+        func propertiesOf(_ item: Int) -> [Box] { (associations[item] ?? []).map { properties[$0] } }
 
         var largest = 0
         for property in properties where property.type == "ispe" {
             let (width, height) = try Self.extent(property)
-            // Two 32-bit sides can overflow even 64 bits: such a product is simply the most there is.
-            let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
-            largest = max(largest, overflow ? Int.max : pixels)
+            largest = max(largest, Self.product(width, height))
         }
-        // Which properties the primary item has: its ispe (size) and irot (rotation).
-        var primaryProperties: [Int] = []
-        for ipma in propertyBoxes where ipma.type == "ipma" {
-            var fields = FieldReader(bytes: try ipma.fullBoxPayload())
-            let entries = try fields.u32()
-            for _ in 0..<entries {
-                let item = ipma.version < 1 ? Int(try fields.u16()) : Int(try fields.u32())
-                let count = Int(try fields.u8())
-                for _ in 0..<count {
-                    // The top bit says "essential"; the rest is a 1-based index into ipco.
-                    let index = ipma.flags & 1 == 1 ? Int(try fields.u16() & 0x7FFF) : Int(try fields.u8() & 0x7F)
-                    if item == primary, index > 0 { primaryProperties.append(index - 1) }
-                }
+        // The top-level images, each of which heif-convert decodes: every picture item that is not hidden, not a
+        // thumbnail or auxiliary image of another, and not a tile or input of a derived image.
+        let items = try Self.items(in: boxes)
+        var subordinate = Set<Int>()
+        for reference in try Self.references(in: boxes) {
+            if subordinateReferences.contains(reference.type) { subordinate.insert(reference.from) }
+            if reference.type == "dimg" { subordinate.formUnion(reference.to) }
+        }
+        let topLevel = items.filter { !$0.hidden && !metadataItemTypes.contains($0.type) && !subordinate.contains($0.id) }
+        var summed = 0
+        for item in topLevel {
+            guard let ispe = propertiesOf(item.id).first(where: { $0.type == "ispe" }) else {
+                throw TackError(.thumbnailFailed, "the HEIF file does not give the size of its image \(item.id) (no ispe)")
             }
+            let (width, height) = try Self.extent(ispe)
+            let (total, overflow) = summed.addingReportingOverflow(Self.product(width, height))
+            summed = overflow ? Int.max : total
         }
-        let associated = primaryProperties.compactMap { properties.indices.contains($0) ? properties[$0] : nil }
+
+        let associated = propertiesOf(primary)
         guard let ispe = associated.first(where: { $0.type == "ispe" }) else {
             throw TackError(.thumbnailFailed, "the HEIF file does not give its primary image's size (no ispe for item \(primary))")
         }
@@ -95,8 +113,102 @@ public struct HEIFHeader: Sendable, Equatable {
         guard width > 0, height > 0 else {
             throw TackError(.thumbnailFailed, "the HEIF file's primary image is \(width)x\(height) pixels")
         }
-        return HEIFHeader(width: width, height: height, largestPixels: largest,
-                          codec: try Self.codec(of: primary, in: boxes), colour: try Self.colour(in: associated))
+        let codec: String? = switch items.first(where: { $0.id == primary })?.type {
+        case "hvc1": "hevc"
+        case "av01": "av1"
+        default: nil
+        }
+        var highBitDepth = false
+        for property in properties where try Self.isHighBitDepth(property) { highBitDepth = true }
+        return HEIFHeader(width: width, height: height, decodedPixels: max(summed, largest), topLevelImages: max(1, topLevel.count),
+                          codec: codec, colour: try Self.colour(in: associated), highBitDepth: highBitDepth)
+    }
+
+    /// Two 32-bit sides can overflow even 64 bits: such a product is simply the most there is.
+    private static func product(_ width: Int, _ height: Int) -> Int {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        return overflow ? Int.max : pixels
+    }
+
+    /// The width and height an `ispe` property declares.
+    private static func extent(_ box: Box) throws(TackError) -> (Int, Int) {
+        var fields = FieldReader(bytes: try box.fullBoxPayload())
+        return (Int(try fields.u32()), Int(try fields.u32()))
+    }
+
+    /// Each item's properties (0-based indexes into `ipco`), from the `ipma` boxes; indexes past `count` are dropped.
+    private static func associations(_ boxes: [Box], count: Int) throws(TackError) -> [Int: [Int]] {
+        var associations: [Int: [Int]] = [:]
+        for ipma in boxes where ipma.type == "ipma" {
+            var fields = FieldReader(bytes: try ipma.fullBoxPayload())
+            let entries = try fields.u32()
+            for _ in 0..<entries {
+                let item = ipma.version < 1 ? Int(try fields.u16()) : Int(try fields.u32())
+                let associated = Int(try fields.u8())
+                for _ in 0..<associated {
+                    // The top bit says "essential"; the rest is a 1-based index into ipco.
+                    let index = ipma.flags & 1 == 1 ? Int(try fields.u16() & 0x7FFF) : Int(try fields.u8() & 0x7F)
+                    if index > 0, index <= count { associations[item, default: []].append(index - 1) }
+                }
+            }
+        }
+        return associations
+    }
+
+    /// One entry of `iinf`: an item's id, its type and whether it is hidden.
+    struct Item {
+        var id: Int
+        var type: String
+        var hidden: Bool
+    }
+
+    /// The items `iinf` lists (version 2 and 3 entries, the only ones HEIF uses).
+    private static func items(in boxes: [Box]) throws(TackError) -> [Item] {
+        guard let iinf = boxes.first(where: { $0.type == "iinf" }) else { return [] }
+        var fields = FieldReader(bytes: try iinf.fullBoxPayload())
+        _ = iinf.version == 0 ? Int(try fields.u16()) : Int(try fields.u32())
+        var entries = BoxReader(bytes: fields.rest)
+        var items: [Item] = []
+        for infe in try entries.children() where infe.type == "infe" && infe.version >= 2 {
+            var entry = FieldReader(bytes: try infe.fullBoxPayload())
+            let id = infe.version == 2 ? Int(try entry.u16()) : Int(try entry.u32())
+            _ = try entry.u16()  // protection index
+            items.append(Item(id: id, type: String(decoding: try entry.bytes(4), as: UTF8.self), hidden: infe.flags & 1 == 1))
+        }
+        return items
+    }
+
+    /// The item references in `iref`: their type, source item and target items.
+    private static func references(in boxes: [Box]) throws(TackError) -> [(type: String, from: Int, to: [Int])] {
+        guard let iref = boxes.first(where: { $0.type == "iref" }) else { return [] }
+        var children = BoxReader(bytes: try iref.fullBoxPayload())
+        let wide = iref.version != 0
+        var references: [(type: String, from: Int, to: [Int])] = []
+        for reference in try children.children() {
+            var fields = FieldReader(bytes: reference.payload)
+            let from = wide ? Int(try fields.u32()) : Int(try fields.u16())
+            let count = Int(try fields.u16())
+            var to: [Int] = []
+            for _ in 0..<count { to.append(wide ? Int(try fields.u32()) : Int(try fields.u16())) }
+            references.append((reference.type, from, to))
+        }
+        return references
+    }
+
+    /// Whether a property says its image has more than 8 bits a sample: `pixi` (bits per channel), `hvcC` (its
+    /// bitDepthLumaMinus8, byte 17) or `av1C` (its high_bitdepth flag, byte 2).
+    private static func isHighBitDepth(_ property: Box) throws(TackError) -> Bool {
+        let payload = Array(property.payload)
+        switch property.type {
+        case "pixi":
+            var fields = FieldReader(bytes: try property.fullBoxPayload())
+            let channels = Int(try fields.u8())
+            for _ in 0..<channels where try fields.u8() > 8 { return true }
+            return false
+        case "hvcC": return payload.count > 17 && payload[17] & 0x07 > 0
+        case "av1C": return payload.count > 2 && payload[2] & 0x40 != 0
+        default: return false
+        }
     }
 
     /// The `nclx` colour information among the primary image's properties (an ICC profile says nothing of the
@@ -109,32 +221,6 @@ public struct HEIFHeader: Sendable, Equatable {
             _ = try fields.u16()  // transfer characteristics
             let matrix = Int(try fields.u16())
             return Colour(matrixCoefficients: matrix, fullRange: try fields.u8() & 0x80 != 0)
-        }
-        return nil
-    }
-
-    /// The width and height an `ispe` property declares.
-    private static func extent(_ box: Box) throws(TackError) -> (Int, Int) {
-        var fields = FieldReader(bytes: try box.fullBoxPayload())
-        return (Int(try fields.u32()), Int(try fields.u32()))
-    }
-
-    /// The primary item's codec, from its `infe` entry in `iinf`; nil when the entry cannot be found or is not coded.
-    private static func codec(of primary: Int, in boxes: [Box]) throws(TackError) -> String? {
-        guard let iinf = boxes.first(where: { $0.type == "iinf" }) else { return nil }
-        var fields = FieldReader(bytes: try iinf.fullBoxPayload())
-        _ = iinf.version == 0 ? Int(try fields.u16()) : Int(try fields.u32())
-        var entries = BoxReader(bytes: fields.rest)
-        for infe in try entries.children() where infe.type == "infe" && infe.version >= 2 {
-            var entry = FieldReader(bytes: try infe.fullBoxPayload())
-            let item = infe.version == 2 ? Int(try entry.u16()) : Int(try entry.u32())
-            guard item == primary else { continue }
-            _ = try entry.u16()  // protection index
-            switch String(decoding: try entry.bytes(4), as: UTF8.self) {
-            case "hvc1": return "hevc"
-            case "av01": return "av1"
-            default: return nil
-            }
         }
         return nil
     }

@@ -118,8 +118,13 @@ actor ThumbnailService {
                 case .pdfPage, .videoFrame, .waveform, .heifImage:
                     // Twice the size on the longer side, so a square crop of a tall page still has its pixels, and
                     // the thumbnail is scaled down by tackd's own filter, not poppler's or ffmpeg's.
-                    let picture = FileManager.default.temporaryDirectory.appendingPathComponent("tackd-preview-\(UUID().uuidString).ppm").path
-                    defer { try? FileManager.default.removeItem(atPath: picture) }
+                    // A folder of its own for each job, removed whatever happens to the worker: what its renderers write
+                    // beside the picture (heif-convert's decoded images) goes with it.
+                    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tackd-preview-\(UUID().uuidString)").path
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false,
+                                                            attributes: [.posixPermissions: 0o700])
+                    defer { try? FileManager.default.removeItem(atPath: folder) }
+                    let picture = folder + "/picture.ppm"
                     let facts: MediaFacts?
                     do {
                         facts = try await previews.render(key.preview, of: path, contentType: key.contentType,

@@ -627,10 +627,13 @@ struct ReadText: ParsableCommand {
 /// The limits a worker command (`tackd text`, `tackd preview`) sets on itself before it opens the file; the reader
 /// programs it starts inherit them.
 enum WorkerLimits {
-    static func apply(memory: Int, seconds: Int) throws {
+    /// `fileBytes` bounds each file the worker and its readers write (heif-convert's decoded pictures): past it the
+    /// kernel stops the writer (SIGXFSZ).
+    static func apply(memory: Int, seconds: Int, fileBytes: Int? = nil) throws {
         // A group of its own, so tackd's deadline, sent to the group, ends the reader (pdftotext, pdftoppm) with it.
         _ = setpgid(0, 0)
-        guard limit(Int32(RLIMIT_AS.rawValue), to: memory), limit(Int32(RLIMIT_CPU.rawValue), to: seconds) else {
+        guard limit(Int32(RLIMIT_AS.rawValue), to: memory), limit(Int32(RLIMIT_CPU.rawValue), to: seconds),
+              fileBytes.map({ limit(Int32(RLIMIT_FSIZE.rawValue), to: $0) }) ?? true else {
             throw ValidationError("cannot set resource limits: \(String(cString: strerror(errno)))")
         }
     }
@@ -677,7 +680,8 @@ struct RenderPreview: ParsableCommand {
     }
 
     func run() throws {
-        try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds)
+        // The largest file a renderer needs: heif-convert's 16-bit RGB picture of every pixel allowed, or a PPM.
+        try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds, fileBytes: max(maxPixels, 4096 * 4096) * 6 + (16 << 20))
         let answer: PreviewWorkerAnswer
         do {
             let facts: MediaFacts?

@@ -14,10 +14,16 @@ private func be(_ value: UInt16) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 
 
 private func ispe(_ width: UInt32, _ height: UInt32) -> [UInt8] { fullBox("ispe", be(width) + be(height)) }
 
-/// A file of two items: 1, the primary, with properties `primary` (1-based indexes into `properties`), and 2, a
-/// thumbnail with the last property.
+/// A reference box of `type` from item `from` to items `to` (16-bit ids, as in an `iref` of version 0).
+private func reference(_ type: String, from: UInt16, to: [UInt16]) -> [UInt8] {
+    box(type, be(from) + be(UInt16(to.count)) + to.flatMap { be($0) })
+}
+
+/// A file of two items: 1, the primary, with properties `primary` (1-based indexes into `properties`), and 2 with
+/// the last property: by default the primary's thumbnail.
 private func file(properties: [[UInt8]], primary: [UInt8], itemTypes: [String] = ["hvc1", "hvc1"], ipmaFlags: UInt32 = 0,
-                 pitm: [UInt8] = fullBox("pitm", be(UInt16(1)))) -> [UInt8] {
+                 pitm: [UInt8] = fullBox("pitm", be(UInt16(1))),
+                 references: [[UInt8]] = [reference("thmb", from: 2, to: [1])]) -> [UInt8] {
     let infe = itemTypes.enumerated().flatMap { index, type in
         fullBox("infe", version: 2, be(UInt16(index + 1)) + be(UInt16(0)) + Array(type.utf8) + [0])
     }
@@ -30,6 +36,7 @@ private func file(properties: [[UInt8]], primary: [UInt8], itemTypes: [String] =
         + be(UInt16(2)) + [1] + association(UInt8(properties.count)))
     let meta = fullBox("meta", fullBox("hdlr", Array(repeating: 0, count: 4) + Array("pict".utf8) + Array(repeating: 0, count: 13))
         + pitm + fullBox("iinf", be(UInt16(UInt16(itemTypes.count))) + infe)
+        + (references.isEmpty ? [] : fullBox("iref", references.flatMap { $0 }))
         + box("iprp", box("ipco", properties.flatMap { $0 }) + ipma))
     return box("ftyp", Array("heicmif1heic".utf8)) + meta + box("mdat", [1, 2, 3])
 }
@@ -40,7 +47,7 @@ private func file(properties: [[UInt8]], primary: [UInt8], itemTypes: [String] =
     @Test func readsThePrimaryImagesSizeCodecAndColour() throws {
         let nclx = box("colr", Array("nclx".utf8) + be(UInt16(1)) + be(UInt16(13)) + be(UInt16(1)) + [0x00])
         let header = try HEIFHeader.parse(file(properties: [ispe(4032, 3024), nclx, ispe(320, 240)], primary: [1, 2]))
-        #expect(header == HEIFHeader(width: 4032, height: 3024, largestPixels: 4032 * 3024, codec: "hevc",
+        #expect(header == HEIFHeader(width: 4032, height: 3024, decodedPixels: 4032 * 3024, codec: "hevc",
                                      colour: .init(matrixCoefficients: 1, fullRange: false)))
         // Two-byte associations (flag 1), a version 1 pitm, and an AV1 primary with no nclx (only an ICC profile).
         let icc = box("colr", Array("prof".utf8) + [1, 2, 3, 4])
@@ -59,10 +66,29 @@ private func file(properties: [[UInt8]], primary: [UInt8], itemTypes: [String] =
     }
 
     @Test func aGridOfTilesIsDerivedAndTheLargestItemCounts() throws {
-        // A 2x2 grid (item 1) whose small primary size hides a huge auxiliary item: the largest bounds the decode.
+        // A grid (item 1) of one tile (item 2) whose declared size is absurd: the tile is not a picture of its own, but
+        // the largest size any item declares bounds the decode.
         let header = try HEIFHeader.parse(file(properties: [ispe(512, 512), ispe(0xFFFF_FFFF, 0xFFFF_FFFF)], primary: [1],
-                                                    itemTypes: ["grid", "hvc1"]))
-        #expect(header.codec == nil && header.width == 512 && header.largestPixels == Int.max)
+                                               itemTypes: ["grid", "hvc1"], references: [reference("dimg", from: 1, to: [2])]))
+        #expect(header.codec == nil && header.width == 512 && header.topLevelImages == 1 && header.decodedPixels == Int.max)
+    }
+
+    @Test func everyTopLevelImageCountsAndDeepSamplesAreSeen() throws {
+        // Two pictures side by side (a burst): heif-convert decodes both, so both count.
+        let two = try HEIFHeader.parse(file(properties: [ispe(4000, 3000), ispe(4000, 3000)], primary: [1], references: []))
+        #expect(two.topLevelImages == 2 && two.decodedPixels == 24_000_000)
+        // A depth map (auxl) is not a picture of its own.
+        let depth = try HEIFHeader.parse(file(properties: [ispe(4000, 3000), ispe(640, 480)], primary: [1],
+                                              references: [reference("auxl", from: 2, to: [1])]))
+        #expect(depth.topLevelImages == 1 && depth.decodedPixels == 12_000_000)
+        // 10 bits a sample, said by pixi, by hvcC's bitDepthLumaMinus8 or by av1C's high_bitdepth flag.
+        let pixi10 = fullBox("pixi", [3, 10, 10, 10]), pixi8 = fullBox("pixi", [3, 8, 8, 8])
+        let hvcC10 = box("hvcC", [1, 1, 0x60, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, 90, 0xF0, 0, 0xFC, 0xFD, 0xFA, 0xFA])
+        let av1C10 = box("av1C", [0x81, 0x05, 0x4C, 0x00])
+        for (property, deep) in [(pixi10, true), (pixi8, false), (hvcC10, true), (av1C10, true)] {
+            let header = try HEIFHeader.parse(file(properties: [ispe(64, 64), property, ispe(8, 8)], primary: [1, 2]))
+            #expect(header.highBitDepth == deep, "\(property)")
+        }
     }
 
     @Test func hostileHeadersAreRefusedWithTheirReason() throws {

@@ -241,11 +241,22 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
             from PIL import Image
             photo = Image.open('/usr/share/backgrounds/mate/nature/Aqua.jpg').convert('RGB').resize((640, 400), Image.LANCZOS)
             photo.save('\(folder)/photo.png'); photo.resize((320, 200), Image.LANCZOS).save('\(folder)/expected.png')
+            Image.new('RGB', (320, 320), (250, 20, 20)).save('\(folder)/red.png')
             """]) }
         #expect(wrote.status == 0, "\(wrote.output)")
-        for (name, type, codec, flags) in [("photo.heic", "image/heic", "hevc", ["-q", "90"]),
-                                           ("photo.avif", "image/avif", "av1", ["-A", "-q", "80"])] {
-            let encoded = try await offThePool { try runProgram("/usr/bin/heif-enc", flags + ["-o", "\(folder)/\(name)", "\(folder)/photo.png"]) }
+        // The photo at 16 bits a channel, for a 10-bit HEIC.
+        try await ffmpeg(["-i", "\(folder)/photo.png", "-pix_fmt", "rgb48be", "\(folder)/photo16.png"])
+        // Also: 10 bits a sample (heif-convert's Y4M would cut them), and a second, red picture beside the photo
+        // (heif-convert decodes both; the primary is the photo).
+        for (name, type, codec, flags, inputs) in [
+            ("photo.heic", "image/heic", "hevc", ["-q", "90"], ["photo.png"]),
+            ("photo.avif", "image/avif", "av1", ["-A", "-q", "80"], ["photo.png"]),
+            ("deep.heic", "image/heic", "hevc", ["-q", "90", "-b", "10"], ["photo16.png"]),
+            ("two.heic", "image/heic", "hevc", ["-q", "90"], ["photo.png", "red.png"]),
+        ] {
+            let encoded = try await offThePool {
+                try runProgram("/usr/bin/heif-enc", flags + ["-o", "\(folder)/\(name)"] + inputs.map { "\(folder)/\($0)" })
+            }
             #expect(encoded.status == 0, "\(encoded.output)")
             let (id, shown) = try await thumbnail(world, "\(folder)/\(name)", name: name, type: type)
             #expect(shown.width == 320 && shown.height == 200, "\(name): \(shown.width)x\(shown.height)")
