@@ -30,6 +30,8 @@ public struct TextSnippet: Sendable, Equatable {
     static let maxMatch = 240
     /// Words of context before the first match, when they fit in `before`.
     static let wordsBefore = 8
+    /// Bytes of punctuation kept past the last word shown (or before the first).
+    static let trailing = 16
 
     /// The passage around the first place in `text` where one of `matches` occurs, or nil when none does (the
     /// search matched the file's name or a message instead). Scans only as far as that first match, plus the
@@ -67,13 +69,16 @@ public struct TextSnippet: Sendable, Equatable {
         var start = seen[from].start
         var end = matchEnd
         while let token = tokens.next(), token.end - matchEnd <= after { end = token.end }
-        // What is cut off is only punctuation and symbols (a full stop, an emoji) when no word follows or precedes:
-        // keep it, and no ellipsis then. Otherwise a word's own punctuation stays with it ("follows.").
-        if tokens.firstWord(in: 0..<start) == nil { start = 0 }
-        if tokens.firstWord(in: end..<bytes.count) == nil {
+        // A few bytes of punctuation or symbols (a full stop, an emoji) cut off at either end with no word in them are
+        // kept, and no ellipsis shown; otherwise a word's own punctuation stays with it ("follows."), within as few.
+        if start <= trailing, tokens.firstWord(in: 0..<start) == nil { start = 0 }
+        if bytes.count - end <= trailing, tokens.firstWord(in: end..<bytes.count) == nil {
             end = bytes.count
         } else {
-            while end < bytes.count, case let (isWord, length, isSpace) = tokens.scalar(at: end), !isWord, !isSpace { end += length }
+            let limit = min(bytes.count, end + trailing)
+            while end < limit, case let (isWord, length, isSpace) = tokens.scalar(at: end), !isWord, !isSpace, end + length <= limit {
+                end += length
+            }
         }
         let passage = (start > 0 ? "…" : "") + collapsed(String(decoding: bytes[start..<end], as: UTF8.self))
             + (end < bytes.count ? "…" : "")
@@ -160,7 +165,8 @@ public struct TextSnippet: Sendable, Equatable {
         }
 
         mutating func next() -> Token? {
-            if !queued.isEmpty { return queued.removeFirst() }
+            // Queued in reverse: one run folded into many words costs one step each.
+            if let token = queued.popLast() { return token }
             while let start = firstWord(in: position..<bytes.count) {
                 position = start
                 var ascii = true
@@ -169,21 +175,19 @@ public struct TextSnippet: Sendable, Equatable {
                     position += length
                 }
                 let run = UnsafeBufferPointer(rebasing: bytes[start..<position])
-                let first = run[0] >= 0x41 && run[0] <= 0x5A ? run[0] | 0x20 : run[0]
-                let wanted = firstBytes?[Int(first)] ?? true
-                // A run that starts with an ASCII letter no wanted word starts with is no match, accents or not.
-                if !wanted && first < 0x80 { return Token(start: start, end: position, word: "") }
                 if ascii {
+                    // An ASCII word no wanted word starts like is never made a string.
+                    let first = run[0] >= 0x41 && run[0] <= 0x5A ? run[0] | 0x20 : run[0]
+                    guard firstBytes?[Int(first)] ?? true else { return Token(start: start, end: position, word: "") }
                     let word = String(unsafeUninitializedCapacity: run.count) { lowered in
                         for (index, byte) in run.enumerated() { lowered[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
                         return run.count
                     }
                     return Token(start: start, end: position, word: word)
                 }
-                var words = AttachmentFilter.words(String(decoding: run, as: UTF8.self)).map { Token(start: start, end: position, word: $0) }
-                guard !words.isEmpty else { continue }
-                let token = words.removeFirst()
-                queued = words
+                let words = AttachmentFilter.words(String(decoding: run, as: UTF8.self)).map { Token(start: start, end: position, word: $0) }
+                guard let token = words.first else { continue }
+                queued = words.dropFirst().reversed()
                 return token
             }
             position = bytes.count

@@ -80,10 +80,12 @@ struct AttachmentJSON: Codable {
         let reason: String?
 
         init(_ a: Attachment, reading: TextReading) {
+            // Text already read is reported as it is (search finds the file by it), even where it would not be read
+            // now (a screenshot since `ocr = off`, or bytes first read as another attachment's).
             switch (reading.format(of: a), a.text) {
-            case (nil, _): (state, characters, truncated, reason) = ("none", nil, nil, nil)
+            case (nil, nil): (state, characters, truncated, reason) = ("none", nil, nil, nil)
             case (_?, nil): (state, characters, truncated, reason) = ("pending", nil, nil, nil)
-            case (_?, let info?):
+            case (_, let info?):
                 if let failure = info.failure {
                     (state, characters, truncated, reason) = ("failed", nil, nil, failure)
                 } else {

@@ -11,7 +11,7 @@ struct SearchRoutes: Sendable {
     let reading: TextReading
     var access: RoomAccess { RoomAccess(catalog: catalog) }
     /// Bytes of files' text read for the snippets of one page of results; later results go without.
-    static let snippetBudget = 8 << 20
+    static let snippetBudget = 4 << 20
 
     func register(on router: RouterGroup<TackRequestContext>) {
         router.get("attachments", use: searchEverywhere)
@@ -37,12 +37,17 @@ struct SearchRoutes: Sendable {
         if !filter.text.isEmpty {
             // One file's text at a time (at most max_extract_bytes), only for files whose text was read, and no more
             // than `snippetBudget` bytes of text a page: scanning runs at about 12 ms a MiB (ASCII) to 55 (accented),
-            // so a page of fifty megabyte-long texts the search matched by name alone cannot take a second.
+            // so a page of fifty megabyte-long texts the search matched by name alone cannot take a second. The scan
+            // runs on a Dispatch thread, off the few threads every request shares.
             var budget = Self.snippetBudget
+            let matches = filter.text
             for (index, attachment) in page.items.enumerated() where (attachment.text?.characters ?? 0) > 0 && budget > 0 {
                 guard let stored = try await catalog.text(of: attachment.sha256) else { continue }
                 budget -= stored.text.utf8.count
-                items[index].snippet = TextSnippet.find(filter.text, in: stored.text).map(AttachmentJSON.SnippetJSON.init)
+                let snippet = await withCheckedContinuation { continuation in
+                    DispatchQueue.global().async { continuation.resume(returning: TextSnippet.find(matches, in: stored.text)) }
+                }
+                items[index].snippet = snippet.map(AttachmentJSON.SnippetJSON.init)
             }
         }
         return JSONBody.response(writing: PageJSON(items: items, next: page.next?.token))

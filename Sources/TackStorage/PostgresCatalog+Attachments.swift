@@ -59,8 +59,9 @@ extension PostgresCatalog {
                        (SELECT text FROM blob_texts WHERE sha256 = \(a.sha256.hex) AND reason IS NULL) AS known
                 """).first
             guard let seq = row?.optionalInt("seq").map(Int64.init) else {
+                guard let quota else { throw TackError(.corruptCatalog, "recording attachment \(a.id) returned no row number") }
                 let used = row?.optionalInt("used") ?? 0
-                throw TackError(.quotaExceeded, "this \(a.size)-byte file would take you past your quota: \(used) of \(quota ?? 0) bytes are used; delete attachments or ask an administrator for more")
+                throw TackError(.quotaExceeded, "this \(a.size)-byte file would take you past your quota: \(used) of \(quota) bytes are used; delete attachments or ask an administrator for more")
             }
             if let known = row?.optionalText("known"), !known.isEmpty {
                 // Bytes whose text was read for an earlier attachment are searchable by it at once.

@@ -48,6 +48,11 @@ import Testing
         let long = "see " + String(repeating: "x", count: 100_000) + " end"
         let cut = try #require(TextSnippet.find([.prefix("xx")], in: long))
         #expect(cut.text.unicodeScalars.count < 300 && cut.text.hasPrefix("see x"))
+        // Rules of punctuation (an OCR'd table, a dotted leader) around the match: cut like words, not kept whole.
+        let rules = String(repeating: "=", count: 100_000) + " penalty clause " + String(repeating: "·", count: 100_000)
+        let ruled = try #require(TextSnippet.find([.phrase("penalty clause")], in: rules))
+        #expect(ruled.text.unicodeScalars.count < 64 && ruled.text.hasPrefix("…") && ruled.text.hasSuffix("…"), "\(ruled.text.count)")
+        #expect(marked(ruled) == ["penalty clause"])
         #expect(TextSnippet.find([.word("absent")], in: text) == nil)
         #expect(TextSnippet.find([], in: text) == nil && TextSnippet.find([.word("--")], in: text) == nil)
     }
