@@ -44,8 +44,9 @@ import Testing
             out.fileHandleForReading.readabilityHandler = nil
             if process.isRunning { process.terminate() }
         }
-        // tack connects in its own time: files are added until one shows up in its output, each line as it happens.
-        let deadline = ContinuousClock.now + .seconds(30)
+        // tack connects in its own time: files are added until one shows up in its output, each line as it happens. The
+        // whole suite runs at once on two cores, so its own time can be long.
+        let deadline = ContinuousClock.now + .seconds(90)
         var n = 0
         while !printed.withLock({ $0.contains("attachment.created") }), ContinuousClock.now < deadline {
             _ = try await world.carol.upload(Array("ping".utf8) + [UInt8(n)], room: world.room, name: "ping-\(n).txt")

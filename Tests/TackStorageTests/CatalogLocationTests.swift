@@ -59,7 +59,8 @@ import TackCore
 }
 
 /// The sslmodes against the test server, which speaks TLS with a self-signed certificate for 127.0.0.1.
-@Suite(.timeLimit(.minutes(2))) struct PostgresTLSTests {
+// Five minutes: four databases made and opened, which take a while when the whole suite shares two cores.
+@Suite(.timeLimit(.minutes(5))) struct PostgresTLSTests {
     /// The test database's URL with `query` in place of its own options.
     func url(_ query: String) async throws -> String {
         let fresh = try await TestPostgres.freshDatabase()
