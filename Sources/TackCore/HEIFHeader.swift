@@ -17,6 +17,9 @@ public struct HEIFHeader: Sendable, Equatable {
     public var colour: Colour?
     /// True when any image is coded with more than 8 bits a sample (`pixi`, `hvcC`, `av1C`).
     public var highBitDepth: Bool
+    /// Where the primary image is among the top-level ones (0-based, in `iinf` order): heif-convert's pictures of a
+    /// file of several are numbered in that order from 1.
+    public var primaryIndex: Int?
 
     /// The matrix coefficients (ITU-T H.273: 1 is BT.709, 6 is BT.601, 9 is BT.2020) and sample range of an image.
     public struct Colour: Sendable, Equatable {
@@ -44,11 +47,11 @@ public struct HEIFHeader: Sendable, Equatable {
     /// encoder writes, and a header longer than this is refused rather than read further.
     public static let maxHeaderBytes = 4 << 20
 
-    /// Item types that are not pictures (metadata items).
-    static let metadataItemTypes: Set<String> = ["Exif", "mime", "uri "]
-    /// References whose source item is not a top-level image: a thumbnail, an auxiliary image (depth, alpha), a base
-    /// or premultiplied image of another.
-    static let subordinateReferences: Set<String> = ["thmb", "auxl", "base", "prem"]
+    /// Item types that are pictures: coded images, and images derived from others (grids, overlays, identities).
+    static let pictureItemTypes: Set<String> = ["hvc1", "av01", "grid", "iden", "iovl", "jpeg", "avc1", "unci", "j2k1"]
+    /// References whose source item is not a top-level image, as libheif 1.15 reads them: a thumbnail, an auxiliary
+    /// image (depth, alpha). Nothing else is left out (hidden tiles are, by their flag): counting too many is safe.
+    static let subordinateReferences: Set<String> = ["thmb", "auxl"]
 
     /// Parses the boxes at the start of a file (`bytes`, its first `maxHeaderBytes` bytes or all of it).
     public static func parse(_ bytes: [UInt8]) throws(TackError) -> HEIFHeader {
@@ -83,15 +86,14 @@ public struct HEIFHeader: Sendable, Equatable {
             let (width, height) = try Self.extent(property)
             largest = max(largest, Self.product(width, height))
         }
-        // The top-level images, each of which heif-convert decodes: every picture item that is not hidden, not a
-        // thumbnail or auxiliary image of another, and not a tile or input of a derived image.
+        // The top-level images, each of which heif-convert decodes (numbering its pictures in this order): every picture
+        // item that is not hidden and not a thumbnail or auxiliary image of another.
         let items = try Self.items(in: boxes)
         var subordinate = Set<Int>()
-        for reference in try Self.references(in: boxes) {
-            if subordinateReferences.contains(reference.type) { subordinate.insert(reference.from) }
-            if reference.type == "dimg" { subordinate.formUnion(reference.to) }
+        for reference in try Self.references(in: boxes) where subordinateReferences.contains(reference.type) {
+            subordinate.insert(reference.from)
         }
-        let topLevel = items.filter { !$0.hidden && !metadataItemTypes.contains($0.type) && !subordinate.contains($0.id) }
+        let topLevel = items.filter { !$0.hidden && pictureItemTypes.contains($0.type) && !subordinate.contains($0.id) }
         var summed = 0
         for item in topLevel {
             guard let ispe = propertiesOf(item.id).first(where: { $0.type == "ispe" }) else {
@@ -120,8 +122,10 @@ public struct HEIFHeader: Sendable, Equatable {
         }
         var highBitDepth = false
         for property in properties where try Self.isHighBitDepth(property) { highBitDepth = true }
-        return HEIFHeader(width: width, height: height, decodedPixels: max(summed, largest), topLevelImages: max(1, topLevel.count),
-                          codec: codec, colour: try Self.colour(in: associated), highBitDepth: highBitDepth)
+        var header = HEIFHeader(width: width, height: height, decodedPixels: max(summed, largest), topLevelImages: max(1, topLevel.count),
+                                codec: codec, colour: try Self.colour(in: associated), highBitDepth: highBitDepth)
+        header.primaryIndex = topLevel.firstIndex { $0.id == primary }
+        return header
     }
 
     /// Two 32-bit sides can overflow even 64 bits: such a product is simply the most there is.

@@ -71,8 +71,8 @@ public struct TextSnippet: Sendable, Equatable {
         while let token = tokens.next(), token.end - matchEnd <= after { end = token.end }
         // A few bytes of punctuation or symbols (a full stop, an emoji) cut off at either end with no word in them are
         // kept, and no ellipsis shown; otherwise a word's own punctuation stays with it ("follows."), within as few.
-        if start <= trailing, tokens.firstWord(in: 0..<start) == nil { start = 0 }
-        if bytes.count - end <= trailing, tokens.firstWord(in: end..<bytes.count) == nil {
+        if tokens.isOnlyPunctuation(0..<start, atMost: trailing) { start = 0 }
+        if tokens.isOnlyPunctuation(end..<bytes.count, atMost: trailing) {
             end = bytes.count
         } else {
             let limit = min(bytes.count, end + trailing)
@@ -151,6 +151,20 @@ public struct TextSnippet: Sendable, Equatable {
             }
             guard let scalar = Unicode.Scalar(value) else { return (false, length, false) }
             return (Self.isWordScalar(scalar), length, scalar.properties.isWhitespace)
+        }
+
+        /// Whether `range` holds no word and at most `limit` bytes that are not whitespace; stops reading as soon as
+        /// it knows.
+        func isOnlyPunctuation(_ range: Range<Int>, atMost limit: Int) -> Bool {
+            var index = range.lowerBound, counted = 0
+            while index < range.upperBound {
+                let (isWord, length, isSpace) = scalar(at: index)
+                if isWord { return false }
+                if !isSpace { counted += length }
+                if counted > limit { return false }
+                index += length
+            }
+            return true
         }
 
         /// Where the first word character in `range` is, if any.

@@ -59,8 +59,9 @@ extension PostgresCatalog {
                        (SELECT text FROM blob_texts WHERE sha256 = \(a.sha256.hex) AND reason IS NULL) AS known
                 """).first
             guard let seq = row?.optionalInt("seq").map(Int64.init) else {
-                guard let quota else { throw TackError(.corruptCatalog, "recording attachment \(a.id) returned no row number") }
-                let used = row?.optionalInt("used") ?? 0
+                guard let quota, let used = row?.optionalInt("used") else {
+                    throw TackError(.notFound, "no user '\(a.uploader)' to record attachment \(a.id) for")
+                }
                 throw TackError(.quotaExceeded, "this \(a.size)-byte file would take you past your quota: \(used) of \(quota) bytes are used; delete attachments or ask an administrator for more")
             }
             if let known = row?.optionalText("known"), !known.isEmpty {

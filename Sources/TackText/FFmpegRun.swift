@@ -28,7 +28,7 @@ enum FFmpegRun {
         case (.exit, let status), (.lost, let status):
             return "ffmpeg cannot \(doing) (exit \(status)\(run.firstLine.map { ": \($0)" } ?? ""))"
         case (.uncaughtSignal, let signal):
-            return "ffmpeg stopped on signal \(signal) (the CPU or memory limit, or a crash)"
+            return "ffmpeg stopped on signal \(signal) (the CPU, memory or file size limit, or a crash)"
         }
     }
 }

@@ -673,6 +673,7 @@ struct RenderPreview: ParsableCommand {
 
     func validate() throws {
         guard (16...4096).contains(size) else { throw ValidationError("--size must be 16 to 4096") }
+        guard (1...1_000_000_000).contains(maxPixels) else { throw ValidationError("--max-pixels must be 1 to 1000000000") }
         guard output.hasSuffix(".ppm") else { throw ValidationError("the output's name must end in .ppm") }
         guard format != .image else {
             throw ValidationError("images are thumbnailed by tackd itself; --format is pdf-page, video-frame, waveform or heif-image")
@@ -680,8 +681,9 @@ struct RenderPreview: ParsableCommand {
     }
 
     func run() throws {
-        // The largest file a renderer needs: heif-convert's 16-bit RGB picture of every pixel allowed, or a PPM.
-        try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds, fileBytes: max(maxPixels, 4096 * 4096) * 6 + (16 << 20))
+        // The largest file a renderer needs: heif-convert's YCbCr picture of every pixel allowed (3 bytes a pixel at
+        // most, at 4:4:4), or a PPM of the largest size.
+        try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds, fileBytes: max(maxPixels, 4096 * 4096) * 3 + (16 << 20))
         let answer: PreviewWorkerAnswer
         do {
             let facts: MediaFacts?

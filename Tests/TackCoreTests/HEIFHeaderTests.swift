@@ -23,9 +23,10 @@ private func reference(_ type: String, from: UInt16, to: [UInt16]) -> [UInt8] {
 /// the last property: by default the primary's thumbnail.
 private func file(properties: [[UInt8]], primary: [UInt8], itemTypes: [String] = ["hvc1", "hvc1"], ipmaFlags: UInt32 = 0,
                  pitm: [UInt8] = fullBox("pitm", be(UInt16(1))),
-                 references: [[UInt8]] = [reference("thmb", from: 2, to: [1])]) -> [UInt8] {
+                 references: [[UInt8]] = [reference("thmb", from: 2, to: [1])], hidden: Set<Int> = []) -> [UInt8] {
     let infe = itemTypes.enumerated().flatMap { index, type in
-        fullBox("infe", version: 2, be(UInt16(index + 1)) + be(UInt16(0)) + Array(type.utf8) + [0])
+        fullBox("infe", version: 2, flags: hidden.contains(index + 1) ? 1 : 0,
+                be(UInt16(index + 1)) + be(UInt16(0)) + Array(type.utf8) + [0])
     }
     // The top bit of each is "essential": bit 7 of a byte, bit 15 of a two-byte association (flag 1).
     func association(_ index: UInt8) -> [UInt8] {
@@ -47,8 +48,10 @@ private func file(properties: [[UInt8]], primary: [UInt8], itemTypes: [String] =
     @Test func readsThePrimaryImagesSizeCodecAndColour() throws {
         let nclx = box("colr", Array("nclx".utf8) + be(UInt16(1)) + be(UInt16(13)) + be(UInt16(1)) + [0x00])
         let header = try HEIFHeader.parse(file(properties: [ispe(4032, 3024), nclx, ispe(320, 240)], primary: [1, 2]))
-        #expect(header == HEIFHeader(width: 4032, height: 3024, decodedPixels: 4032 * 3024, codec: "hevc",
-                                     colour: .init(matrixCoefficients: 1, fullRange: false)))
+        var expected = HEIFHeader(width: 4032, height: 3024, decodedPixels: 4032 * 3024, codec: "hevc",
+                                  colour: .init(matrixCoefficients: 1, fullRange: false))
+        expected.primaryIndex = 0
+        #expect(header == expected)
         // Two-byte associations (flag 1), a version 1 pitm, and an AV1 primary with no nclx (only an ICC profile).
         let icc = box("colr", Array("prof".utf8) + [1, 2, 3, 4])
         let av1 = try HEIFHeader.parse(file(properties: [icc, ispe(1920, 1080), ispe(160, 90)], primary: [0x81, 2],
@@ -66,17 +69,29 @@ private func file(properties: [[UInt8]], primary: [UInt8], itemTypes: [String] =
     }
 
     @Test func aGridOfTilesIsDerivedAndTheLargestItemCounts() throws {
-        // A grid (item 1) of one tile (item 2) whose declared size is absurd: the tile is not a picture of its own, but
-        // the largest size any item declares bounds the decode.
+        // A grid (item 1) of one hidden tile (item 2) whose declared size is absurd: the tile is not a picture of its
+        // own, but the largest size any item declares bounds the decode.
         let header = try HEIFHeader.parse(file(properties: [ispe(512, 512), ispe(0xFFFF_FFFF, 0xFFFF_FFFF)], primary: [1],
-                                               itemTypes: ["grid", "hvc1"], references: [reference("dimg", from: 1, to: [2])]))
+                                               itemTypes: ["grid", "hvc1"], references: [reference("dimg", from: 1, to: [2])],
+                                               hidden: [2]))
         #expect(header.codec == nil && header.width == 512 && header.topLevelImages == 1 && header.decodedPixels == Int.max)
+        // A tile that is not hidden is decoded as a picture of its own by libheif 1.15: it counts.
+        let shown = try HEIFHeader.parse(file(properties: [ispe(512, 512), ispe(256, 256)], primary: [1], itemTypes: ["grid", "hvc1"],
+                                              references: [reference("dimg", from: 1, to: [2])]))
+        #expect(shown.topLevelImages == 2 && shown.decodedPixels == 512 * 512 + 256 * 256)
     }
 
     @Test func everyTopLevelImageCountsAndDeepSamplesAreSeen() throws {
         // Two pictures side by side (a burst): heif-convert decodes both, so both count.
         let two = try HEIFHeader.parse(file(properties: [ispe(4000, 3000), ispe(4000, 3000)], primary: [1], references: []))
-        #expect(two.topLevelImages == 2 && two.decodedPixels == 24_000_000)
+        #expect(two.topLevelImages == 2 && two.decodedPixels == 24_000_000 && two.primaryIndex == 0)
+        // The primary second: heif-convert's second picture.
+        let second = try HEIFHeader.parse(file(properties: [ispe(4000, 3000), ispe(300, 200)], primary: [1],
+                                               pitm: fullBox("pitm", be(UInt16(2))), references: []))
+        #expect(second.primaryIndex == 1 && second.width == 300)
+        // A metadata item (Exif) has no size and is no picture.
+        let exif = try HEIFHeader.parse(file(properties: [ispe(64, 64), ispe(8, 8)], primary: [1], itemTypes: ["hvc1", "Exif"], references: []))
+        #expect(exif.topLevelImages == 1)
         // A depth map (auxl) is not a picture of its own.
         let depth = try HEIFHeader.parse(file(properties: [ispe(4000, 3000), ispe(640, 480)], primary: [1],
                                               references: [reference("auxl", from: 2, to: [1])]))

@@ -53,6 +53,9 @@ import Testing
         let ruled = try #require(TextSnippet.find([.phrase("penalty clause")], in: rules))
         #expect(ruled.text.unicodeScalars.count < 64 && ruled.text.hasPrefix("…") && ruled.text.hasSuffix("…"), "\(ruled.text.count)")
         #expect(marked(ruled) == ["penalty clause"])
+        // Whitespace alone around it is no cut.
+        #expect(TextSnippet.find([.word("clause")], in: "\n\n\n" + String(repeating: " ", count: 40) + "penalty clause."
+                                 + String(repeating: "\n", count: 40))?.text == "penalty clause.")
         #expect(TextSnippet.find([.word("absent")], in: text) == nil)
         #expect(TextSnippet.find([], in: text) == nil && TextSnippet.find([.word("--")], in: text) == nil)
     }
