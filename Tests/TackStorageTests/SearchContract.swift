@@ -126,8 +126,16 @@ import TackTestSupport
                         let filter = AttachmentFilter(try SearchQuery.parse(text), scope: scope,
                                                       timeZone: TimeZone(identifier: zone)!)
                         let key = "\(zone) \(searcher) \(text)"
-                        let positions = expectedPositions[key] ?? reference.indices.filter {
-                            filter.matches(reference[$0], messageTexts: data.texts[reference[$0].id] ?? [])
+                        // Worked out on a thread of its own: seconds of CPU on one of the two threads every test shares
+                        // stall the whole suite.
+                        let texts = data.texts
+                        let positions: [Int]
+                        if let known = expectedPositions[key] {
+                            positions = known
+                        } else {
+                            positions = try await offThePool {
+                                reference.indices.filter { filter.matches(reference[$0], messageTexts: texts[reference[$0].id] ?? []) }
+                            }
                         }
                         expectedPositions[key] = positions
                         let expected = positions.map { reference[$0] }
@@ -186,7 +194,8 @@ import TackTestSupport
         for text in ["", "type:image", "report", "-ext:pdf larger:100", "in:\"room 3\" in:\"room 39\""] {
             for scope in [rooms, Array(rooms.prefix(5)), Array(rooms.prefix(SQLiteSearch.mergedRoomLimit + 1))] {
                 let filter = AttachmentFilter(try SearchQuery.parse(text), scope: scope, timeZone: TimeZone(identifier: "UTC")!)
-                let expected = all.reversed().filter { filter.matches($0, messageTexts: []) }.map(\.id)
+                let written = all
+                let expected = try await offThePool { written.reversed().filter { filter.matches($0, messageTexts: []) }.map(\.id) }
                 let found = try await Self.everything(catalog, filter)
                 let same = found == expected
                 #expect(same, "'\(text)' over \(scope.count) rooms: \(found.count) found, \(expected.count) expected")

@@ -79,7 +79,8 @@ extension TestPostgres {
 
     /// A PostgreSQL catalog at `location`, given the time a test run's full load can take to connect and migrate.
     static func open(_ location: PostgresLocation) async throws -> PostgresCatalog {
-        try await PostgresCatalog.open(location, timeout: .seconds(60))
+        // Generous: the whole suite shares two cores, and a loaded run has taken over a minute to get an answer.
+        try await PostgresCatalog.open(location, timeout: .seconds(150))
     }
 }
 
