@@ -201,19 +201,19 @@ public final class PostgresCatalog: Catalog {
         return outcome.result
     }
 
-    /// Records what the transaction logged (its room events and its changes) and returns the changes' numbers. Both
-    /// at once are one statement: every round trip here is spent holding the write lock.
+    /// Records what the transaction logged and returns the changes' numbers, in one statement (every round trip here
+    /// is spent holding the write lock):
+    /// - room events, keeping the newest event's number in the counter row (a sequence's value is not transactional:
+    ///   a reader would see numbers of events not yet committed);
+    /// - changes, numbered from the same row (gapless: it rolls back with the transaction), and a NOTIFY that wakes
+    ///   the other instances when there are any.
+    /// The counter row is updated once, for both: a statement may not update a row twice.
     private static func record(_ log: ChangeLog, from instance: String, on db: PostgresTransaction) async throws -> [Int64] {
-        guard !log.events.isEmpty, !log.changes.isEmpty else {
-            try await recordEvents(log, on: db)
-            return try await recordChanges(log.changes, from: instance, on: db)
-        }
+        guard !log.events.isEmpty || !log.changes.isEmpty else { return [] }
         let rooms = log.events.map(\.room.rawValue), kinds = log.events.map(\.kind.rawValue), subjects = log.events.map(\.subject)
         let count = Int64(log.changes.count)
         let changeKinds = log.changes.map(\.encoded.kind), changeSubjects = log.changes.map(\.encoded.subject)
         let now = Date().millis
-        // The counter row is updated once (a statement may not update a row twice): its change number and its newest
-        // event together.
         let last = try await db.rows("""
             WITH events AS (
                    INSERT INTO room_events (room_id, kind, subject, at)
@@ -228,45 +228,9 @@ public final class PostgresCatalog: Catalog {
                    INSERT INTO catalog_changes (seq, kind, subject, at)
                    SELECT bumped.seq - \(count) + c.n, c.kind, c.subject, \(now)
                    FROM bumped, unnest(\(changeKinds)::text[], \(changeSubjects)::text[]) WITH ORDINALITY AS c(kind, subject, n)
-                   RETURNING seq)
-            SELECT seq, pg_notify(\(changesChannel), \(instance + ":") || seq::text) AS notified FROM bumped
-            """).first?.int64("seq") ?? 0
-        return (0..<count).map { last - count + 1 + $0 }
-    }
-
-    /// Writes the transaction's room events, keeping the newest event's number in the counter row (a sequence's
-    /// value is not transactional: a reader would see numbers of events not yet committed). One statement: every
-    /// round trip here is spent holding the write lock.
-    private static func recordEvents(_ log: ChangeLog, on db: PostgresTransaction) async throws {
-        guard !log.events.isEmpty else { return }
-        let rooms = log.events.map(\.room.rawValue), kinds = log.events.map(\.kind.rawValue), subjects = log.events.map(\.subject)
-        try await db.run("""
-            WITH added AS (
-              INSERT INTO room_events (room_id, kind, subject, at)
-              SELECT e.room, e.kind, e.subject, \(Date().millis)
-              FROM unnest(\(rooms)::text[], \(kinds)::text[], \(subjects)::text[]) WITH ORDINALITY AS e(room, kind, subject, n)
-              ORDER BY e.n
-              RETURNING seq)
-            UPDATE change_counter SET last_event = GREATEST(last_event, (SELECT MAX(seq) FROM added))
-            """)
-    }
-
-    /// Numbers the changes from the counter (gapless: the counter row rolls back with the transaction), records them
-    /// and wakes the other instances, in one statement; returns the numbers.
-    private static func recordChanges(_ changes: [CatalogChange], from instance: String, on db: PostgresTransaction) async throws
-        -> [Int64]
-    {
-        guard !changes.isEmpty else { return [] }
-        let count = Int64(changes.count)
-        let kinds = changes.map(\.encoded.kind), subjects = changes.map(\.encoded.subject)
-        let last = try await db.rows("""
-            WITH bumped AS (UPDATE change_counter SET seq = seq + \(count) RETURNING seq),
-                 added AS (
-                   INSERT INTO catalog_changes (seq, kind, subject, at)
-                   SELECT bumped.seq - \(count) + c.n, c.kind, c.subject, \(Date().millis)
-                   FROM bumped, unnest(\(kinds)::text[], \(subjects)::text[]) WITH ORDINALITY AS c(kind, subject, n)
-                   RETURNING seq)
-            SELECT seq, pg_notify(\(changesChannel), \(instance + ":") || seq::text) AS notified FROM bumped
+                   RETURNING seq),
+                 notified AS (SELECT pg_notify(\(changesChannel), \(instance + ":") || seq::text) FROM bumped WHERE \(count) > 0)
+            SELECT seq, (SELECT COUNT(*) FROM notified) AS notifications FROM bumped
             """).first?.int64("seq") ?? 0
         return (0..<count).map { last - count + 1 + $0 }
     }
