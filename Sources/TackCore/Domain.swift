@@ -89,10 +89,12 @@ public struct Attachment: Sendable, Hashable, Codable {
     /// `upload` or `link`.
     public var kind: String { source == nil ? "upload" : "link" }
 
-    /// How tackd reads this file's text, or nil when it has none it reads. Screenshots are read by OCR; other
-    /// images are not (photos hold little text, and OCR of them costs seconds for noise).
+    /// How tackd reads this file's text, or nil when it has none it reads. Screenshots, and other images once their
+    /// thumbnail job found they look like text, are read by OCR; photos are not (they hold little text, and OCR of
+    /// them costs seconds for noise).
     public var textFormat: TextFormat? {
-        TextFormat(contentType: contentType) ?? (isScreenshot && previewSource == .image ? .screenshot : nil)
+        TextFormat(contentType: contentType)
+            ?? ((isScreenshot || image?.looksLikeText == true) && previewSource == .image ? .screenshot : nil)
     }
 }
 
@@ -162,15 +164,27 @@ public struct ImageInfo: Sendable, Hashable, Codable {
     public var durationMilliseconds: Int64?
     /// A video's (or else a recording's) codec as ffmpeg names it: `h264`, `vp9`, `mp3`, `flac`.
     public var codec: String?
+    /// Whether a PNG or JPEG looks like text (`TextLikeness`), so it is read by OCR though not sent as a screenshot;
+    /// nil until the thumbnail job measured it (only while OCR is on).
+    public var looksLikeText: Bool?
 
     public init(width: Int?, height: Int?, failure: String?, pages: Int? = nil, durationMilliseconds: Int64? = nil,
-                codec: String? = nil) {
+                codec: String? = nil, looksLikeText: Bool? = nil) {
         self.width = width
         self.height = height
         self.failure = failure
         self.pages = pages
         self.durationMilliseconds = durationMilliseconds
         self.codec = codec
+        self.looksLikeText = looksLikeText
+    }
+
+    /// This, with what `known` (the facts recorded before) measured that this did not: a thumbnail of another size
+    /// does not look at the text again, and must not forget what the first one found.
+    public func keeping(_ known: ImageInfo?) -> ImageInfo {
+        var merged = self
+        if merged.looksLikeText == nil { merged.looksLikeText = known?.looksLikeText }
+        return merged
     }
 }
 

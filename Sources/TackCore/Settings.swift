@@ -27,6 +27,9 @@ public struct Settings: Sendable, Equatable {
     /// Address space and CPU seconds of the worker process that reads a document's text.
     public var extractMemoryBytes: Int64 = 2 << 30
     public var extractSeconds: Int64 = 30
+    /// Threads ffmpeg decodes a video with for its thumbnail, in the `tackd preview` worker (its CPU seconds count
+    /// every thread).
+    public var previewThreads = 2
     /// Most text jobs waiting in the background; past it, a file's text is queued when someone asks for it.
     public var textQueue = 1000
     /// The languages OCR reads screenshots in, as tesseract names them (`eng`, `eng+deu`); each needs its
@@ -88,7 +91,7 @@ public struct Settings: Sendable, Equatable {
         "linger_seconds", "linger_max_bytes", "linger_idle_seconds",
         "gc_interval_seconds", "thumbnail_queue", "metrics", "log_format", "catalog_cache_entries", "blob_cache_bytes",
         "page_cache_bytes", "max_query_bytes", "event_retention_seconds", "event_heartbeat_seconds", "signed_link_max_seconds",
-        "upload_expiry_seconds", "retention_days", "max_extract_bytes", "extract_memory_bytes", "extract_seconds", "text_queue", "ocr_languages", "ocr",
+        "upload_expiry_seconds", "retention_days", "max_extract_bytes", "extract_memory_bytes", "extract_seconds", "preview_threads", "text_queue", "ocr_languages", "ocr",
         "blobs", "s3_access_key_id", "s3_secret_access_key", "job_lease_seconds", "job_attempts", "catalog",
         "postgres_password",
     ] + LinkSettings.endpointKeys
@@ -168,6 +171,7 @@ public struct Settings: Sendable, Equatable {
         if let v = try integer("max_extract_bytes", range: 1024...(64 << 20), bytes: true) { settings.maxExtractBytes = Int(v) }
         if let v = try integer("extract_memory_bytes", range: (256 << 20)...(64 << 30), bytes: true) { settings.extractMemoryBytes = v }
         if let v = try integer("extract_seconds", range: 1...3600) { settings.extractSeconds = v }
+        if let v = try integer("preview_threads", range: 1...16) { settings.previewThreads = Int(v) }
         if let v = try integer("text_queue", range: 1...1_000_000) { settings.textQueue = Int(v) }
         if let (languages, source) = value("ocr_languages") {
             // Passed to tesseract as one argument: only its own form, names joined by '+'.

@@ -8,7 +8,7 @@ public enum TextFormat: String, Sendable, Equatable, CaseIterable {
     case openDocument = "odf"
     /// PDF, read by poppler.
     case pdf
-    /// A screenshot (PNG or JPEG sent as one), read by OCR.
+    /// A screenshot (PNG or JPEG sent as one) or an image that looks like text, read by OCR.
     case screenshot = "ocr"
 
     /// The format of a stored file, from the content type tackd sniffed for it; nil for files with no text it reads.

@@ -18,6 +18,15 @@ public struct Thumbnail: Sendable {
     /// The upright size of the image it was made from.
     public var sourceWidth: Int
     public var sourceHeight: Int
+
+    public init(bytes: [UInt8], format: ImageFormat, width: Int, height: Int, sourceWidth: Int, sourceHeight: Int) {
+        self.bytes = bytes
+        self.format = format
+        self.width = width
+        self.height = height
+        self.sourceWidth = sourceWidth
+        self.sourceHeight = sourceHeight
+    }
 }
 
 /// An image in, a thumbnail out, in memory that follows the output rather than the source: rows are decoded one
@@ -63,6 +72,12 @@ public struct Thumbnailer: Sendable {
         }
         return try encode(Rendered(image: resizer.image(), sourceSize: (reader.width, reader.height), opaque: true,
                                    workingBytes: resizer.workingBytes + reader.width * 7))
+    }
+
+    /// How much the PNG or JPEG at `path` looks like text (`TextLikeness`), measured on a copy at most `size` pixels
+    /// on its longer side (never enlarged): whether tackd reads it by OCR though it was not sent as a screenshot.
+    public func textLikeness(ofFileAt path: String, size: Int = 1600) throws(TackError) -> TextLikeness {
+        TextLikeness(try render(fileAt: path, size: size, method: .scale).image)
     }
 
     /// The thumbnail's pixels before encoding, and the image's own upright size.

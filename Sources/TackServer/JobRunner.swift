@@ -73,6 +73,10 @@ public struct JobRunner: Service {
             guard let id = AttachmentID(validating: job.subject), let attachment = try await catalog.attachment(id) else { return }
             do {
                 _ = try await thumbnails.makeDefault(of: attachment)
+                // The thumbnail may have found that an image looks like text: then its text is read, after it.
+                if attachment.text == nil, attachment.textFormat == nil, let thumbnailed = try await catalog.attachment(id) {
+                    await texts.prepare(thumbnailed)
+                }
             } catch let error as TackError where [ErrorCode.thumbnailFailed.rawValue, ErrorCode.notAnImage.rawValue].contains(error.code) {
                 // The image itself is at fault: recorded with the attachment, and no retry would change it.
                 return

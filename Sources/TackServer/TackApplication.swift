@@ -89,7 +89,8 @@ public enum TackApplication {
     static func makeThumbnailService(settings: Settings, catalog: any Catalog, blobs: any BlobStore) -> ThumbnailService {
         ThumbnailService(
             blobs: blobs, catalog: catalog, thumbnailer: Thumbnailer(limits: ImageLimits(maxPixels: settings.maxImagePixels)),
-            previews: PreviewWorker(process: worker(settings), maxPixels: settings.maxImagePixels), sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue)
+            previews: PreviewWorker(process: worker(settings), maxPixels: settings.maxImagePixels, threads: settings.previewThreads), sizes: settings.thumbnailSizes, maxQueued: settings.thumbnailQueue,
+            measuresText: settings.textReading.ocr)
     }
 
     /// The worker process that reads files' text and renders PDF pages: this very executable (`tackd text`,

@@ -30,19 +30,23 @@ actor ThumbnailService {
     let maxQueued: Int
     /// Nudges this process's job runner when a job is queued.
     let jobs: JobSignal
+    /// Whether the background thumbnail of a PNG or JPEG also measures whether it looks like text (while OCR is on:
+    /// nothing else asks).
+    let measuresText: Bool
     private var inFlight: [Key: Task<StoredThumbnail, any Error>] = [:]
     /// Decoding is CPU-bound and each decode already spreads its resize over the cores: one at a time, off the
     /// cooperative pool.
     private let workers = SerialGate()
 
     init(blobs: any BlobStore, catalog: any Catalog, thumbnailer: Thumbnailer, previews: PreviewWorker, sizes: [Int],
-         maxQueued: Int, jobs: JobSignal = JobSignal()) {
+         maxQueued: Int, measuresText: Bool, jobs: JobSignal = JobSignal()) {
         self.blobs = blobs
         self.catalog = catalog
         self.thumbnailer = thumbnailer
         self.previews = previews
         self.sizes = sizes
         self.maxQueued = maxQueued
+        self.measuresText = measuresText
         self.jobs = jobs
     }
 
@@ -106,43 +110,43 @@ actor ThumbnailService {
         let blobs = self.blobs
         let started = ContinuousClock.now
         defer { TackMetrics.thumbnailDuration.recordNanoseconds(Int64((ContinuousClock.now - started).seconds * 1e9)) }
-        let result: Result<(thumbnail: Thumbnail, facts: MediaFacts?), TackError> = try await workers.run {
+        // Once per image: with the background job's thumbnail, from the file it has open anyway.
+        let measuresText = measuresText && key.preview == .image && key.size == sizes.first && key.method == .scale
+        let result: Result<(thumbnail: Thumbnail, facts: MediaFacts?, looksLikeText: Bool?), TackError> = try await workers.run {
             // The decoder reads the blob's file as it goes, only once this job's turn has come: neither waiting
             // jobs nor the running one hold the source in memory, and memory follows the thumbnail, not the image.
             try await blobs.withLocalFile(key.source) { path in
                 switch key.preview {
                 case .image:
                     return await Self.thumbnail { () throws(TackError) in
-                        try thumbnailer.thumbnail(ofFileAt: path, size: key.size, method: key.method)
-                    }.map { ($0, nil) }
+                        let thumbnail = try thumbnailer.thumbnail(ofFileAt: path, size: key.size, method: key.method)
+                        // A second, larger decode: at the thumbnail's size glyphs are a pixel or two tall.
+                        return (thumbnail, nil, measuresText ? try thumbnailer.textLikeness(ofFileAt: path).looksLikeText : nil)
+                    }
                 case .pdfPage, .videoFrame, .waveform, .heifImage:
-                    // Twice the size on the longer side, so a square crop of a tall page still has its pixels, and
-                    // the thumbnail is scaled down by tackd's own filter, not poppler's or ffmpeg's.
                     // A folder of its own for each job, removed whatever happens to the worker: what its renderers write
                     // beside the picture (heif-convert's decoded images) goes with it.
                     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tackd-preview-\(UUID().uuidString)").path
                     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false,
                                                             attributes: [.posixPermissions: 0o700])
                     defer { try? FileManager.default.removeItem(atPath: folder) }
-                    let picture = folder + "/picture.ppm"
-                    let facts: MediaFacts?
                     do {
-                        facts = try await previews.render(key.preview, of: path, contentType: key.contentType,
-                                                          longSide: min(2 * key.size, 4096), to: picture)
+                        let (thumbnail, facts) = try await previews.thumbnail(
+                            key.preview, of: path, contentType: key.contentType, longSide: Self.pictureSide(for: key),
+                            size: key.size, method: key.method, to: folder + "/thumbnail")
+                        return .success((thumbnail, facts, nil))
                     } catch let error as TackError where error.code == ErrorCode.thumbnailFailed.rawValue {
                         return .failure(error)
                     }
-                    return await Self.thumbnail { () throws(TackError) in
-                        try thumbnailer.thumbnail(ofPixmapAt: picture, size: key.size, method: key.method)
-                    }.map { ($0, facts) }
                 }
             }
         }
         let thumbnail: Thumbnail
         let facts: MediaFacts?
+        let looksLikeText: Bool?
         switch result {
         case .success(let made):
-            (thumbnail, facts) = made
+            (thumbnail, facts, looksLikeText) = made
         case .failure(let error):
             try await catalog.recordImage(key.source, info: ImageInfo(width: nil, height: nil, failure: error.message))
             throw TackError(.thumbnailFailed, "this file cannot be thumbnailed: \(error.message)")
@@ -162,14 +166,23 @@ actor ThumbnailService {
         let image = key.preview == .image
         try await catalog.recordImage(key.source, info: ImageInfo(
             width: image ? thumbnail.sourceWidth : facts?.width, height: image ? thumbnail.sourceHeight : facts?.height,
-            failure: nil, pages: facts?.pages, durationMilliseconds: facts?.durationMilliseconds, codec: facts?.codec))
+            failure: nil, pages: facts?.pages, durationMilliseconds: facts?.durationMilliseconds, codec: facts?.codec,
+            looksLikeText: looksLikeText))
         return try await catalog.thumbnail(of: key.source, size: key.size, method: key.method.rawValue) ?? stored
     }
 }
 
 extension ThumbnailService {
+    /// How large the worker draws the picture a thumbnail is made of, on its longer side: the size itself to scale
+    /// (poppler draws a page at any size as sharply, and ffmpeg scales a frame as it decodes it: drawing a PDF's page
+    /// at 640 px for a 320 px thumbnail took about a tenth longer, `tackd preview --size 640 --thumbnail 320`); twice
+    /// the size to crop, so a square cut from a tall page or a wide frame still has its pixels.
+    static func pictureSide(for key: Key) -> Int {
+        min(key.method == .crop ? 2 * key.size : key.size, 4096)
+    }
+
     /// Decodes and scales on a Dispatch thread: CPU-bound work kept off the cooperative pool.
-    private static func thumbnail(_ make: @escaping @Sendable () throws(TackError) -> Thumbnail) async -> Result<Thumbnail, TackError> {
+    private static func thumbnail<Made: Sendable>(_ make: @escaping @Sendable () throws(TackError) -> Made) async -> Result<Made, TackError> {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 do throws(TackError) {

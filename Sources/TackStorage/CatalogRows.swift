@@ -12,6 +12,7 @@ enum CatalogRows {
         a.source_provider, a.source_url, a.fetched_at, a.etag, a.last_modified, a.version_of, a.metadata_stripped,
         a.screenshot, i.sha256 IS NOT NULL AS has_image, i.width AS image_width, i.height AS image_height, i.failure AS image_failure,
         i.pages AS image_pages, i.duration_ms AS image_duration_ms, i.codec AS image_codec,
+        i.looks_like_text AS image_looks_like_text,
         x.sha256 IS NOT NULL AS has_text, x.reason AS text_failure, x.characters AS text_characters, x.truncated AS text_truncated
         """
     /// The tables `attachmentColumns` read besides `attachments a`: the facts about its bytes.
@@ -47,7 +48,8 @@ enum CatalogRows {
                 width: row.optionalInt("image_width"),
                 height: row.optionalInt("image_height"),
                 failure: row.optionalText("image_failure"), pages: row.optionalInt("image_pages"),
-                durationMilliseconds: row.optionalInt("image_duration_ms").map(Int64.init), codec: row.optionalText("image_codec")))
+                durationMilliseconds: row.optionalInt("image_duration_ms").map(Int64.init), codec: row.optionalText("image_codec"),
+                looksLikeText: row.optionalInt("image_looks_like_text").map { $0 != 0 }))
         attachment.metadataStripped = try row.int64("metadata_stripped") != 0
         attachment.isScreenshot = try row.int64("screenshot") != 0
         if try row.int64("has_text") != 0 {

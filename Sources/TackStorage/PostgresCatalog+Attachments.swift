@@ -206,23 +206,25 @@ extension PostgresCatalog {
         try await transaction { db, log in
             log.record(.blob(hash))
             let known = try await db.rows("""
-                SELECT width, height, failure, pages, duration_ms, codec FROM images WHERE sha256 = \(hash.hex)
+                SELECT width, height, failure, pages, duration_ms, codec, looks_like_text FROM images WHERE sha256 = \(hash.hex)
                 """).first.map {
                 ImageInfo(width: $0.optionalInt("width"), height: $0.optionalInt("height"), failure: $0.optionalText("failure"),
                           pages: $0.optionalInt("pages"), durationMilliseconds: $0.optionalInt("duration_ms").map(Int64.init),
-                          codec: $0.optionalText("codec"))
+                          codec: $0.optionalText("codec"), looksLikeText: $0.optionalInt("looks_like_text").map { $0 != 0 })
             }
+            let info = info.keeping(known)
             if known != info {
                 for row in try await db.rows("SELECT id, room_id FROM attachments WHERE sha256 = \(hash.hex)") {
                     log.event(.attachmentThumbnailed, in: RoomID(rawValue: try row.text("room_id")), subject: try row.text("id"))
                 }
             }
             try await db.run("""
-                INSERT INTO images (sha256, width, height, failure, pages, duration_ms, codec)
+                INSERT INTO images (sha256, width, height, failure, pages, duration_ms, codec, looks_like_text)
                 VALUES (\(hash.hex), \(info.width), \(info.height), \(info.failure), \(info.pages), \(info.durationMilliseconds),
-                        \(info.codec))
+                        \(info.codec), \(info.looksLikeText.map { $0 ? 1 : 0 }))
                 ON CONFLICT (sha256) DO UPDATE SET width = excluded.width, height = excluded.height, failure = excluded.failure,
-                  pages = excluded.pages, duration_ms = excluded.duration_ms, codec = excluded.codec
+                  pages = excluded.pages, duration_ms = excluded.duration_ms, codec = excluded.codec,
+                  looks_like_text = excluded.looks_like_text
                 """)
         }
     }

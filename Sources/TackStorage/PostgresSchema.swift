@@ -117,6 +117,10 @@ enum PostgresSchema {
             "ALTER TABLE images ADD COLUMN duration_ms BIGINT",
             "ALTER TABLE images ADD COLUMN codec TEXT",
         ],
+        [
+            // As SQLite's step 14: whether an image looks like text, so it is read by OCR.
+            "ALTER TABLE images ADD COLUMN looks_like_text INTEGER",
+        ],
     ]
 
     /// Applies the steps `connection`'s database lacks, each in a transaction of its own, holding the migration lock

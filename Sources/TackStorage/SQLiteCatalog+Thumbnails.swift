@@ -11,14 +11,16 @@ extension SQLiteCatalog {
         try await transaction { db, log in
             log.record(.blob(hash))
             let before = try await db.raw("""
-                SELECT width, height, failure, pages, duration_ms, codec FROM images WHERE sha256 = \(bind: hash.hex)
+                SELECT width, height, failure, pages, duration_ms, codec, looks_like_text FROM images WHERE sha256 = \(bind: hash.hex)
                 """).first()
             let known = try before.map { row in
                 ImageInfo(width: try row.decode(column: "width", as: Int?.self), height: try row.decode(column: "height", as: Int?.self),
                           failure: try row.decode(column: "failure", as: String?.self), pages: try row.decode(column: "pages", as: Int?.self),
                           durationMilliseconds: try row.decode(column: "duration_ms", as: Int64?.self),
-                          codec: try row.decode(column: "codec", as: String?.self))
+                          codec: try row.decode(column: "codec", as: String?.self),
+                          looksLikeText: try row.decode(column: "looks_like_text", as: Int?.self).map { $0 != 0 })
             }
+            let info = info.keeping(known)
             if known != info {
                 for row in try await db.raw("SELECT id, room_id FROM attachments WHERE sha256 = \(bind: hash.hex)").all() {
                     log.event(.attachmentThumbnailed, in: RoomID(rawValue: try row.decode(column: "room_id", as: String.self)),
@@ -26,11 +28,12 @@ extension SQLiteCatalog {
                 }
             }
             try await db.raw("""
-                INSERT INTO images (sha256, width, height, failure, pages, duration_ms, codec) VALUES
+                INSERT INTO images (sha256, width, height, failure, pages, duration_ms, codec, looks_like_text) VALUES
                   (\(bind: hash.hex), \(bind: info.width), \(bind: info.height), \(bind: info.failure), \(bind: info.pages),
-                   \(bind: info.durationMilliseconds), \(bind: info.codec))
+                   \(bind: info.durationMilliseconds), \(bind: info.codec), \(bind: info.looksLikeText.map { $0 ? 1 : 0 }))
                 ON CONFLICT(sha256) DO UPDATE SET width = excluded.width, height = excluded.height, failure = excluded.failure,
-                  pages = excluded.pages, duration_ms = excluded.duration_ms, codec = excluded.codec
+                  pages = excluded.pages, duration_ms = excluded.duration_ms, codec = excluded.codec,
+                  looks_like_text = excluded.looks_like_text
                 """).run()
         }
     }

@@ -185,6 +185,10 @@ enum SQLiteSchema {
             "ALTER TABLE images ADD COLUMN duration_ms INTEGER",
             "ALTER TABLE images ADD COLUMN codec TEXT",
         ],
+        [
+            // Whether an image looks like text (1) or not (0), so it is read by OCR; NULL until measured.
+            "ALTER TABLE images ADD COLUMN looks_like_text INTEGER",
+        ],
     ]
 
     /// Work a step needs beyond SQL, run in the step's transaction: for step 8, each older attachment's media kind

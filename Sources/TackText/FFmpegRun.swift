@@ -4,10 +4,11 @@ import TackCore
 /// One run of ffmpeg on an untrusted file, shared by the pictures tackd takes with it (a video's frame, an animated
 /// image's first frame, a recording's waveform): local files only, the demuxer named, never guessed.
 enum FFmpegRun {
-    /// The arguments every run starts with: no stdin, errors only, one thread (the worker has one core's worth of
-    /// CPU time), and nothing but local files, so a file cannot make ffmpeg fetch or open anything it names.
-    static func input(_ path: String, demuxer: String, seeking seconds: Int? = nil) -> [String] {
-        ["-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1", "-protocol_whitelist", "file", "-f", demuxer]
+    /// The arguments every run starts with: no stdin, errors only, `threads` decoding threads (one unless the caller
+    /// says: the worker's CPU limit counts every thread), and nothing but local files, so a file cannot make ffmpeg
+    /// fetch or open anything it names.
+    static func input(_ path: String, demuxer: String, seeking seconds: Int? = nil, threads: Int = 1) -> [String] {
+        ["-nostdin", "-hide_banner", "-loglevel", "error", "-threads", String(threads), "-protocol_whitelist", "file", "-f", demuxer]
             + (seconds.map { ["-ss", String($0)] } ?? []) + ["-i", path]
     }
 

@@ -37,11 +37,7 @@ public struct HEIFImageRenderer: Sendable {
         // through its JPEG writer, which converts them to 8 bits itself (its 16-bit PNG took 20 s of CPU for 12 MP).
         let format = header.highBitDepth ? "jpg" : "y4m"
         // A folder of its own beside `output`, so nothing else there is ever read or removed.
-        var template = Array(((output as NSString).deletingLastPathComponent + "/heif-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw ProgramTextReader.ReaderUnavailable(description: "cannot make a folder beside \(output): \(String(cString: strerror(errno)))")
-        }
-        let folder = String(cString: made)
+        let folder = try PrivateFolder.make(beside: output, prefix: "heif")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let decoded = folder + "/heif." + format
         try? FileManager.default.removeItem(atPath: output)

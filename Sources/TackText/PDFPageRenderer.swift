@@ -39,9 +39,25 @@ public struct PDFPageRenderer: Sendable {
 public struct PreviewWorkerAnswer: Codable, Sendable, Equatable {
     public var error: String?
     public var facts: MediaFacts?
+    /// What was written when a thumbnail was asked for (`tackd preview --thumbnail`).
+    public var thumbnail: Made?
 
-    public init(error: String?, facts: MediaFacts? = nil) {
+    /// A thumbnail the worker wrote: its format (`jpeg`, `png`) and size.
+    public struct Made: Codable, Sendable, Equatable {
+        public var format: String
+        public var width: Int
+        public var height: Int
+
+        public init(format: String, width: Int, height: Int) {
+            self.format = format
+            self.width = width
+            self.height = height
+        }
+    }
+
+    public init(error: String?, facts: MediaFacts? = nil, thumbnail: Made? = nil) {
         self.error = error
         self.facts = facts
+        self.thumbnail = thumbnail
     }
 }

@@ -8,10 +8,14 @@ public struct VideoFrameRenderer: Sendable {
     public var program: String
     /// Seconds into the video; a shorter video gives its first frame.
     public var offsetSeconds: Int
+    /// Threads ffmpeg decodes with: the frames before the offset are decoded too, and H.264 decodes frames in
+    /// parallel.
+    public var threads: Int
 
-    public init(program: String = "/usr/bin/ffmpeg", offsetSeconds: Int = 3) {
+    public init(program: String = "/usr/bin/ffmpeg", offsetSeconds: Int = 3, threads: Int = 1) {
         self.program = program
         self.offsetSeconds = offsetSeconds
+        self.threads = threads
     }
 
     /// The demuxer for a sniffed content type. Named, never guessed by ffmpeg: its guess could pick a playlist
@@ -52,7 +56,7 @@ public struct VideoFrameRenderer: Sendable {
 
     /// Runs ffmpeg once; nil when it ended well, else why not.
     private func run(_ path: String, demuxer: String, at seconds: Int, longSide: Int, output: String) throws -> String? {
-        try FFmpegRun.run(program, FFmpegRun.input(path, demuxer: demuxer, seeking: seconds) + [
+        try FFmpegRun.run(program, FFmpegRun.input(path, demuxer: demuxer, seeking: seconds, threads: threads) + [
             "-an", "-sn", "-dn",
             "-vf", "scale=w='min(\(longSide),iw)':h='min(\(longSide),ih)':force_original_aspect_ratio=decrease",
         ] + FFmpegRun.picture(output), doing: "take a frame")

@@ -137,7 +137,7 @@ func reportingFailures(_ body: () async throws -> Void) async throws {
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API.")
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the HTTP API.")
 
     @OptionGroup var options: StorageOptions
     @Option(help: "Address to listen on. Env: TACK_HOST. Default: 127.0.0.1") var host: String?
@@ -209,7 +209,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a user and print its first API token on the last line.")
+            commandName: "add", abstract: "Create a user and print its first API token on the last line.")
 
         @OptionGroup var options: StorageOptions
         @Argument(help: "The user's unique name.") var name: String
@@ -235,7 +235,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove a user: their tokens stop working at once; their attachments stay in their rooms.")
+            commandName: "remove", abstract: "Remove a user: their tokens stop working at once; their attachments stay in their rooms.")
 
         @OptionGroup var options: StorageOptions
         @Argument(help: "The user's name.") var name: String
@@ -251,7 +251,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Quota: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a user's usage, or set their quota (a size like 10GiB, or 'default').")
+            commandName: "quota", abstract: "Show a user's usage, or set their quota (a size like 10GiB, or 'default').")
 
         @OptionGroup var options: StorageOptions
         @Argument(help: "The user's name.") var name: String
@@ -298,7 +298,7 @@ struct TokenCommand: AsyncParsableCommand {
         commandName: "token", abstract: "Manage API tokens.", subcommands: [New.self, List.self, Revoke.self])
 
     struct New: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Issue another token for a user and print it.")
+        static let configuration = CommandConfiguration(commandName: "new", abstract: "Issue another token for a user and print it.")
 
         @OptionGroup var options: StorageOptions
         @Argument(help: "The user's name.") var name: String
@@ -315,7 +315,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a user's tokens by id (the tokens themselves are never stored).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a user's tokens by id (the tokens themselves are never stored).")
 
         @OptionGroup var options: StorageOptions
         @Argument(help: "The user's name.") var name: String
@@ -331,7 +331,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id (from 'token list'); a running tackd refuses it from its next request on.")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by its id (from 'token list'); a running tackd refuses it from its next request on.")
 
         @OptionGroup var options: StorageOptions
         @Argument(help: "The token's id, like tok_0123456789abcdef.") var id: String
@@ -352,7 +352,7 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Sign new links with a fresh key; older keys verify their links until those expire (signed_link_max_seconds), then go.")
+            commandName: "rotate", abstract: "Sign new links with a fresh key; older keys verify their links until those expire (signed_link_max_seconds), then go.")
 
         @OptionGroup var options: StorageOptions
 
@@ -391,7 +391,7 @@ struct CollectGarbage: AsyncParsableCommand {
 
 struct Retention: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Delete attachments older than their room's retention (its retentionDays, else retention_days); serve does it hourly.",
+        commandName: "retention", abstract: "Delete attachments older than their room's retention (its retentionDays, else retention_days); serve does it hourly.",
         discussion: "Their messages say they were removed by retention; gc then reclaims bytes nothing else uses.")
 
     @OptionGroup var options: StorageOptions
@@ -650,18 +650,19 @@ enum WorkerLimits {
 
 extension PreviewSource: ExpressibleByArgument {}
 
-/// `tackd preview`: a picture (a binary PPM) of a PDF's first page or of a video's frame, from which tackd makes the
-/// file's thumbnails.
+/// `tackd preview`: a picture (a binary PPM) of a PDF's first page or of a video's frame, or with `--thumbnail` the
+/// finished thumbnail made from it, as the service stores it.
 /// The service runs it as a worker process, as it runs `tackd text`, so poppler and ffmpeg read a hostile file under
-/// limits, never inside tackd. Prints `{}` when the picture was written, `{"error"}` (exit 3) when the file is at fault;
-/// exit 4 when pdftoppm or ffmpeg cannot run.
+/// limits, never inside tackd; their picture is scaled here too, under the same limits. Prints `{}` (the facts, and the
+/// thumbnail's size) when the output was written, `{"error"}` (exit 3) when the file is at fault; exit 4 when pdftoppm
+/// or ffmpeg cannot run.
 struct RenderPreview: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "preview",
-        abstract: "Render a PDF's first page, a video's (or GIF's, WebP's) frame, a recording's waveform or a HEIC/AVIF image to a PPM, as tackd does for thumbnails.")
+        abstract: "Render a PDF's first page, a video's (or GIF's, WebP's) frame, a recording's waveform or a HEIC/AVIF image to a PPM (or, with --thumbnail, its thumbnail), as tackd does for thumbnails.")
 
     @Argument(help: "The file.") var input: String
-    @Argument(help: "The PPM to write (its name must end in .ppm).") var output: String
+    @Argument(help: "The PPM to write (its name must end in .ppm), or the thumbnail with --thumbnail.") var output: String
     @Option(help: "pdf-page, video-frame, waveform or heif-image.") var format: PreviewSource
     @Option(help: "The file's content type (video/mp4, video/quicktime, video/webm, video/x-matroska, image/gif, image/webp; audio/mpeg, audio/ogg, audio/wav, audio/flac; image/heic, image/avif).")
     var contentType = "application/pdf"
@@ -670,11 +671,20 @@ struct RenderPreview: ParsableCommand {
     @Option(help: "Seconds of CPU this process may use.") var maxSeconds: Int = 30
     @Option(help: "Most pixels a HEIF image (or any item in it) may declare; larger ones are refused before decoding.")
     var maxPixels: Int = 100_000_000
+    @Option(help: "Write the thumbnail of this many pixels (JPEG) made from the picture, instead of the picture.")
+    var thumbnail: Int?
+    @Option(help: "With --thumbnail: scale (fit inside, never enlarge) or crop (fill, centred).") var method: ThumbnailMethod = .scale
+    @Option(help: "Threads ffmpeg decodes a video with.") var threads: Int = 2
 
     func validate() throws {
         guard (16...4096).contains(size) else { throw ValidationError("--size must be 16 to 4096") }
         guard (1...1_000_000_000).contains(maxPixels) else { throw ValidationError("--max-pixels must be 1 to 1000000000") }
-        guard output.hasSuffix(".ppm") else { throw ValidationError("the output's name must end in .ppm") }
+        guard (1...16).contains(threads) else { throw ValidationError("--threads must be 1 to 16") }
+        if let thumbnail {
+            guard (1...4096).contains(thumbnail) else { throw ValidationError("--thumbnail must be 1 to 4096") }
+        } else {
+            guard output.hasSuffix(".ppm") else { throw ValidationError("the output's name must end in .ppm") }
+        }
         guard format != .image else {
             throw ValidationError("images are thumbnailed by tackd itself; --format is pdf-page, video-frame, waveform or heif-image")
         }
@@ -686,22 +696,19 @@ struct RenderPreview: ParsableCommand {
         try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds, fileBytes: max(maxPixels, 4096 * 4096) * 3 + (16 << 20))
         let answer: PreviewWorkerAnswer
         do {
-            let facts: MediaFacts?
-            switch format {
-            case .image: preconditionFailure("refused by validate()")
-            case .pdfPage, .videoFrame, .waveform:
-                switch format {
-                case .pdfPage: try PDFPageRenderer().renderFirstPage(of: input, longSide: size, to: output)
-                case .videoFrame: try VideoFrameRenderer().renderFrame(of: input, contentType: contentType, longSide: size, to: output)
-                default: try WaveformRenderer().renderWaveform(of: input, contentType: contentType, longSide: size, to: output)
-                }
-                facts = MediaFactsReader().facts(of: input, as: format, contentType: contentType)
-            case .heifImage:
-                // The header was read before decoding, to apply the pixel limit: its size and codec are the facts.
-                let header = try HEIFImageRenderer().render(input, longSide: size, maxPixels: maxPixels, to: output)
-                facts = MediaFacts(width: header.width, height: header.height, codec: header.codec)
+            if let thumbnail {
+                // The picture in a folder of its own beside the output, gone once the thumbnail is made of it.
+                let folder = try PrivateFolder.make(beside: output, prefix: "preview")
+                defer { try? FileManager.default.removeItem(atPath: folder) }
+                let facts = try render(to: folder + "/picture.ppm")
+                let made = try Thumbnailer(limits: ImageLimits(maxPixels: maxPixels))
+                    .thumbnail(ofPixmapAt: folder + "/picture.ppm", size: thumbnail, method: method)
+                try Data(made.bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+                answer = PreviewWorkerAnswer(error: nil, facts: facts, thumbnail: PreviewWorkerAnswer.Made(
+                    format: made.format.rawValue, width: made.width, height: made.height))
+            } else {
+                answer = PreviewWorkerAnswer(error: nil, facts: try render(to: output))
             }
-            answer = PreviewWorkerAnswer(error: nil, facts: facts)
         } catch let error as TackError {
             answer = PreviewWorkerAnswer(error: error.message)
         } catch {
@@ -711,5 +718,27 @@ struct RenderPreview: ParsableCommand {
         }
         FileHandle.standardOutput.write((try? JSONEncoder().encode(answer)) ?? Data(#"{"error":"the answer could not be encoded"}"#.utf8))
         if answer.error != nil { Foundation.exit(3) }
+    }
+
+    /// Writes the picture to `ppm` and returns the file's facts. pdfinfo and ffprobe read those while the picture is
+    /// drawn: each is a program start of its own, and the other core is otherwise idle.
+    private func render(to ppm: String) throws -> MediaFacts? {
+        let (format, input, contentType, size, threads) = (format, input, contentType, size, threads)
+        switch format {
+        case .image: preconditionFailure("refused by validate()")
+        case .pdfPage, .videoFrame, .waveform:
+            return try alongside({ MediaFactsReader().facts(of: input, as: format, contentType: contentType) }) {
+                switch format {
+                case .pdfPage: try PDFPageRenderer().renderFirstPage(of: input, longSide: size, to: ppm)
+                case .videoFrame:
+                    try VideoFrameRenderer(threads: threads).renderFrame(of: input, contentType: contentType, longSide: size, to: ppm)
+                default: try WaveformRenderer().renderWaveform(of: input, contentType: contentType, longSide: size, to: ppm)
+                }
+            }
+        case .heifImage:
+            // The header was read before decoding, to apply the pixel limit: its size and codec are the facts.
+            let header = try HEIFImageRenderer().render(input, longSide: size, maxPixels: maxPixels, to: ppm)
+            return MediaFacts(width: header.width, height: header.height, codec: header.codec)
+        }
     }
 }

@@ -49,6 +49,8 @@ import Testing
         #expect(settings.port == 8080)
         #expect(settings.storage == "storage")
         #expect(settings.limits.maxUploadBytes == 100 * 1024 * 1024)
+        #expect(settings.previewThreads == 2)
+        #expect(try Settings.resolve(flags: [:], environment: ["TACK_PREVIEW_THREADS": "1"], file: [:]).previewThreads == 1)
     }
 
     @Test func flagsBeatEnvironmentBeatFile() throws {
@@ -68,6 +70,8 @@ import Testing
         ([:], ["TACK_OCR_LANGUAGES": "eng --tessdata-dir /tmp"], [:]),
         ([:], [:], ["ocr_languages": "eng++deu"]),
         ([:], [:], ["max_extract_bytes": "10"]),
+        ([:], [:], ["preview_threads": "0"]),
+        (["preview_threads": "17"], [:], [:]),
     ])
     func refusesBadValues(flags: [String: String], env: [String: String], file: [String: String]) {
         #expect(throws: TackError.self) { try Settings.resolve(flags: flags, environment: env, file: file) }

@@ -143,14 +143,16 @@ import Testing
         #expect(try await world.carol.request(.GET, "/healthz").status == 200, "tackd is unaffected")
     }
 
-    /// A screenshot of a real terminal showing an error, read by tesseract in the worker.
-    @Test func screenshotsAreReadByOCR() async throws {
-        let world = try await World.make()
+    /// A PNG of a whole X screen (ImageMagick's `import`) showing a real xterm that printed `lines`, `columns` by
+    /// `rows` characters (150 by 34 fill the screen).
+    private func terminalScreenshot(_ lines: [String], columns: Int = 80, rows: Int = 20) async throws -> [UInt8] {
         let screen = try VirtualScreen(width: 1280, height: 720)
+        let printed = NSTemporaryDirectory() + "terminal-\(UUID().uuidString).txt"
+        try lines.joined(separator: "\n").write(toFile: printed, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: printed) }
         let terminal = try ChildProcess.run(
             "/usr/bin/xterm",
-            ["-geometry", "80x20+0+0", "-fa", "DejaVu Sans Mono", "-fs", "14", "-e",
-             "echo 'ERROR: upstream request timeout after 30s (gateway 504)'; echo 'retrying payment service'; read line"],
+            ["-geometry", "\(columns)x\(rows)+0+0", "-fa", "DejaVu Sans Mono", "-fs", "14", "-e", "cat '\(printed)'; read line"],
             environment: ProcessInfo.processInfo.environment.merging(["DISPLAY": screen.display]) { $1 },
             input: .null, error: .null)
         defer { terminal.signal(SIGKILL); terminal.waitUntilExit() }
@@ -159,8 +161,15 @@ import Testing
         let path = NSTemporaryDirectory() + "ocr-\(UUID().uuidString).png"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try #require(try screen.run("import", ["-window", "root", path]).status == 0)
+        return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// A screenshot of a real terminal showing an error, read by tesseract in the worker.
+    @Test func screenshotsAreReadByOCR() async throws {
+        let world = try await World.make()
+        let png = try await terminalScreenshot(["ERROR: upstream request timeout after 30s (gateway 504)", "retrying payment service"])
         let shot = try await world.fred.request(.POST, "/v1/rooms/\(world.room)/attachments?name=shot.png&origin=screenshot",
-                                                body: .bytes(ByteBuffer(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path))))))
+                                                body: .bytes(ByteBuffer(bytes: png)))
         #expect(shot.status == 201, "\(shot.text)")
         let id = try #require(shot.json["id"] as? String)
         let facts = try await textFacts(world.carol, id)
@@ -169,6 +178,47 @@ import Testing
         #expect(try await search(world.carol, room: world.room, "timeout payment") == ["shot.png"])
         let text = try await world.carol.request(.GET, "/v1/attachments/\(id)/text").json["text"] as? String
         #expect(text?.contains("upstream request timeout") == true, "\(text ?? "")")
+    }
+
+    /// An image not sent as a screenshot is read by OCR when its thumbnail job finds it looks like text (a terminal
+    /// full of lines); a photo is not read at all. With `ocr = off` nothing is measured or read.
+    @Test func imagesThatLookLikeTextAreReadByOCR() async throws {
+        let license = try String(contentsOfFile: Self.license, encoding: .utf8).split(separator: "\n").prefix(24).map(String.init)
+        let png = try await terminalScreenshot(["deploy failed: certificate expired for api.example.net",
+                                                "rollback finished in 41s"] + license, columns: 150, rows: 34)
+        let photo = try RealPhotos.bytes(RealPhotos.baseline)
+        for ocr in ["on", "off"] {
+            let world = try await World.make(config: ["ocr": ocr])
+            let terminal = try await upload(world.fred, png, room: world.room, name: "terminal.png")
+            let picture = try await upload(world.fred, photo, room: world.room, name: "dune.jpg")
+            for id in [terminal, picture] {
+                let state = try await thumbnailState(world.carol, id)
+                #expect(state == "ready", "\(id): \(state)")
+            }
+            let terminalText = try await textFacts(world.carol, terminal)
+            let photoText = try await textFacts(world.carol, picture)
+            #expect(photoText["state"] as? String == "none", "a photo is not read: \(photoText)")
+            if ocr == "on" {
+                #expect(terminalText["state"] as? String == "done", "\(terminalText)")
+                #expect(try await search(world.carol, room: world.room, "\"certificate expired\"") == ["terminal.png"])
+                #expect(try await search(world.carol, room: world.room, "rollback type:screenshot") == [],
+                        "read as text, but not sent as a screenshot")
+            } else {
+                #expect(terminalText["state"] as? String == "none", "\(terminalText)")
+                #expect(try await search(world.carol, room: world.room, "certificate") == [])
+            }
+        }
+    }
+
+    /// The attachment's thumbnail state once it has left `pending`, within 30 s.
+    private func thumbnailState(_ api: API, _ id: String) async throws -> String? {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let facts = try await api.request(.GET, "/v1/attachments/\(id)").json["thumbnail"] as? [String: Any]
+            let state = facts?["state"] as? String
+            if state != "pending" || ContinuousClock.now > deadline { return state }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     /// A result found by what the file says carries the passage, the matched words marked at UTF-16 offsets; one found
