@@ -63,9 +63,25 @@ public struct Thumbnailer: Sendable {
         try limits.check(width: reader.width, height: reader.height)
         let plan = Self.plan(decodedWidth: reader.width, decodedHeight: reader.height, fullWidth: reader.width,
                              fullHeight: reader.height, size: size, method: method, transposed: false)
-        let resizer = StreamingResizer(plan: plan, opaque: true)
         let row = UnsafeMutablePointer<UInt8>.allocate(capacity: reader.width * 4)
         defer { row.deallocate() }
+        if plan.cropWidth == plan.outputWidth, plan.cropHeight == plan.outputHeight {
+            // Already the thumbnail's size (tackd preview draws pages and frames at it for `scale`): the rows are the
+            // thumbnail, and resampling them to themselves would only cost time.
+            var pixels = [UInt8](repeating: 0, count: plan.outputWidth * plan.outputHeight * 4)
+            for y in 0..<(plan.cropY + plan.cropHeight) {
+                try reader.next(into: row)
+                guard y >= plan.cropY else { continue }
+                let start = (y - plan.cropY) * plan.outputWidth * 4
+                pixels.withUnsafeMutableBufferPointer { out in
+                    (out.baseAddress! + start).update(from: row + plan.cropX * 4, count: plan.outputWidth * 4)
+                }
+            }
+            return try encode(Rendered(image: RGBAImage(width: plan.outputWidth, height: plan.outputHeight, pixels: pixels),
+                                       sourceSize: (reader.width, reader.height), opaque: true,
+                                       workingBytes: pixels.count + reader.width * 4))
+        }
+        let resizer = StreamingResizer(plan: plan, opaque: true)
         for y in 0..<reader.height where !resizer.isComplete {
             try reader.next(into: row)
             resizer.push(row: y, row)

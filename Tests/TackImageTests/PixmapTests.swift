@@ -27,6 +27,31 @@ import Testing
         #expect((square.width, square.height) == (10, 10))
     }
 
+    /// A picture already at the thumbnail's size (as tackd preview draws pages and frames for `scale`) is the
+    /// thumbnail pixel for pixel, and a square crop of a picture as tall as the square keeps its middle columns.
+    @Test func aPictureAtTheThumbnailsSizeIsKeptAsItIs() throws {
+        // 40x20: a 4-pixel-wide vertical stripe of each of four colours, repeated, so any resampling would blend them.
+        let colours: [[UInt8]] = [[250, 10, 10], [10, 250, 10], [10, 10, 250], [250, 250, 10]]
+        var bytes = Array("P6\n40 20\n255\n".utf8)
+        for _ in 0..<20 { for x in 0..<40 { bytes += colours[(x / 4) % 4] } }
+        let path = try write(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let thumbnailer = Thumbnailer(limits: ImageLimits())
+        let same = try thumbnailer.thumbnail(ofPixmapAt: path, size: 40, method: .scale)
+        #expect((same.width, same.height) == (40, 20))
+        let image = try JPEGCodec.decode(same.bytes, limits: ImageLimits())
+        for x in [1, 6, 10, 14, 38] {
+            let expected = colours[(x / 4) % 4], got = image.pixel(x, 10)
+            #expect(zip(expected, got).allSatisfy { abs(Int($0) - Int($1)) < 40 }, "x \(x): \(got) for \(expected)")
+        }
+        // Crop to 20: the middle 20 columns (10 to 29), which start with colour (10 / 4) % 4 = 2.
+        let square = try thumbnailer.thumbnail(ofPixmapAt: path, size: 20, method: .crop)
+        let cropped = try JPEGCodec.decode(square.bytes, limits: ImageLimits())
+        #expect((square.width, square.height) == (20, 20))
+        #expect(cropped.pixel(0, 10)[2] > 200 && cropped.pixel(0, 10)[0] < 60, "\(cropped.pixel(0, 10))")
+        #expect(cropped.pixel(3, 10)[0] > 200 && cropped.pixel(3, 10)[1] > 200, "\(cropped.pixel(3, 10))")
+    }
+
     /// A comment, other whitespace, and the one byte that ends the header, which may itself look like a pixel.
     @Test func headerSpellings() throws {
         let path = try write(Array("P6 # by hand\n2\t1\r\n255 ".utf8) + [32, 32, 32, 200, 100, 50])
