@@ -60,7 +60,7 @@ public struct FileBlobStore: BlobStore {
                 try await handle.synchronize()
                 try await handle.close(makeChangesVisible: true)
             } catch {
-                try? await handle.close(makeChangesVisible: false)
+                await handle.discardEvenIfCancelled()
                 throw error
             }
         } catch {
@@ -166,7 +166,7 @@ public struct FileBlobStore: BlobStore {
                 try await consumer(chunk)
             }
         } catch {
-            try? await handle.close()
+            await handle.closeEvenIfCancelled()
             throw error
         }
         try await handle.close()

@@ -87,8 +87,9 @@ public struct UploadParts: Sendable {
             return Appended(count: count, interruption: interruption)
         } catch {
             // Nothing past the acknowledged offset stays.
-            try? await handle.resize(to: .bytes(offset))
-            try? await handle.close()
+            // In a task of its own, like the close: a cancelled request must not leave a torn chunk behind.
+            try? await Task { [handle] in try await handle.resize(to: .bytes(offset)) }.value
+            await handle.closeEvenIfCancelled()
             throw error
         }
     }

@@ -175,4 +175,23 @@ extension BlobStoreContract {
         let path = folder.path + "/blobs/sha256/b9/4d/b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
         #expect(FileManager.default.contents(atPath: path) == Data(bytes))
     }
+
+    /// A request cancelled mid-upload (a time limit, a client gone): NIO's file system refuses a cancelled task's
+    /// work, yet the staging file is still closed (an unclosed handle is a fatal error in NIO), nothing is left in
+    /// staging, and the store keeps working.
+    @Test func aCancelledStageClosesItsFileAndLeavesNothing() async throws {
+        let folder = try TemporaryFolder()
+        let store = try await FileBlobStore(root: folder.path + "/blobs")
+        for _ in 0..<3 {
+            let (body, feed) = AsyncStream<ByteBuffer>.makeStream()
+            feed.yield(ByteBuffer(bytes: [UInt8](repeating: 7, count: 4096)))
+            let upload = Task { try await store.stage(body, limit: 1 << 20, expected: nil) }
+            try await Task.sleep(for: .milliseconds(100))
+            upload.cancel()
+            await #expect(throws: (any Error).self) { _ = try await upload.value }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path + "/blobs/tmp").isEmpty)
+        let staged = try await store.stage(chunks(Array("still here".utf8)), limit: 100, expected: nil)
+        #expect(staged.size == 10)
+    }
 }
