@@ -13,7 +13,7 @@ import Testing
 
     /// Runs a Pillow script with the output path in `sys.argv[1]` and the license's lines in `lines`, then measures
     /// the file.
-    private func measure(_ ext: String, _ script: String) throws -> TextLikeness {
+    private static func measure(_ ext: String, _ script: String) throws -> TextLikeness {
         let path = NSTemporaryDirectory() + "likeness-\(UUID().uuidString).\(ext)"
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = try Pillow.evaluate("""
@@ -36,7 +36,23 @@ import Testing
 
         """
 
-    @Test func textDrawnByRealProgramsLooksLikeText() throws {
+    // Both run Pillow, ffmpeg and pdftoppm and decode real photos: seconds of blocking work, kept off the two
+    // threads every test shares.
+    @Test func textDrawnByRealProgramsLooksLikeText() async throws {
+        for (name, likeness) in try await offThePool(Self.textPictures) {
+            #expect(likeness.looksLikeText, "\(name): \(likeness)")
+        }
+    }
+
+    @Test func photosPatternsAndShapesDoNot() async throws {
+        let pictures = try await offThePool(Self.otherPictures)
+        #expect(pictures.count >= 5 + 6, "mate-backgrounds' photos are missing: run scripts/setup")
+        for (name, likeness) in pictures {
+            #expect(!likeness.looksLikeText, "\(name): \(likeness)")
+        }
+    }
+
+    private static func textPictures() throws -> [(String, TextLikeness)] {
         var pictures: [(String, TextLikeness)] = []
         pictures.append(("terminal PNG", try measure("png", Self.terminal + "image.save(sys.argv[1])\n")))
         pictures.append(("terminal JPEG q70", try measure("jpg", Self.terminal + "image.save(sys.argv[1], quality=70)\n")))
@@ -69,18 +85,14 @@ import Testing
         render.waitUntilExit()
         try #require(render.terminationStatus == 0)
         pictures.append(("PDF page", try Thumbnailer().textLikeness(ofFileAt: "\(folder)/page.png")))
-
-        for (name, likeness) in pictures {
-            #expect(likeness.looksLikeText, "\(name): \(likeness)")
-        }
+        return pictures
     }
 
-    @Test func photosPatternsAndShapesDoNot() throws {
+    private static func otherPictures() throws -> [(String, TextLikeness)] {
         var pictures: [(String, TextLikeness)] = []
         for photo in RealPhotos.all {
             pictures.append((photo, try Thumbnailer().textLikeness(ofFileAt: photo)))
         }
-        #expect(pictures.count >= 5, "mate-backgrounds' photos are missing: run scripts/setup")
         let folder = NSTemporaryDirectory() + "likeness-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -101,10 +113,7 @@ import Testing
             """)))
         pictures.append(("blank", try measure("png", "Image.new('RGB', (800, 600), (255, 255, 255)).save(sys.argv[1])\n")))
         pictures.append(("transparent", try measure("png", "Image.new('RGBA', (800, 600), (0, 0, 0, 0)).save(sys.argv[1])\n")))
-
-        for (name, likeness) in pictures {
-            #expect(!likeness.looksLikeText, "\(name): \(likeness)")
-        }
+        return pictures
     }
 
     /// The measures themselves, on pixels laid out by hand: what each one counts.
