@@ -110,8 +110,10 @@ actor ThumbnailService {
         let blobs = self.blobs
         let started = ContinuousClock.now
         defer { TackMetrics.thumbnailDuration.recordNanoseconds(Int64((ContinuousClock.now - started).seconds * 1e9)) }
-        // Once per image: with the background job's thumbnail, from the file it has open anyway.
-        let measuresText = measuresText && key.preview == .image && key.size == sizes.first && key.method == .scale
+        // Once per PNG: with the background job's thumbnail, from the file it has open anyway. Not JPEGs: nearly all
+        // are photos, and each would pay a second, larger decode to learn so.
+        let measuresText = measuresText && key.preview == .image && key.contentType == "image/png"
+            && key.size == sizes.first && key.method == .scale
         let result: Result<(thumbnail: Thumbnail, facts: MediaFacts?, looksLikeText: Bool?), TackError> = try await workers.run {
             // The decoder reads the blob's file as it goes, only once this job's turn has come: neither waiting
             // jobs nor the running one hold the source in memory, and memory follows the thumbnail, not the image.
