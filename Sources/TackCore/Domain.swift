@@ -164,7 +164,7 @@ public struct ImageInfo: Sendable, Hashable, Codable {
     public var durationMilliseconds: Int64?
     /// A video's (or else a recording's) codec as ffmpeg names it: `h264`, `vp9`, `mp3`, `flac`.
     public var codec: String?
-    /// Whether a PNG or JPEG looks like text (`TextLikeness`), so it is read by OCR though not sent as a screenshot;
+    /// Whether a PNG looks like text (`TextLikeness`), so it is read by OCR though not sent as a screenshot;
     /// nil until the thumbnail job measured it (only while OCR is on).
     public var looksLikeText: Bool?
 

@@ -30,7 +30,7 @@ actor ThumbnailService {
     let maxQueued: Int
     /// Nudges this process's job runner when a job is queued.
     let jobs: JobSignal
-    /// Whether the background thumbnail of a PNG or JPEG also measures whether it looks like text (while OCR is on:
+    /// Whether the background thumbnail of a PNG also measures whether it looks like text (while OCR is on:
     /// nothing else asks).
     let measuresText: Bool
     private var inFlight: [Key: Task<StoredThumbnail, any Error>] = [:]
