@@ -152,7 +152,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TackCoreTests", dependencies: ["TackCore"]),
-        .testTarget(name: "TackSpawnTests", dependencies: ["TackSpawn"]),
+        .testTarget(name: "TackSpawnTests", dependencies: ["TackSpawn", "TackTestSupport"]),
         .testTarget(name: "TackTextTests", dependencies: ["TackCore", "TackText", "TackTestSupport"]),
         .testTarget(name: "TackCaptureTests", dependencies: ["TackCapture", "CX11", "TackImage", "TackSpawn", "TackTestSupport"]),
         .testTarget(name: "TackClientTests", dependencies: ["TackClient", "TackCore", "TackTestSupport"]),

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TackTestSupport
 @testable import TackClient
 
-@Suite(.timeLimit(.minutes(5))) struct OutboxTests {
+@Suite(.timeLimit(.minutes(5)), .ownThread) struct OutboxTests {
     func makeOutbox() throws -> Outbox {
         let directory = NSTemporaryDirectory() + "outbox-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

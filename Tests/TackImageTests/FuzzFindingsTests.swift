@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TackTestSupport
 @testable import TackImage
 
 /// Inputs the fuzz targets in Tests/Fuzz turned up (kept in Tests/Fuzz/Corpus/<target>/regression-*), replayed with
 /// the property that failed.
-@Suite struct FuzzFindingsTests {
+@Suite(.ownThread) struct FuzzFindingsTests {
     static func corpus(_ target: String, _ name: String) throws -> [UInt8] {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         return Array(try Data(contentsOf: root.appendingPathComponent("Fuzz/Corpus/\(target)/\(name)")))

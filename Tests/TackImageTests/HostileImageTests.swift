@@ -78,7 +78,7 @@ enum PNGWriter {
 
 func remove(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
 
-@Suite struct HostileImageTests {
+@Suite(.ownThread) struct HostileImageTests {
     /// The bomb and its relatives: 100 MP declared in a few KB. Each thumbnails in both methods with a
     /// few MB of working memory (the whole image as RGBA would be 400 MB), and shows the right picture: the crop
     /// is cut in source coordinates, around the black/white edge in the middle.

@@ -78,7 +78,7 @@ func pngClaiming(width: UInt32, height: UInt32) -> [UInt8] {
         + be(5) + idat + be(crc32(idat)) + be(0) + iend + be(crc32(iend))
 }
 
-@Suite struct CodecTests {
+@Suite(.ownThread) struct CodecTests {
     @Test func pngRoundTripsExactlyWithAlpha() throws {
         var image = quadrants(width: 40, height: 30)
         for i in stride(from: 3, to: image.pixels.count, by: 8) { image.pixels[i] = 77 }
@@ -159,7 +159,7 @@ func pngClaiming(width: UInt32, height: UInt32) -> [UInt8] {
     }
 }
 
-@Suite struct OrientationTests {
+@Suite(.ownThread) struct OrientationTests {
     @Test(arguments: [
         (1, ["red", "green", "blue", "white"]), (2, ["green", "red", "white", "blue"]),
         (3, ["white", "blue", "green", "red"]), (4, ["blue", "white", "red", "green"]),
@@ -179,7 +179,7 @@ func pngClaiming(width: UInt32, height: UInt32) -> [UInt8] {
     }
 }
 
-@Suite struct ThumbnailTests {
+@Suite(.ownThread) struct ThumbnailTests {
     @Test func scaleFitsAndNeverEnlarges() throws {
         let png = try PNGCodec.encode(quadrants(width: 1000, height: 500))
         let thumb = try Thumbnailer().thumbnail(of: png, size: 320, method: .scale)

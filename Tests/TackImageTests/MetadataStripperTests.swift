@@ -46,7 +46,7 @@ enum PhoneFixture {
                           "TACK-XMP-SECRET", "TACK-COM-SECRET", "TackPhone", "Tack Phone 9"]
 }
 
-@Suite struct MetadataStripperTests {
+@Suite(.ownThread) struct MetadataStripperTests {
     /// An EXIF segment with orientation and a GPS-looking payload, an XMP segment and a comment.
     func photoWithMetadata(orientation: UInt16) throws -> [UInt8] {
         let plain = try JPEGCodec.encode(quadrants(width: 64, height: 32), quality: 90)

@@ -1,10 +1,11 @@
 import Foundation
 import TackCore
 import Testing
+import TackTestSupport
 @testable import TackImage
 
 /// The PPMs tackd's preview worker has pdftoppm and ffmpeg write: read exactly, and anything else refused cleanly.
-@Suite struct PixmapTests {
+@Suite(.ownThread) struct PixmapTests {
     func write(_ bytes: [UInt8]) throws -> String {
         let path = NSTemporaryDirectory() + "pixmap-\(UUID().uuidString).ppm"
         try Data(bytes).write(to: URL(fileURLWithPath: path))

@@ -4,7 +4,7 @@ import TackTestSupport
 import Testing
 @testable import TackImage
 
-@Suite struct ReferenceQualityTests {
+@Suite(.ownThread) struct ReferenceQualityTests {
     /// The resize itself (shrink-on-load, box shrink, Lanczos) against Pillow's LANCZOS of the full image.
     @Test(arguments: [320, 800])
     func photosMatchPillowLanczos(size: Int) throws {

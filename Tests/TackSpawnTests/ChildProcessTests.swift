@@ -1,9 +1,10 @@
 import Foundation
 import TackSpawn
 import Testing
+import TackTestSupport
 
 /// Real programs (sh, sleep, pwd) started the way tack and tackd start theirs.
-@Suite(.timeLimit(.minutes(5))) struct ChildProcessTests {
+@Suite(.timeLimit(.minutes(5)), .ownThread) struct ChildProcessTests {
     func output(of pipe: Pipe) -> String {
         String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
