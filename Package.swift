@@ -156,7 +156,8 @@ let package = Package(
         .testTarget(name: "TackTextTests", dependencies: ["TackCore", "TackText", "TackTestSupport"]),
         .testTarget(name: "TackCaptureTests", dependencies: ["TackCapture", "CX11", "TackImage", "TackSpawn", "TackTestSupport"]),
         .testTarget(name: "TackClientTests", dependencies: ["TackClient", "TackCore", "TackTestSupport"]),
-        .testTarget(name: "TackImageTests", dependencies: ["TackCore", "TackImage", "TackSpawn", "TackTestSupport"]),
+        // Fixtures are read where they lie (#filePath), never bundled.
+        .testTarget(name: "TackImageTests", dependencies: ["TackCore", "TackImage", "TackSpawn", "TackTestSupport"], exclude: ["Fixtures"]),
         // Servers and data the test targets share: local HTTP servers, raw listeners, reproducible bytes.
         .target(
             name: "TackTestSupport",

@@ -220,7 +220,7 @@ func remove(_ path: String) { try? FileManager.default.removeItem(atPath: path) 
 
     @Test func emptyMissingAndForeignFilesAreErrors() throws {
         let empty = NSTemporaryDirectory() + "empty-\(UUID().uuidString).png"
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        try #require(FileManager.default.createFile(atPath: empty, contents: Data()))
         defer { remove(empty) }
         #expect(throws: TackError(.unsupportedMediaType, code: "unsupported_image", "only PNG and JPEG images are thumbnailed")) {
             try Thumbnailer().thumbnail(ofFileAt: empty, size: 64, method: .scale)

@@ -20,7 +20,7 @@ import Testing
         // 200 MiB: a random 8 MiB block 25 times, each with its index in front, hashed as it is written.
         let size = 200 << 20
         let file = "\(helper.home)/big.bin"
-        FileManager.default.createFile(atPath: file, contents: nil)
+        try #require(FileManager.default.createFile(atPath: file, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
         var hasher = SHA256()
         var block = pseudoRandomBytes(8 << 20, seed: 200)

@@ -65,7 +65,7 @@ import Testing
         // Declared over what is left: refused before the body is read.
         let declared = try await world.fred.request(
             .POST, "/v1/rooms/\(world.room)/attachments?name=big.bin",
-            body: .stream(StallingBody(first: 1024), length: .known(200_000)))
+            body: .stream(StallingBody(first: 1024), length: .known(Int64(200_000))))
         #expect(declared.status == 413)
         #expect(declared.errorCode == "quota_exceeded")
         // Carol's quota is her own.

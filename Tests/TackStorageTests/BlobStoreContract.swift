@@ -14,6 +14,7 @@ import TackCore
 
     @Test func stagesHashesAndPublishes() async throws {
         let (folder, all) = try await stores()
+        defer { withExtendedLifetime(folder) {} }
         for (name, store) in all {
             for size in [0, 1, 65537, 1_000_003] {
                 let bytes = pseudoRandomBytes(size, seed: UInt64(size))
@@ -50,6 +51,7 @@ import TackCore
 
     @Test func identicalBytesAreStoredOnce() async throws {
         let (folder, all) = try await stores()
+        defer { withExtendedLifetime(folder) {} }
         for (name, store) in all {
             let bytes = pseudoRandomBytes(100_000, seed: 1)
             let first = try await store.stage(chunks(bytes), limit: 1 << 20, expected: nil)
@@ -80,6 +82,7 @@ import TackCore
 
     @Test func readsRanges() async throws {
         let (folder, all) = try await stores()
+        defer { withExtendedLifetime(folder) {} }
         for (_, store) in all {
             let bytes = pseudoRandomBytes(3_000_000, seed: 2)
             let staged = try await store.stage(chunks(bytes), limit: 1 << 30, expected: nil)
@@ -92,6 +95,7 @@ import TackCore
 
     @Test func refusesOversizeAndLeavesNothing() async throws {
         let (folder, all) = try await stores()
+        defer { withExtendedLifetime(folder) {} }
         for (name, store) in all {
             let bytes = pseudoRandomBytes(50_000, seed: 3)
             await #expect(throws: BlobStoreError.tooLarge(limit: 49_999)) {
@@ -104,6 +108,7 @@ import TackCore
 
     @Test func refusesDigestMismatchAndLeavesNothing() async throws {
         let (folder, all) = try await stores()
+        defer { withExtendedLifetime(folder) {} }
         for (name, store) in all {
             let bytes = pseudoRandomBytes(10_000, seed: 4)
             let wrong = sha256([1, 2, 3])
@@ -119,6 +124,7 @@ import TackCore
 
     @Test func quarantineRestoreAndPurge() async throws {
         let (folder, all) = try await stores()
+        defer { withExtendedLifetime(folder) {} }
         for (name, store) in all {
             let bytes = pseudoRandomBytes(1000, seed: 5)
             let staged = try await store.stage(chunks(bytes), limit: 1 << 20, expected: nil)
@@ -159,8 +165,8 @@ extension BlobStoreContract {
         let store = try await FileBlobStore(root: folder.path + "/blobs")
         let tmp = folder.path + "/blobs/tmp"
         // A writer that died (pid 2^22+1 is above Linux's default pid_max) and one that is alive (us).
-        FileManager.default.createFile(atPath: "\(tmp)/4194305-s_dead.part", contents: Data([1, 2, 3]))
-        FileManager.default.createFile(atPath: "\(tmp)/\(getpid())-s_live.part", contents: Data([1]))
+        try #require(FileManager.default.createFile(atPath: "\(tmp)/4194305-s_dead.part", contents: Data([1, 2, 3])))
+        try #require(FileManager.default.createFile(atPath: "\(tmp)/\(getpid())-s_live.part", contents: Data([1])))
         #expect(try await store.sweepStaging(olderThan: nil) == 1)
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp) == ["\(getpid())-s_live.part"])
         #expect(try await store.sweepStaging(olderThan: .zero) == 1)

@@ -85,6 +85,7 @@ import TackCore
 
     @Test func usersAndTokens() async throws {
         let (folder, all) = try await catalogs()
+        defer { withExtendedLifetime(folder) {} }
         for (name, catalog) in all {
             let user = try await catalog.createUser(name: "carol", role: .client, tokenDigest: "d1", at: Date())
             #expect(user.role == .client)
@@ -103,6 +104,7 @@ import TackCore
 
     @Test func roomsAndMembers() async throws {
         let (folder, all) = try await catalogs()
+        defer { withExtendedLifetime(folder) {} }
         for (name, catalog) in all {
             let room = try await seed(catalog)
             #expect(try await catalog.room(room.id)?.members == ["carol", "fred"], "\(name)")
@@ -125,6 +127,7 @@ import TackCore
 
     @Test func attachmentsCountReferences() async throws {
         let (folder, all) = try await catalogs()
+        defer { withExtendedLifetime(folder) {} }
         for (name, catalog) in all {
             let room = try await seed(catalog)
             let first = attachment(room.id, hash: hash(1))
@@ -190,6 +193,7 @@ import TackCore
 
     @Test func pinsExpireAndRelease() async throws {
         let (folder, all) = try await catalogs()
+        defer { withExtendedLifetime(folder) {} }
         for (name, catalog) in all {
             let pin = try await catalog.pin(hash(2), until: Date().addingTimeInterval(60))
             #expect(try await catalog.isPinned(hash(2), at: Date()), "\(name)")
@@ -275,6 +279,7 @@ import TackCore
 
     @Test func attachmentsPageNewestFirst() async throws {
         let (folder, all) = try await catalogs()
+        defer { withExtendedLifetime(folder) {} }
         for (name, catalog) in all {
             let room = try await seed(catalog)
             var inserted: [Attachment] = []
@@ -300,6 +305,7 @@ import TackCore
 
     @Test func messagesCarryOnlyTheirRoomsAttachments() async throws {
         let (folder, all) = try await catalogs()
+        defer { withExtendedLifetime(folder) {} }
         for (name, catalog) in all {
             let room = try await seed(catalog)
             let other = Room(id: .make(), name: "Other", creator: "carol", members: [], createdAt: Date())
