@@ -209,37 +209,6 @@ public struct MediaFacts: Sendable, Hashable, Codable {
         }
         return nil
     }
-
-    /// What `ffprobe -of json -show_entries format=duration:stream=codec_type,codec_name,width,height` printed: the
-    /// first video stream's size and codec (else the first audio stream's codec), and the container's length. Nil when
-    /// the output is not that JSON.
-    public static func probed(fromFFprobe output: [UInt8]) -> MediaFacts? {
-        struct Probe: Decodable {
-            struct Stream: Decodable {
-                var codec_type: String?
-                var codec_name: String?
-                var width: Int?
-                var height: Int?
-            }
-            struct Format: Decodable { var duration: String? }
-            var streams: [Stream]?
-            var format: Format?
-        }
-        guard let probe = try? JSONDecoder().decode(Probe.self, from: Data(output)) else { return nil }
-        var facts = MediaFacts()
-        let streams = probe.streams ?? []
-        if let video = streams.first(where: { $0.codec_type == "video" }) {
-            facts.codec = video.codec_name
-            facts.width = video.width.flatMap { $0 > 0 ? $0 : nil }
-            facts.height = video.height.flatMap { $0 > 0 ? $0 : nil }
-        } else if let audio = streams.first(where: { $0.codec_type == "audio" }) {
-            facts.codec = audio.codec_name
-        }
-        if let seconds = probe.format?.duration.flatMap(Double.init), seconds.isFinite, seconds >= 0, seconds < 1e9 {
-            facts.durationMilliseconds = Int64((seconds * 1000).rounded())
-        }
-        return facts
-    }
 }
 
 /// A thumbnail stored as a blob of its own, keyed by (source hash, size, method).

@@ -55,7 +55,7 @@ public struct HEIFImageRenderer: Sendable {
         if format == "y4m" { filter += ":" + Self.colourOptions(header.colour) }
         let demuxer = format == "y4m" ? "yuv4mpegpipe" : "jpeg_pipe"
         if let reason = try FFmpegRun.run(ffmpeg, FFmpegRun.input(picture, demuxer: demuxer) + ["-vf", filter]
-                                          + FFmpegRun.picture(output), doing: "scale the decoded image") {
+                                          + FFmpegRun.picture(output), doing: "scale the decoded image").failure {
             throw TackError(.thumbnailFailed, reason)
         }
         return header

@@ -34,28 +34,32 @@ public struct VideoFrameRenderer: Sendable {
     static func isStill(_ contentType: String) -> Bool { ContentSniffer.essence(contentType).hasPrefix("image/") }
 
     /// Writes a frame of `path` (of `contentType`) to `output` (a `.ppm` path), at most `longSide` pixels on its
-    /// longer side and never enlarged. Throws `TackError(.thumbnailFailed)` when the file is at fault,
-    /// `ProgramTextReader.ReaderUnavailable` when ffmpeg cannot run.
-    public func renderFrame(of path: String, contentType: String, longSide: Int, to output: String) throws {
+    /// longer side and never enlarged, and returns the video's size, length and codec as ffmpeg read them on the
+    /// way. Throws `TackError(.thumbnailFailed)` when the file is at fault, `ProgramTextReader.ReaderUnavailable`
+    /// when ffmpeg cannot run.
+    @discardableResult
+    public func renderFrame(of path: String, contentType: String, longSide: Int, to output: String) throws -> MediaFacts? {
         guard let demuxer = Self.demuxer(for: contentType) else {
             throw TackError(.thumbnailFailed, "\(contentType) is not a video or image tackd takes frames from")
         }
         try? FileManager.default.removeItem(atPath: output)
-        var reason = try run(path, demuxer: demuxer, at: Self.isStill(contentType) ? 0 : offsetSeconds,
-                             longSide: longSide, output: output)
+        var outcome = try run(path, demuxer: demuxer, at: Self.isStill(contentType) ? 0 : offsetSeconds,
+                              longSide: longSide, output: output)
+        let facts = outcome.log.facts(of: .video)
         // Shorter than the offset: ffmpeg writes nothing (and may or may not call that an error). A damaged file
         // fails again from the start, with its reason.
         if !FileManager.default.fileExists(atPath: output) {
-            reason = try run(path, demuxer: demuxer, at: 0, longSide: longSide, output: output)
+            outcome = try run(path, demuxer: demuxer, at: 0, longSide: longSide, output: output)
         }
-        if let reason { throw TackError(.thumbnailFailed, reason) }
+        if let failure = outcome.failure { throw TackError(.thumbnailFailed, failure) }
         guard FileManager.default.fileExists(atPath: output) else {
             throw TackError(.thumbnailFailed, "ffmpeg found no frame to show (the file has no video stream)")
         }
+        return facts ?? outcome.log.facts(of: .video)
     }
 
-    /// Runs ffmpeg once; nil when it ended well, else why not.
-    private func run(_ path: String, demuxer: String, at seconds: Int, longSide: Int, output: String) throws -> String? {
+    /// Runs ffmpeg once.
+    private func run(_ path: String, demuxer: String, at seconds: Int, longSide: Int, output: String) throws -> FFmpegRun.Outcome {
         try FFmpegRun.run(program, FFmpegRun.input(path, demuxer: demuxer, seeking: seconds, threads: threads) + [
             "-an", "-sn", "-dn",
             "-vf", "scale=w='min(\(longSide),iw)':h='min(\(longSide),ih)':force_original_aspect_ratio=decrease",

@@ -27,10 +27,11 @@ public struct WaveformRenderer: Sendable {
         return (width, max(4, width / 4) & ~1)
     }
 
-    /// Writes the waveform of `path` (of `contentType`) to `output` (a `.ppm` path), `longSide` pixels wide. Throws
-    /// `TackError(.thumbnailFailed)` when the file is at fault, `ProgramTextReader.ReaderUnavailable` when ffmpeg
-    /// cannot run.
-    public func renderWaveform(of path: String, contentType: String, longSide: Int, to output: String) throws {
+    /// Writes the waveform of `path` (of `contentType`) to `output` (a `.ppm` path), `longSide` pixels wide, and
+    /// returns the recording's length and codec as ffmpeg read them on the way. Throws `TackError(.thumbnailFailed)`
+    /// when the file is at fault, `ProgramTextReader.ReaderUnavailable` when ffmpeg cannot run.
+    @discardableResult
+    public func renderWaveform(of path: String, contentType: String, longSide: Int, to output: String) throws -> MediaFacts? {
         guard let demuxer = Self.demuxer(for: contentType) else {
             throw TackError(.thumbnailFailed, "\(contentType) is not a recording tackd draws")
         }
@@ -40,12 +41,13 @@ public struct WaveformRenderer: Sendable {
         let graph = "color=c=0xf4f5f7:s=\(width)x\(height)[paper];"
             + "[0:a:0]aformat=channel_layouts=mono,showwavespic=s=\(width)x\(height):colors=0x2f5d8a[waves];"
             + "[paper][waves]overlay=format=auto:shortest=1"
-        let reason = try FFmpegRun.run(program, FFmpegRun.input(path, demuxer: demuxer) + [
+        let outcome = try FFmpegRun.run(program, FFmpegRun.input(path, demuxer: demuxer) + [
             "-vn", "-sn", "-dn", "-filter_complex", graph,
         ] + FFmpegRun.picture(output), doing: "draw the waveform")
-        if let reason { throw TackError(.thumbnailFailed, reason) }
+        if let failure = outcome.failure { throw TackError(.thumbnailFailed, failure) }
         guard FileManager.default.fileExists(atPath: output) else {
             throw TackError(.thumbnailFailed, "ffmpeg drew nothing (the file has no audio stream)")
         }
+        return outcome.log.facts(of: .audio)
     }
 }

@@ -720,21 +720,20 @@ struct RenderPreview: ParsableCommand {
         if answer.error != nil { Foundation.exit(3) }
     }
 
-    /// Writes the picture to `ppm` and returns the file's facts. pdfinfo and ffprobe read those while the picture is
-    /// drawn: each is a program start of its own, and the other core is otherwise idle.
+    /// Writes the picture to `ppm` and returns the file's facts. A video's or a recording's are what ffmpeg printed
+    /// while it drew; a PDF's pages are read by pdfinfo while pdftoppm draws, on the otherwise idle core.
     private func render(to ppm: String) throws -> MediaFacts? {
-        let (format, input, contentType, size, threads) = (format, input, contentType, size, threads)
+        let (input, size) = (input, size)
         switch format {
         case .image: preconditionFailure("refused by validate()")
-        case .pdfPage, .videoFrame, .waveform:
-            return try alongside({ MediaFactsReader().facts(of: input, as: format, contentType: contentType) }) {
-                switch format {
-                case .pdfPage: try PDFPageRenderer().renderFirstPage(of: input, longSide: size, to: ppm)
-                case .videoFrame:
-                    try VideoFrameRenderer(threads: threads).renderFrame(of: input, contentType: contentType, longSide: size, to: ppm)
-                default: try WaveformRenderer().renderWaveform(of: input, contentType: contentType, longSide: size, to: ppm)
-                }
+        case .pdfPage:
+            return try alongside({ PDFFactsReader().facts(of: input) }) {
+                try PDFPageRenderer().renderFirstPage(of: input, longSide: size, to: ppm)
             }
+        case .videoFrame:
+            return try VideoFrameRenderer(threads: threads).renderFrame(of: input, contentType: contentType, longSide: size, to: ppm)
+        case .waveform:
+            return try WaveformRenderer().renderWaveform(of: input, contentType: contentType, longSide: size, to: ppm)
         case .heifImage:
             // The header was read before decoding, to apply the pixel limit: its size and codec are the facts.
             let header = try HEIFImageRenderer().render(input, longSide: size, maxPixels: maxPixels, to: ppm)

@@ -146,7 +146,7 @@ private func meanDifference(_ a: RGBAImage, _ b: RGBAImage) -> Double {
         #expect(atThree < 8 && atThree < atZero, "mean difference per channel: \(atThree) from 3 s, \(atZero) from 0 s")
         let facts = try await world.carol.request(.GET, "/v1/attachments/\(id)").json
         #expect((facts["thumbnail"] as? [String: Any])?["state"] as? String == "ready", "\(facts)")
-        // The video's own size, length and codec, as ffprobe reads them.
+        // The video's own size, length and codec, as the ffmpeg that drew the frame read them: never the frame's 320x180.
         #expect(facts["width"] as? Int == 640 && facts["height"] as? Int == 360 && facts["codec"] as? String == "h264", "\(facts)")
         #expect(abs((facts["durationMs"] as? Int ?? 0) - 5000) <= 100, "\(facts)")
         #expect(try await world.mallory.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320").status == 404)
