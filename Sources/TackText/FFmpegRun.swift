@@ -8,10 +8,12 @@ enum FFmpegRun {
     /// input's length, size and codec, `FFmpegLog`), progress left out; `threads` decoding threads (one unless the
     /// caller says: the worker's CPU limit counts every thread); and nothing but local files, so a file cannot make
     /// ffmpeg fetch or open anything it names.
-    static func input(_ path: String, demuxer: String, seeking seconds: Int? = nil, threads: Int = 1) -> [String] {
+    /// `decoding` holds the decoder's own options (`-skip_frame noref`).
+    static func input(_ path: String, demuxer: String, seeking seconds: Int? = nil, threads: Int = 1,
+                      decoding: [String] = []) -> [String] {
         ["-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info", "-threads", String(threads),
          "-protocol_whitelist", "file", "-f", demuxer]
-            + (seconds.map { ["-ss", String($0)] } ?? []) + ["-i", path]
+            + (seconds.map { ["-ss", String($0)] } ?? []) + decoding + ["-i", path]
     }
 
     /// The arguments that write one picture to `output` as an RGB PPM.

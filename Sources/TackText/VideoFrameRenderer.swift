@@ -43,13 +43,23 @@ public struct VideoFrameRenderer: Sendable {
             throw TackError(.thumbnailFailed, "\(contentType) is not a video or image tackd takes frames from")
         }
         try? FileManager.default.removeItem(atPath: output)
-        var outcome = try run(path, demuxer: demuxer, at: Self.isStill(contentType) ? 0 : offsetSeconds,
+        let still = Self.isStill(contentType)
+        func wrote() -> Bool { FileManager.default.fileExists(atPath: output) }
+        // A video's decoder skips the frames no other frame refers to (most B-frames): they are decoded only to be
+        // thrown away on the way to the offset, and the frame shown is the first referenced one from there on, at
+        // most a few frames later. A 1080p H.264 with B-frames takes a fifth less time; its picture is the same.
+        var outcome = try run(path, demuxer: demuxer, at: still ? 0 : offsetSeconds, skippingUnreferenced: !still,
                               longSide: longSide, output: output)
         let facts = outcome.log.facts(of: .video)
+        // A stream whose frames after the offset are all unreferenced (legal, if rare) gave nothing: every frame then.
+        let shorter = facts?.durationMilliseconds.map { $0 <= Int64(offsetSeconds) * 1000 } ?? false
+        if !wrote(), !still, outcome.failure == nil, !shorter {
+            outcome = try run(path, demuxer: demuxer, at: offsetSeconds, skippingUnreferenced: false, longSide: longSide, output: output)
+        }
         // Shorter than the offset: ffmpeg writes nothing (and may or may not call that an error). A damaged file
         // fails again from the start, with its reason.
-        if !FileManager.default.fileExists(atPath: output) {
-            outcome = try run(path, demuxer: demuxer, at: 0, longSide: longSide, output: output)
+        if !wrote() {
+            outcome = try run(path, demuxer: demuxer, at: 0, skippingUnreferenced: false, longSide: longSide, output: output)
         }
         if let failure = outcome.failure { throw TackError(.thumbnailFailed, failure) }
         guard FileManager.default.fileExists(atPath: output) else {
@@ -59,8 +69,11 @@ public struct VideoFrameRenderer: Sendable {
     }
 
     /// Runs ffmpeg once.
-    private func run(_ path: String, demuxer: String, at seconds: Int, longSide: Int, output: String) throws -> FFmpegRun.Outcome {
-        try FFmpegRun.run(program, FFmpegRun.input(path, demuxer: demuxer, seeking: seconds, threads: threads) + [
+    private func run(_ path: String, demuxer: String, at seconds: Int, skippingUnreferenced: Bool, longSide: Int,
+                     output: String) throws -> FFmpegRun.Outcome {
+        let decoding = skippingUnreferenced ? ["-skip_frame", "noref"] : []
+        return try FFmpegRun.run(program, FFmpegRun.input(path, demuxer: demuxer, seeking: seconds, threads: threads,
+                                                          decoding: decoding) + [
             "-an", "-sn", "-dn",
             "-vf", "scale=w='min(\(longSide),iw)':h='min(\(longSide),ih)':force_original_aspect_ratio=decrease",
         ] + FFmpegRun.picture(output), doing: "take a frame")
