@@ -7,7 +7,7 @@ import Testing
 /// JPEGs encoded in bands on several threads are one baseline stream: restart markers after every MCU row, numbered
 /// RST0...RST7 in one sequence across the bands, and the pixels libjpeg-turbo's djpeg and Pillow decode are those of
 /// a single-stream encode, so the quality against the captured pixels is too.
-@Suite(.timeLimit(.minutes(5)), .ownThread) struct JPEGBandsTests {
+@Suite(.timeLimit(.minutes(10)), .ownThread) struct JPEGBandsTests {
     /// The top-left width x height of the capture written as a JPEG (quality 90) on `threads` threads.
     func encode(_ shot: Screenshot, width: Int, height: Int, threads: Int) throws -> String {
         let path = NSTemporaryDirectory() + "jpeg-\(UUID().uuidString).jpg"

@@ -7,7 +7,7 @@ import Testing
 /// Screenshots written as PNG come back pixel for pixel through libpng (our reader) and Pillow, whatever the
 /// encoder chose: an exact palette for screens of at most 256 colours, RGB with per-row filters otherwise, on
 /// screens of depth 16, 24 and 30.
-@Suite(.timeLimit(.minutes(5)), .ownThread) struct PNGEncodingTests {
+@Suite(.timeLimit(.minutes(10)), .ownThread) struct PNGEncodingTests {
     func write(_ shot: Screenshot, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         defer { close(fd) }

@@ -6,7 +6,7 @@ import Testing
 /// into a clean folder with `dpkg -x` and used from there, as a person who installed it would: the binary runs with
 /// nothing of the build tree, its dependencies are declared, and the man page, completions and desktop entry are
 /// what real tools (bash, zsh, fish, desktop-file-validate) accept.
-@Suite(.serialized, .timeLimit(.minutes(5)), .ownThread) struct PackageTests {
+@Suite(.serialized, .timeLimit(.minutes(10)), .ownThread) struct PackageTests {
     let deb: String
     let root: String
 

@@ -7,7 +7,7 @@ import Testing
 
 /// Screenshots of real programs (xterm listing files, xclock, xlogo) captured under Xvfb, then encoded and
 /// thumbnailed the way a shared screenshot is.
-@Suite(.timeLimit(.minutes(5)), .ownThread) struct RealScreenshotTests {
+@Suite(.timeLimit(.minutes(10)), .ownThread) struct RealScreenshotTests {
     final class Programs {
         var processes: [ChildProcess] = []
         deinit { for process in processes { process.signal(SIGKILL); process.waitUntilExit() } }

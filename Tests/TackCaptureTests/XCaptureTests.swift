@@ -5,7 +5,7 @@ import Testing
 @testable import TackCapture
 
 /// Captures checked pixel by pixel against what our own X client painted, on real Xvfb servers.
-@Suite(.timeLimit(.minutes(5)), .ownThread) struct XCaptureTests {
+@Suite(.timeLimit(.minutes(10)), .ownThread) struct XCaptureTests {
     /// A background, and three rectangles whose edges the checks probe from both sides.
     static func paintPattern(_ painter: XPainter, width: Int, height: Int) {
         painter.fill(0, 0, width, height, 0, 0, 255)

@@ -3,7 +3,7 @@ import Testing
 import TackTestSupport
 @testable import TackClient
 
-@Suite(.timeLimit(.minutes(5)), .ownThread) struct OutboxTests {
+@Suite(.timeLimit(.minutes(10)), .ownThread) struct OutboxTests {
     func makeOutbox() throws -> Outbox {
         let directory = NSTemporaryDirectory() + "outbox-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -5,7 +5,7 @@ import TackImage
 import TackSpawn
 
 /// `tackd thumbnail`, the operators' and benchmarks' door to the thumbnail code.
-@Suite(.timeLimit(.minutes(5)), .ownThread) struct ThumbnailCommandTests {
+@Suite(.timeLimit(.minutes(10)), .ownThread) struct ThumbnailCommandTests {
     func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
         let err = Pipe()
         let process = try ChildProcess.run(Tackd.binary, ["thumbnail"] + arguments, input: .null, output: .null, error: .pipe(err))

@@ -4,7 +4,7 @@ import Testing
 import TackTestSupport
 
 /// Real programs (sh, sleep, pwd) started the way tack and tackd start theirs.
-@Suite(.timeLimit(.minutes(5)), .ownThread) struct ChildProcessTests {
+@Suite(.timeLimit(.minutes(10)), .ownThread) struct ChildProcessTests {
     func output(of pipe: Pipe) -> String {
         String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }

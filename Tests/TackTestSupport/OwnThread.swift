@@ -8,8 +8,11 @@ import Testing
 /// (two here). A synchronous test that decodes photos, waits for Xvfb or runs Pillow holds one of them for as
 /// long as it runs; two of them together stall every asynchronous test in the process, whose time limits keep
 /// running while their tasks wait for a thread. In the full suite that pushed a dozen server tests past their
-/// limits. Suites of blocking tests carry this trait; at most `width` of them run at once, so they still share
+/// limits. Suites of blocking tests carry this trait; at most one per core of them run at once, so they still share
 /// the machine as they did on the pool, but the pool stays free for everything else.
+///
+/// A test's time limit wraps this trait's scope, so it counts the wait for a turn too (in the full suite the last
+/// of these tests starts about three minutes in): suites with this trait set their limits with that in mind.
 public struct OwnThread: SuiteTrait, TestTrait, TestScoping {
     public var isRecursive: Bool { true }
 

@@ -7,7 +7,7 @@ import Testing
 /// The text of office documents written by real programs (python-docx, openpyxl, odfpy, as Debian ships them), in
 /// reading order, within every bound: a zip bomb is cut at the XML cap with its start kept, a cut-off file is refused
 /// with the reason.
-@Suite(.timeLimit(.minutes(5)), .ownThread) struct DocumentTextTests {
+@Suite(.timeLimit(.minutes(10)), .ownThread) struct DocumentTextTests {
     /// Runs a Python script that writes the document at argv[1], and returns its path.
     func document(_ ext: String, _ script: String) throws -> String {
         let path = NSTemporaryDirectory() + "doc-\(UUID().uuidString).\(ext)"
@@ -127,7 +127,7 @@ import Testing
 
 /// PDFs written by ReportLab, read through poppler's pdftotext: pages in order, the cap honoured with the reader
 /// stopped early, a damaged file refused with the reason.
-@Suite(.timeLimit(.minutes(5)), .ownThread) struct PDFTextTests {
+@Suite(.timeLimit(.minutes(10)), .ownThread) struct PDFTextTests {
     func pdf(pages: [String]) throws -> String {
         let path = NSTemporaryDirectory() + "pdf-\(UUID().uuidString).pdf"
         _ = try Pillow.evaluate("""
