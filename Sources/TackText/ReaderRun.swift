@@ -1,4 +1,5 @@
 import Foundation
+import TackCore
 import TackSpawn
 
 /// How a reader program (pdftoppm, ffmpeg) ended, and what it said on stderr.
@@ -7,7 +8,8 @@ struct ReaderRun {
     let status: Int32
     /// The start of what it said: at most 64 KiB.
     let said: String
-    var firstLine: String? { said.split(separator: "\n").first.map(String.init) }
+    /// The first line, cut as `FFmpegLog` cuts a reason: it is stored with the file and shown to people.
+    var firstLine: String? { said.split(separator: "\n").first.map { String($0.prefix(FFmpegLog.reasonLimit)) } }
 
     /// Runs `program` in the worker's process group (so tackd's deadline ends it too), with no stdin, stdout
     /// discarded and stderr read to its end (a closed pipe would end the program with SIGPIPE mid-work), keeping

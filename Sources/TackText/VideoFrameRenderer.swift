@@ -53,7 +53,8 @@ public struct VideoFrameRenderer: Sendable {
         let facts = outcome.log.facts(of: .video)
         // A stream whose frames after the offset are all unreferenced (legal, if rare) gave nothing: every frame then.
         let shorter = facts?.durationMilliseconds.map { $0 <= Int64(offsetSeconds) * 1000 } ?? false
-        if !wrote(), !still, outcome.failure == nil, !shorter {
+        // A damaged file that ends well but says why it drew nothing (`partial file`) goes straight to the last run.
+        if !wrote(), !still, outcome.failure == nil, outcome.log.reason == nil, !shorter {
             outcome = try run(path, demuxer: demuxer, at: offsetSeconds, skippingUnreferenced: false, longSide: longSide, output: output)
         }
         // Shorter than the offset: ffmpeg writes nothing (and may or may not call that an error). A damaged file
@@ -63,7 +64,7 @@ public struct VideoFrameRenderer: Sendable {
         }
         if let failure = outcome.failure { throw TackError(.thumbnailFailed, failure) }
         guard FileManager.default.fileExists(atPath: output) else {
-            throw TackError(.thumbnailFailed, "ffmpeg found no frame to show (the file has no video stream)")
+            throw TackError(.thumbnailFailed, "ffmpeg found no frame to show (\(outcome.log.reason ?? "the file has no video stream"))")
         }
         return facts ?? outcome.log.facts(of: .video)
     }

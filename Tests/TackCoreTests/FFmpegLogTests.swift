@@ -82,7 +82,7 @@ import Testing
             [info] Input #0, webp_pipe, from '/tmp/x.webp':
             [info]   Duration: N/A, bitrate: N/A
             [info]   Stream #0:0: Video: webp, yuv420p(tv, bt470bg/unknown/unknown), 64x48, 25 fps, 25 tbr, 25 tbn
-            [info]   Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(tv, bt709, progressive), 1280x720 [SAR 1:1 DAR 16:9], 122 kb/s
+            [info]   Stream #0:1[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(tv, bt709, progressive), 1280x720 [SAR 1:1 DAR 16:9], 122 kb/s
             [info] Stream mapping:
             """)
         #expect(log.durationMilliseconds == nil)
@@ -99,6 +99,42 @@ import Testing
         // Warnings are not reasons; a fatal line is.
         let warned = FFmpegLog("[image2 @ 0x55ee8d46cc40] [warning] Use a pattern such as %03d\n[fatal] Error opening output files")
         #expect(warned.reason == "Error opening output files")
+    }
+
+    /// A Matroska track's language is printed as it is, inside the stream's own line: a newline in it starts a line
+    /// of the file's choosing, and a `)` in it a kind of its choosing. Both logs are ffmpeg's, for such files.
+    @Test func aLanguageThatWritesItsOwnStreamLineLeavesTheFileWithoutFacts() {
+        let split = FFmpegLog("""
+            [info] Input #0, matroska,webm, from '/tmp/forge1.mkv':
+            [info]   Duration: 00:00:01.00, start: 0.000000, bitrate: 94 kb/s
+            [info]   Stream #0:0(eng
+            [info]   Stream #0:0: Video: h264, 60000x60000 ): Video: mjpeg (Baseline), yuvj444p(pc, bt470bg/unknown/unknown, progressive), 64x48 [SAR 1:1 DAR 4:3], 5 fps, 5 tbr, 1k tbn
+            [info] Stream mapping:
+            """)
+        #expect(split.streams.isEmpty && split.durationMilliseconds == nil && split.facts(of: .video) == nil)
+        let inline = FFmpegLog("""
+            [info] Input #0, matroska,webm, from '/tmp/forge2.mkv':
+            [info]   Duration: 00:00:01.00, start: 0.000000, bitrate: 94 kb/s
+            [info]   Stream #0:0(x): Video: h264, 60000x60000 (): Video: mjpeg (Baseline), yuvj444p(pc, bt470bg/unknown/unknown, progressive), 64x48 [SAR 1:1 DAR 4:3], 5 fps, 5 tbr, 1k tbn
+            """)
+        #expect(inline.streams.isEmpty && inline.facts(of: .video) == nil)
+        // Two lengths, streams out of order or twice, a codec ffmpeg would never name, a size past 65,535: no facts.
+        for forged in ["[info]   Duration: 00:00:09.00, start: 0.000000\n[info]   Duration: 00:00:01.00, start: 0.000000",
+                       "[info]   Stream #0:1: Video: h264, 640x360\n[info]   Stream #0:0: Audio: aac",
+                       "[info]   Stream #0:0: Video: h264, 640x360\n[info]   Stream #0:0: Video: h264, 64x36",
+                       "[info]   Stream #0:0: Video: <b>h264</b>, 640x360",
+                       "[info]   Stream #0:0: Unknown: h264, 640x360"] {
+            #expect(FFmpegLog("[info] Input #0, mov, from 'x':\n" + forged).facts(of: .video) == nil, "\(forged)")
+        }
+        let huge = FFmpegLog("[info] Input #0, mov, from 'x':\n[info]   Stream #0:0: Video: h264, yuv420p, 70000x70000")
+        #expect(huge.streams == [FFmpegLog.Stream(kind: .video, codec: "h264", width: nil, height: nil)])
+    }
+
+    @Test func aReasonKeepsEveryPartThatSpokeAndIsCut() {
+        let nested = FFmpegLog("[h264 @ 0x55d9df84db00] [IMGUTILS @ 0x7ffc10fe9960] [error] Picture size 0x70000 is invalid")
+        #expect(nested.reason == "[h264 @ 0x55d9df84db00] [IMGUTILS @ 0x7ffc10fe9960] Picture size 0x70000 is invalid")
+        let long = FFmpegLog("[error] " + String(repeating: "x", count: 5000))
+        #expect(long.reason?.count == FFmpegLog.reasonLimit)
     }
 
     @Test(arguments: [("00:00:05.00", 5000 as Int64?), ("01:02:03.456", 3_723_456), ("N/A", nil), ("00:61:00.00", nil),

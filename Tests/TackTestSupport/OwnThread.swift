@@ -43,8 +43,9 @@ extension Trait where Self == OwnThread {
 }
 
 /// Runs each job handed to it on a thread of dispatch's overcommitting pool, which adds a thread whenever all of
-/// its threads are blocked, unlike the cooperative pool. One serial queue per job, not per test: a test's time
-/// limit races its body in a child task, and that sleeper must be able to wake while the body blocks its thread.
+/// its threads are blocked, unlike the cooperative pool. One serial queue per job, not per test: a test's child
+/// tasks inherit the executor, and one of them blocking must not hold its siblings back. (A task's jobs still run
+/// one at a time: the runtime enqueues a task's next job only once its last one has suspended.)
 final class DedicatedThreadExecutor: TaskExecutor {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
