@@ -38,7 +38,8 @@ public struct FFmpegLog: Sendable, Equatable {
 
     public init(_ text: String) {
         var reason: String?
-        var durations: [Int64?] = []
+        var duration: Int64?
+        var durationLines = 0
         var streams: [Stream] = []
         var believed = true
         var inInput = false
@@ -53,15 +54,16 @@ public struct FFmpegLog: Sendable, Equatable {
             guard message.first == " " else { inInput = false; continue }
             let line = message.drop { $0 == " " }
             if line.hasPrefix("Duration:") {
-                durations.append(Self.milliseconds(line.dropFirst("Duration:".count).prefix { $0 != "," }))
+                durationLines += 1
+                duration = Self.milliseconds(line.dropFirst("Duration:".count).prefix { $0 != "," })
             } else if line.hasPrefix("Stream #0:") {
                 guard let (index, stream) = Self.stream(line), index == streams.count else { believed = false; continue }
                 streams.append(stream)
             }
         }
-        believed = believed && durations.count <= 1
+        believed = believed && durationLines <= 1
         self.reason = reason
-        durationMilliseconds = believed ? durations.first ?? nil : nil
+        durationMilliseconds = believed ? duration : nil
         self.streams = believed ? streams : []
     }
 

@@ -26,11 +26,7 @@ public struct PDFFactsReader: Sendable {
         // The page count is read beside the picture, which the thumbnail waits for: the renderer gets the cores
         // first, and pdfinfo the time the renderer leaves.
         setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(process.processIdentifier), 10)
-        var kept = Data()
-        // Read to the end (a closed pipe would end the program with SIGPIPE), keeping the start.
-        while let chunk = try? output.fileHandleForReading.read(upToCount: 64 * 1024), !chunk.isEmpty {
-            if kept.count < 64 * 1024 { kept.append(chunk.prefix(64 * 1024 - kept.count)) }
-        }
+        let kept = output.drain(keepingFirst: 64 * 1024)
         process.waitUntilExit()
         guard process.terminationReason == .exit, process.terminationStatus == 0 else { return nil }
         return Array(kept)

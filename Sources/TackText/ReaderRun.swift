@@ -24,10 +24,7 @@ struct ReaderRun {
         } catch {
             throw ProgramTextReader.ReaderUnavailable(description: error.description)
         }
-        var said = Data()
-        while let chunk = try? messages.fileHandleForReading.read(upToCount: 64 * 1024), !chunk.isEmpty {
-            if said.count < 64 * 1024 { said.append(chunk.prefix(64 * 1024 - said.count)) }
-        }
+        let said = messages.drain(keepingFirst: 64 * 1024)
         process.waitUntilExit()
         reason = process.terminationReason
         status = process.terminationStatus
@@ -35,5 +32,17 @@ struct ReaderRun {
         if reason == .lost {
             throw ProgramTextReader.ReaderUnavailable(description: "\(program) was reaped by something else; how it ended is unknown")
         }
+    }
+}
+
+extension Pipe {
+    /// Reads the pipe to its end, keeping only its first `limit` bytes: a program whose pipe closed early would end
+    /// on SIGPIPE mid-work, and one that says the same thing a million times must not be held in memory.
+    func drain(keepingFirst limit: Int) -> Data {
+        var kept = Data()
+        while let chunk = try? fileHandleForReading.read(upToCount: 64 * 1024), !chunk.isEmpty {
+            if kept.count < limit { kept.append(chunk.prefix(limit - kept.count)) }
+        }
+        return kept
     }
 }

@@ -52,7 +52,7 @@ public struct VideoFrameRenderer: Sendable {
                               longSide: longSide, output: output)
         let facts = outcome.log.facts(of: .video)
         // A stream whose frames after the offset are all unreferenced (legal, if rare) gave nothing: every frame then.
-        let shorter = facts?.durationMilliseconds.map { $0 <= Int64(offsetSeconds) * 1000 } ?? false
+        let shorter = outcome.log.durationMilliseconds.map { $0 <= Int64(offsetSeconds) * 1000 } ?? false
         // A damaged file that ends well but says why it drew nothing (`partial file`) goes straight to the last run.
         if !wrote(), !still, outcome.failure == nil, outcome.log.reason == nil, !shorter {
             outcome = try run(path, demuxer: demuxer, at: offsetSeconds, skippingUnreferenced: false, longSide: longSide, output: output)
