@@ -98,6 +98,14 @@ public struct Attachment: Sendable, Hashable, Codable {
     }
 }
 
+/// How a thumbnail fits its box.
+public enum ThumbnailMethod: String, Sendable, CaseIterable {
+    /// Fit inside the box, keeping the aspect ratio; never enlarge.
+    case scale
+    /// Fill the box and cut the overflow, centred.
+    case crop
+}
+
 /// What a file's thumbnails are made from: the image itself, or a picture a worker process makes of the file (a
 /// PDF's first page, a video's frame, an animated image's first frame, a recording's waveform).
 public enum PreviewSource: String, Sendable, Hashable, CaseIterable {
@@ -205,7 +213,10 @@ public struct MediaFacts: Sendable, Hashable, Codable {
     /// The page count `pdfinfo` printed (its `Pages:` line); nil when there is none.
     public static func pdfPages(fromPDFInfo output: String) -> Int? {
         for line in output.split(separator: "\n") where line.hasPrefix("Pages:") {
-            return Int(line.dropFirst("Pages:".count).trimmingCharacters(in: .whitespaces)).flatMap { $0 >= 0 ? $0 : nil }
+            // Split in Swift: Foundation's trimmingCharacters goes through NSString, a millisecond of start-up in a
+            // worker that runs once per file.
+            let words = line.dropFirst("Pages:".count).split(whereSeparator: \.isWhitespace)
+            return words.count == 1 ? Int(words[0]).flatMap { $0 >= 0 ? $0 : nil } : nil
         }
         return nil
     }

@@ -1,14 +1,6 @@
 import Foundation
 import TackCore
 
-/// How a thumbnail fits its box.
-public enum ThumbnailMethod: String, Sendable, CaseIterable {
-    /// Fit inside the box, keeping the aspect ratio; never enlarge.
-    case scale
-    /// Fill the box and cut the overflow, centred.
-    case crop
-}
-
 /// A finished thumbnail: JPEG for opaque images, PNG when there is transparency to keep. No metadata.
 public struct Thumbnail: Sendable {
     public var bytes: [UInt8]

@@ -20,10 +20,9 @@ struct PreviewWorker: Sendable {
     /// worker could not do its work.
     func thumbnail(_ source: PreviewSource, of path: String, contentType: String, longSide: Int, size: Int,
                    method: ThumbnailMethod, to output: String) async throws -> (Thumbnail, MediaFacts?) {
-        let ending = try await process.run(
-            "preview", ["--format", source.rawValue, "--content-type", contentType, "--size", String(longSide),
-                        "--max-pixels", String(maxPixels), "--threads", String(threads), "--thumbnail", String(size),
-                        "--method", method.rawValue], files: [path, output])
+        let request = PreviewRequest(input: path, output: output, format: source, contentType: contentType, size: longSide,
+                                     maxPixels: maxPixels, thumbnail: size, method: method, threads: threads)
+        let ending = try await process.run("preview", request.options, files: [request.input, request.output])
         if let signal = ending.signal { throw TackError(.thumbnailFailed, "the renderer \(process.stopped(on: signal))") }
         if ending.status == 4 {
             throw TackError(.internal, "tackd preview could not run its renderer: \(String(decoding: ending.output.prefix(500), as: UTF8.self))")

@@ -10,6 +10,18 @@ import TackStorage
 import TackText
 
 @main
+enum TackdMain {
+    static func main() async {
+        // tackd starts `tackd preview` once per PDF, video or recording it thumbnails: the service's own arguments
+        // are read without ArgumentParser (see PreviewRequest), anything else goes to it, to be read or explained.
+        let arguments = CommandLine.arguments.dropFirst()
+        if arguments.first == "preview", let request = PreviewRequest(workerArguments: arguments.dropFirst()) {
+            exit(request.perform())
+        }
+        await Tackd.main()
+    }
+}
+
 struct Tackd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tackd",
@@ -676,24 +688,33 @@ struct RenderPreview: ParsableCommand {
     @Option(help: "With --thumbnail: scale (fit inside, never enlarge) or crop (fill, centred).") var method: ThumbnailMethod = .scale
     @Option(help: "Threads ffmpeg decodes a video with.") var threads: Int = 2
 
+    var request: PreviewRequest {
+        PreviewRequest(input: input, output: output, format: format, contentType: contentType, size: size, maxMemory: maxMemory,
+                       maxSeconds: maxSeconds, maxPixels: maxPixels, thumbnail: thumbnail, method: method, threads: threads)
+    }
+
     func validate() throws {
-        guard (16...4096).contains(size) else { throw ValidationError("--size must be 16 to 4096") }
-        guard (1...1_000_000_000).contains(maxPixels) else { throw ValidationError("--max-pixels must be 1 to 1000000000") }
-        guard (1...16).contains(threads) else { throw ValidationError("--threads must be 1 to 16") }
-        if let thumbnail {
-            guard (1...4096).contains(thumbnail) else { throw ValidationError("--thumbnail must be 1 to 4096") }
-        } else {
-            guard output.hasSuffix(".ppm") else { throw ValidationError("the output's name must end in .ppm") }
-        }
-        guard format != .image else {
-            throw ValidationError("images are thumbnailed by tackd itself; --format is pdf-page, video-frame, waveform or heif-image")
-        }
+        if let problem = request.problem { throw ValidationError(problem) }
     }
 
     func run() throws {
+        let status = request.perform()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+extension PreviewRequest {
+    /// Makes the picture or thumbnail under the worker's limits, prints the answer and returns the exit status: 0,
+    /// 3 when the file is at fault (`{"error"}`), 4 when the renderer cannot run (its reason in plain words).
+    func perform() -> Int32 {
         // The largest file a renderer needs: heif-convert's YCbCr picture of every pixel allowed (3 bytes a pixel at
         // most, at 4:4:4), or a PPM of the largest size.
-        try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds, fileBytes: max(maxPixels, 4096 * 4096) * 3 + (16 << 20))
+        do {
+            try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds, fileBytes: max(maxPixels, 4096 * 4096) * 3 + (16 << 20))
+        } catch {
+            FileHandle.standardOutput.write(Data("\(error)".utf8))
+            return 4
+        }
         let answer: PreviewWorkerAnswer
         do {
             if let thumbnail {
@@ -703,7 +724,7 @@ struct RenderPreview: ParsableCommand {
                 let facts = try render(to: folder + "/picture.ppm")
                 let made = try Thumbnailer(limits: ImageLimits(maxPixels: maxPixels))
                     .thumbnail(ofPixmapAt: folder + "/picture.ppm", size: thumbnail, method: method)
-                try Data(made.bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+                try PrivateFolder.publish(made.bytes, in: folder, as: output)
                 answer = PreviewWorkerAnswer(error: nil, facts: facts, thumbnail: PreviewWorkerAnswer.Made(
                     format: made.format.rawValue, width: made.width, height: made.height))
             } else {
@@ -714,10 +735,10 @@ struct RenderPreview: ParsableCommand {
         } catch {
             // Not the file's fault: exit 4, so tackd retries the job and shows the reason in `tackd jobs`.
             FileHandle.standardOutput.write(Data("\(error)".utf8))
-            Foundation.exit(4)
+            return 4
         }
         FileHandle.standardOutput.write((try? JSONEncoder().encode(answer)) ?? Data(#"{"error":"the answer could not be encoded"}"#.utf8))
-        if answer.error != nil { Foundation.exit(3) }
+        return answer.error == nil ? 0 : 3
     }
 
     /// Writes the picture to `ppm` and returns the file's facts. A video's or a recording's are what ffmpeg printed
@@ -725,7 +746,7 @@ struct RenderPreview: ParsableCommand {
     private func render(to ppm: String) throws -> MediaFacts? {
         let (input, size) = (input, size)
         switch format {
-        case .image: preconditionFailure("refused by validate()")
+        case .image: preconditionFailure("refused by problem")
         case .pdfPage:
             return try alongside({ PDFFactsReader().facts(of: input) }) {
                 try PDFPageRenderer().renderFirstPage(of: input, longSide: size, to: ppm)
