@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The static Swift runtime links executables with --export-dynamic, which put tackd's 56,000 symbols in its dynamic
+// table: each start then spent 2 ms in the loader looking them up and in the runtime's dladdr scanning them, for a
+// binary nothing links against. tackd starts once per previewed file, tack once per screenshot.
+let startUpFast: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]
+
 let package = Package(
     name: "Tack",
     platforms: [.macOS(.v14)],
@@ -94,7 +99,8 @@ let package = Package(
             dependencies: [
                 "TackCapture", "TackClient", "TackImage", "TackCore", "TackSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: startUpFast
         ),
         // External-storage links: provider rules and the address policy every outbound fetch obeys.
         .target(
@@ -149,7 +155,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            linkerSettings: startUpFast
         ),
         .testTarget(name: "TackCoreTests", dependencies: ["TackCore"]),
         .testTarget(name: "TackSpawnTests", dependencies: ["TackSpawn", "TackTestSupport"]),

@@ -71,13 +71,13 @@ public struct PreviewRequest: Sendable, Equatable {
     /// Reads the arguments after `preview` when they have exactly the service's shape: each known option once, as
     /// `--name value`, then `--` and the two files, every value readable and the whole request sound. Anything else
     /// (`--help`, a typo, a missing value, a problem) is nil, for ArgumentParser to read and explain.
-    public init?(workerArguments arguments: some Collection<String>) {
+    public init?(workerArguments arguments: [String]) {
         // Options in the order `workerArguments` writes them; no Set or Dictionary, whose first use would look up
         // String's Hashable conformance by the very scan this parser is here to avoid.
         let names = ["--format", "--content-type", "--size", "--max-pixels", "--threads", "--thumbnail", "--method",
                      "--max-memory", "--max-seconds"]
         var values = [String?](repeating: nil, count: names.count)
-        var rest = Array(arguments)[...]
+        var rest = arguments[...]
         while let name = rest.popFirst(), name != "--" {
             guard let index = names.firstIndex(of: name), values[index] == nil, let value = rest.popFirst() else { return nil }
             values[index] = value

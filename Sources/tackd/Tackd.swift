@@ -14,8 +14,8 @@ enum TackdMain {
     static func main() async {
         // tackd starts `tackd preview` once per PDF, video or recording it thumbnails: the service's own arguments
         // are read without ArgumentParser (see PreviewRequest), anything else goes to it, to be read or explained.
-        let arguments = CommandLine.arguments.dropFirst()
-        if arguments.first == "preview", let request = PreviewRequest(workerArguments: arguments.dropFirst()) {
+        let arguments = CommandLine.arguments
+        if arguments.count > 1, arguments[1] == "preview", let request = PreviewRequest(workerArguments: Array(arguments[2...])) {
             exit(request.perform())
         }
         await Tackd.main()
