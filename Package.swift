@@ -171,7 +171,10 @@ let package = Package(
             dependencies: ["CX11", "TackImage", "TackS3", "TackSpawn", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
                            .product(name: "PostgresNIO", package: "postgres-nio")],
-            path: "Tests/TackTestSupport"
+            path: "Tests/TackTestSupport",
+            // Optimised like TackImage: its helpers make the tests' large bodies and pictures, and unoptimised they
+            // held the cooperative pool's threads for seconds at a time.
+            swiftSettings: [.unsafeFlags(["-O"])]
         ),
         .testTarget(
             name: "TackLinksTests",

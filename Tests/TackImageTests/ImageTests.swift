@@ -227,7 +227,7 @@ func pngClaiming(width: UInt32, height: UInt32) -> [UInt8] {
     }
 }
 
-@Suite struct ResizeTests {
+@Suite(.ownThread) struct ResizeTests {
     @Test func boxShrinkAveragesBlocksWithoutDarkeningTransparentEdges() {
         var image = RGBAImage(width: 4, height: 2, fill: (200, 100, 0, 255))
         for x in 0..<2 { image.pixels[x * 4 + 3] = 0; image.pixels[x * 4] = 0 } // two transparent black pixels

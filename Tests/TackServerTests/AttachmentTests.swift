@@ -119,11 +119,11 @@ import TackCore
         #expect(try await world.fred.request(.GET, "/v1/attachments/\(idA)").status == 404)
         let (status, _, digest, _) = try await world.carol.downloadDigest("/v1/attachments/\(idB)/content")
         #expect(status == 200 && digest == sha256(bytes), "deleting one copy keeps the other readable")
-        try world.tackd.admin(["gc"])
+        try await world.tackd.admin(["gc"])
         #expect(world.tackd.storedBlobCount() == 1, "gc must keep a blob that is still referenced")
 
         #expect(try await world.carol.request(.DELETE, "/v1/attachments/\(idB)").status == 204)
-        let report = try world.tackd.admin(["gc"])
+        let report = try await world.tackd.admin(["gc"])
         #expect(report.contains("removed 1"), "\(report)")
         #expect(world.tackd.storedBlobCount() == 0)
     }

@@ -84,7 +84,7 @@ import TackCore
         let list = try await carol.request(.GET, "/v1/rooms/\(world.room)/attachments")
         #expect((list.json["items"] as? [Any])?.isEmpty == true, "an upload that never got its 201 is not listed")
         #expect(restarted.storedBlobCount() == 1, "the published bytes are there, unreferenced")
-        let report = try restarted.admin(["gc"])
+        let report = try await restarted.admin(["gc"])
         #expect(report.contains("removed 0"), "the pin keeps the blob while the upload might still finish: \(report)")
         let retry = try await carol.upload(bytes, room: world.room)
         #expect(retry.status == 201, "a retry of the same bytes succeeds and reuses the blob")
@@ -108,7 +108,7 @@ import TackCore
         try await restarted.start()
         defer { restarted.kill() }
         #expect(restarted.storedBlobCount() == 2, "the thumbnail's bytes were published")
-        #expect(try restarted.admin(["gc"]).contains("removed 0"), "its pin keeps it from gc")
+        #expect(try await restarted.admin(["gc"]).contains("removed 0"), "its pin keeps it from gc")
         let carol = API(base: restarted.base, token: world.carol.token)
         let thumbnail = try await carol.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320")
         #expect(thumbnail.status == 200 && thumbnail.body.starts(with: [0xFF, 0xD8]))

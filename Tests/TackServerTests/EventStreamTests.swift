@@ -80,9 +80,9 @@ import Testing
         let stream = try await EventStream.open(world.fred, room: world.room)
         defer { stream.close() }
         // The admin command is another process: its change reaches the serving tackd through the catalog.
-        let list = try world.tackd.admin(["token", "list", "fred"])
+        let list = try await world.tackd.admin(["token", "list", "fred"])
         let tokenID = try #require(list.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("tok_") })
-        _ = try world.tackd.admin(["token", "revoke", String(tokenID)])
+        _ = try await world.tackd.admin(["token", "revoke", String(tokenID)])
         try await stream.waitForEnd()
     }
 

@@ -72,9 +72,9 @@ import Testing
         #expect(try await signIn(world, token: "nope").0.status == 401)
         #expect(try await signIn(world, token: world.fred.token!, headers: [("Origin", "https://evil.example")]).0.errorCode == "csrf")
         // A revoked token signs the browser out at once: the cookie is the token.
-        let tokenID = try #require(try world.tackd.admin(["token", "list", "fred"]).split(whereSeparator: \.isWhitespace)
+        let tokenID = try #require(try await world.tackd.admin(["token", "list", "fred"]).split(whereSeparator: \.isWhitespace)
             .first { $0.hasPrefix("tok_") })
-        _ = try world.tackd.admin(["token", "revoke", String(tokenID)])
+        _ = try await world.tackd.admin(["token", "revoke", String(tokenID)])
         #expect(try await browser.request(.GET, "/v1/rooms", headers: [("Cookie", cookie)]).status == 401)
     }
 

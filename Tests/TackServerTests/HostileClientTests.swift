@@ -76,7 +76,7 @@ import Testing
         #expect(try await world.fred.request(.GET, "/v1/me").json["usedBytes"] as? Int == 400_000)
         #expect(try await world.fred.upload(part, room: world.room).status == 201)
         // An administrator raises it while tackd serves.
-        let shown = try world.tackd.admin(["user", "quota", "fred", "2MiB"])
+        let shown = try await world.tackd.admin(["user", "quota", "fred", "2MiB"])
         #expect(shown.contains("1000000 of 2097152 bytes used"), "\(shown)")
         #expect(try await world.fred.upload(pseudoRandomBytes(900_000, seed: 9), room: world.room).status == 201)
         #expect(try await world.fred.request(.GET, "/v1/me").json["quotaBytes"] as? Int == 2 << 20)
@@ -196,26 +196,26 @@ import Testing
 
     @Test func tokensAreListedAndRevokedAndRemovedUsersCannotSignIn() async throws {
         let world = try await World.make()
-        let second = try world.tackd.admin(["token", "new", "fred"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        let listed = try world.tackd.admin(["token", "list", "fred"]).split(separator: "\n")
+        let second = try await world.tackd.admin(["token", "new", "fred"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let listed = try await world.tackd.admin(["token", "list", "fred"]).split(separator: "\n")
         #expect(listed.count == 2)
         #expect(!listed.joined().contains(second), "tokens themselves are never shown again")
         let upload = try await world.fred.upload([1, 2, 3], room: world.room, name: "keep.bin")
         #expect(upload.status == 201)
         // Revoking the first (oldest) token stops it at once and leaves the second working.
         let firstID = try #require(listed.first?.split(separator: " ").first.map(String.init))
-        #expect(try world.tackd.admin(["token", "revoke", firstID]).contains("revoked \(firstID)"))
+        #expect(try await world.tackd.admin(["token", "revoke", firstID]).contains("revoked \(firstID)"))
         let secondAPI = API(base: world.tackd.base, token: second)
         #expect(try await world.fred.request(.GET, "/v1/rooms").status == 401)
         #expect(try await secondAPI.request(.GET, "/v1/rooms").status == 200)
-        #expect(throws: (any Error).self) { try world.tackd.admin(["token", "revoke", "tok_0000000000000000"]) }
+        await #expect(throws: (any Error).self) { try await world.tackd.admin(["token", "revoke", "tok_0000000000000000"]) }
         // Removing fred: no token of his works; his attachment stays in the room; his name stays taken.
-        #expect(try world.tackd.admin(["user", "remove", "fred"]).contains("removed fred"))
+        #expect(try await world.tackd.admin(["user", "remove", "fred"]).contains("removed fred"))
         #expect(try await secondAPI.request(.GET, "/v1/rooms").status == 401)
         let listing = try await world.carol.request(.GET, "/v1/rooms/\(world.room)/attachments")
         #expect((listing.json["items"] as? [[String: Any]])?.first?["name"] as? String == "keep.bin")
-        #expect(throws: (any Error).self) { try world.tackd.addUser("fred", role: "freelancer") }
-        #expect(throws: (any Error).self) { try world.tackd.admin(["token", "new", "fred"]) }
+        await #expect(throws: (any Error).self) { try await world.tackd.addUser("fred", role: "freelancer") }
+        await #expect(throws: (any Error).self) { try await world.tackd.admin(["token", "new", "fred"]) }
     }
 
     @Test func storageIsReadableByTackdAlone() async throws {
@@ -227,7 +227,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: fresh) }
         let tackd = try Tackd(storage: fresh + "/data")
         try FileManager.default.removeItem(atPath: fresh + "/data")
-        _ = try tackd.addUser("zoe", role: "client")
+        _ = try await tackd.addUser("zoe", role: "client")
         #expect(try mode(fresh + "/data") == 0o700)
         #expect(try mode(fresh + "/data/tack.sqlite") == 0o600)
         _ = try await world.fred.upload([9, 9, 9], room: world.room)

@@ -20,7 +20,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(state == "ready")
-        #expect(try world.tackd.admin(["jobs"]) == "no jobs\n", "a finished job is gone")
+        #expect(try await world.tackd.admin(["jobs"]) == "no jobs\n", "a finished job is gone")
     }
 
     @Test func aJobThatKeepsKillingItsRunnerIsGivenUp() async throws {
@@ -30,7 +30,7 @@ import Testing
         try await world.tackd.start(environment: ["TACK_FAILPOINT": "job-claimed"])
         var listed = ""
         for _ in 0..<100 {
-            listed = try world.tackd.admin(["jobs"])
+            listed = try await world.tackd.admin(["jobs"])
             if listed.contains("\tfailed\t") { break }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -50,7 +50,7 @@ import Testing
         let carol = API(base: world.tackd.base, token: world.carol.token)
         _ = try? await carol.upload(try RealPhotos.bytes(RealPhotos.baseline), room: world.room, name: "dune.jpg")
         try await waitUntilExited(world.tackd)
-        let listed = try world.tackd.admin(["jobs"])
+        let listed = try await world.tackd.admin(["jobs"])
         let fields = try #require(listed.split(separator: "\n").first?.split(separator: "\t"), "\(listed)")
         #expect(fields.count >= 6 && fields[1] == "thumbnail" && fields[3] == "running" && fields[4] == "attempts 1",
                 "\(listed)")
@@ -62,7 +62,7 @@ import Testing
         let world = try await World.make(config: ["thumbnail_queue": "0"])
         let photo = try RealPhotos.bytes(RealPhotos.baseline)
         let id = try #require(try await world.carol.upload(photo, room: world.room, name: "d.jpg").json["id"] as? String)
-        #expect(try world.tackd.admin(["jobs"]) == "no jobs\n")
+        #expect(try await world.tackd.admin(["jobs"]) == "no jobs\n")
         let thumbnail = try await world.carol.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320")
         #expect(thumbnail.status == 200 && thumbnail.body.starts(with: [0xFF, 0xD8]))
     }

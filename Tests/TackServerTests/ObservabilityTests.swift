@@ -108,8 +108,8 @@ import Testing
 
     @Test func jsonLogsNameEveryRequestAndNoSecret() async throws {
         let tackd = try Tackd()
-        let carol = try tackd.addUser("carol", role: "client")
-        let fred = try tackd.addUser("fred", role: "freelancer")
+        let carol = try await tackd.addUser("carol", role: "client")
+        let fred = try await tackd.addUser("fred", role: "freelancer")
         let log = "\(tackd.storage)/stderr.log"
         try await tackd.start(["--log-format", "json"], environment: ["TACK_LOG_LEVEL": "info"], stderr: log)
         let api = API(base: tackd.base, token: carol)

@@ -73,14 +73,14 @@ import Testing
 
     @Test func tokensRevokedAndUsersRemovedByTheAdminCommandsStopWorking() async throws {
         let (world, id, _) = try await warmWorld()
-        let listed = try world.tackd.admin(["token", "list", "fred"])
+        let listed = try await world.tackd.admin(["token", "list", "fred"])
         let tokenID = try #require(listed.split(separator: " ").first.map(String.init))
-        try world.tackd.admin(["token", "revoke", tokenID])
+        try await world.tackd.admin(["token", "revoke", tokenID])
         // Another process wrote the change; the running tackd sees the change marker before its next answer.
         #expect(try await world.fred.request(.GET, "/v1/attachments/\(id)/thumbnail?size=320").status == 401)
 
         #expect(try await world.carol.request(.GET, "/v1/attachments/\(id)").status == 200)
-        try world.tackd.admin(["user", "remove", "carol"])
+        try await world.tackd.admin(["user", "remove", "carol"])
         #expect(try await world.carol.request(.GET, "/v1/attachments/\(id)").status == 401)
     }
 }

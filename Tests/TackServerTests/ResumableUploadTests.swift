@@ -190,7 +190,7 @@ import TackTestSupport
     /// tackd killed after the last byte is synced but before the attachment exists: the restarted tackd finishes it.
     @Test func aCrashBetweenTheLastByteAndTheAttachmentFinishesOnRestart() async throws {
         let tackd = try Tackd()
-        let token = try tackd.addUser("carol", role: "client")
+        let token = try await tackd.addUser("carol", role: "client")
         try await tackd.start(environment: ["TACK_FAILPOINT": "tus-full"])
         let carol = API(base: tackd.base, token: token)
         let room = try #require(try await carol.json(.POST, "/v1/rooms", ["name": "R"]).json["id"] as? String)
@@ -299,7 +299,7 @@ import TackTestSupport
     /// The quota is checked again as bytes arrive: a deferred-length upload cannot slip past it.
     @Test func bytesPastTheQuotaAreRefusedAsTheyArrive() async throws {
         let world = try await World.make()
-        _ = try world.tackd.admin(["user", "quota", "fred", "100KiB"])
+        _ = try await world.tackd.admin(["user", "quota", "fred", "100KiB"])
         let tus = [("Tus-Resumable", "1.0.0")]
         let declared = try await world.fred.request(.POST, "/v1/rooms/\(world.room)/uploads",
                                                     headers: tus + [("Upload-Length", String(200 << 10))])

@@ -50,16 +50,16 @@ import TackTestSupport
         let message = try await world.fred.json(.POST, "/v1/rooms/\(month)/messages", ["text": "the plan", "attachments": [ids[month]!]])
         #expect(message.status == 201)
 
-        let preview = try world.tackd.admin(["retention", "--dry-run", "--as-of", day(31)])
+        let preview = try await world.tackd.admin(["retention", "--dry-run", "--as-of", day(31)])
         #expect(preview.contains(ids[month]!) && preview.contains("would delete 1 attachments"), "\(preview)")
         #expect(try await carol.request(.GET, "/v1/attachments/\(ids[month]!)").status == 200, "a dry run deletes nothing")
-        #expect(try world.tackd.admin(["retention", "--dry-run", "--as-of", day(29)]).contains("would delete 0 attachments"))
-        #expect(throws: (any Error).self, "--as-of only previews") { try world.tackd.admin(["retention", "--as-of", day(31)]) }
+        #expect(try await world.tackd.admin(["retention", "--dry-run", "--as-of", day(29)]).contains("would delete 0 attachments"))
+        await #expect(throws: (any Error).self, "--as-of only previews") { try await world.tackd.admin(["retention", "--as-of", day(31)]) }
 
         try age(world.tackd, days: 29)
-        #expect(try world.tackd.admin(["retention"]).contains("deleted 0 attachments"))
+        #expect(try await world.tackd.admin(["retention"]).contains("deleted 0 attachments"))
         try age(world.tackd, days: 2)
-        #expect(try world.tackd.admin(["retention"]).contains("deleted 1 attachments"))
+        #expect(try await world.tackd.admin(["retention"]).contains("deleted 1 attachments"))
         #expect(try await carol.request(.GET, "/v1/attachments/\(ids[month]!)").status == 404)
         for kept in [twoMonths, server, forever] {
             #expect(try await carol.request(.GET, "/v1/attachments/\(ids[kept]!)").status == 200)
@@ -73,13 +73,13 @@ import TackTestSupport
 
         // Past the server's 45 days the room that follows it goes too; the 60-day and the keep-forever rooms stay.
         try age(world.tackd, days: 15)
-        #expect(try world.tackd.admin(["retention"]).contains("deleted 1 attachments"))
+        #expect(try await world.tackd.admin(["retention"]).contains("deleted 1 attachments"))
         #expect(try await carol.request(.GET, "/v1/attachments/\(ids[server]!)").status == 404)
         try age(world.tackd, days: 1000)
-        #expect(try world.tackd.admin(["retention"]).contains(ids[twoMonths]!))
+        #expect(try await world.tackd.admin(["retention"]).contains(ids[twoMonths]!))
         #expect(try await carol.request(.GET, "/v1/attachments/\(ids[forever]!)").status == 200)
         let blobs = world.tackd.storedBlobCount()
-        _ = try world.tackd.admin(["gc"])
+        _ = try await world.tackd.admin(["gc"])
         #expect(world.tackd.storedBlobCount() == blobs - 3, "gc reclaims the bytes retention released")
     }
 

@@ -77,7 +77,7 @@ import Testing
 
     @Test func aConfigFileChangesLimits() async throws {
         let tackd = try Tackd()
-        let token = try tackd.addUser("carol", role: "client")
+        let token = try await tackd.addUser("carol", role: "client")
         let config = tackd.storage + "/elsewhere.json"
         try JSONSerialization.data(withJSONObject: [
             "max_page_size": "2", "default_page_size": "2", "max_json_bytes": "1KiB", "max_image_pixels": "1000",

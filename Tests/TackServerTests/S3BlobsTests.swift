@@ -36,7 +36,7 @@ import Testing
         #expect(world.tackd.storedBlobCount() == 0, "nothing is written to the local blob folder")
 
         #expect(try await world.carol.request(.DELETE, "/v1/attachments/\(id)").status == 204)
-        let report = try world.tackd.admin(["gc"])
+        let report = try await world.tackd.admin(["gc"])
         #expect(report.contains("removed \(stored.count)"), "\(report)")
         #expect(try await bucket.objects(withPrefix: "").map(\.key) == ["catalog-id"], "only the catalog's mark is left")
     }
@@ -57,8 +57,8 @@ import Testing
         await #expect { try await second.start(stderr: stderr) } throws: { "\($0)".contains("exited during start-up") }
         let said = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
         #expect(said.contains("holds the blobs of another catalog") && said.split(separator: "\n").count == 1, "\(said)")
-        #expect(throws: (any Error).self) {
-            try second.admin(["migrate-storage", "--to-blobs", try #require(config["blobs"])])
+        await #expect(throws: (any Error).self) {
+            try await second.admin(["migrate-storage", "--to-blobs", try #require(config["blobs"])])
         }
         // The first instance is untouched: its file is still there.
         let id = try #require(try await first.carol.request(.GET, "/v1/rooms/\(first.room)/attachments")
@@ -84,12 +84,12 @@ import Testing
         #expect(try await world.carol.request(.GET, "/v1/attachments/\(photoID)/thumbnail?size=320").status == 200)
         let blobs = world.tackd.storedBlobCount()
 
-        let first = try world.tackd.admin(["migrate-storage", "--to-blobs", target])
+        let first = try await world.tackd.admin(["migrate-storage", "--to-blobs", target])
         #expect(first.contains("copied \(blobs) blobs"), "\(first)")
         // Interrupted before the last blob landed: the rerun copies that one only.
         let stored = try await bucket.objects(withPrefix: "sha256/")
         try await bucket.delete(try #require(stored.last).key)
-        let second = try world.tackd.admin(["migrate-storage", "--to-blobs", target])
+        let second = try await world.tackd.admin(["migrate-storage", "--to-blobs", target])
         #expect(second.contains("copied 1 blobs") && second.contains("\(blobs - 1) were there already"), "\(second)")
 
         // Switch over: the local folder is gone, every attachment reads from the bucket, byte for byte.

@@ -121,9 +121,9 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         interrupted.signal(SIGKILL)
         interrupted.waitUntilExit()
-        let said = try world.tackd.admin(to)
+        let said = try await world.tackd.admin(to)
         #expect(said.contains("every hash verified") && said.contains("copied the catalog") && said.contains("4 attachments"), "\(said)")
-        #expect(try world.tackd.admin(to).contains("4 attachments"), "a second pass copies the same again")
+        #expect(try await world.tackd.admin(to).contains("4 attachments"), "a second pass copies the same again")
 
         let moved = try Tackd()
         try JSONSerialization.data(withJSONObject: shared).write(to: URL(fileURLWithPath: "\(moved.storage)/tackd.json"))

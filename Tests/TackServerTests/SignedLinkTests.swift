@@ -109,7 +109,7 @@ import TackCore
         let id = try #require(try await world.fred.upload([7, 8, 9], room: world.room, name: "c.bin").json["id"] as? String)
         let url = try await link(world, by: world.fred, to: id)
         #expect(try await anonymous(world).request(.GET, url).status == 200)
-        #expect(try world.tackd.admin(["user", "remove", "fred"]).contains("removed fred"))
+        #expect(try await world.tackd.admin(["user", "remove", "fred"]).contains("removed fred"))
         #expect(try await anonymous(world).request(.GET, url).status == 404)
     }
 
@@ -138,7 +138,7 @@ import TackCore
             url.split(separator: "&").first { $0.hasPrefix("k=") }.map { String($0.dropFirst(2)) }
         }
         let before = try await link(world, by: world.fred, to: id)
-        let rotated = try world.tackd.admin(["keys", "rotate"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let rotated = try await world.tackd.admin(["keys", "rotate"]).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(rotated.hasPrefix("signing with key_"), "\(rotated)")
         let newKey = String(rotated.dropFirst("signing with ".count).prefix { $0 != ";" })
         #expect(key(of: before) != newKey)
@@ -147,7 +147,7 @@ import TackCore
         #expect(try await anonymous(world).request(.GET, before).status == 200, "the old key still verifies")
         #expect(try await anonymous(world).request(.GET, after).status == 200)
         // A second rotation within the links' lifetime forgets nothing.
-        #expect(!(try world.tackd.admin(["keys", "rotate"]).contains("forgot")))
+        #expect(!(try await world.tackd.admin(["keys", "rotate"]).contains("forgot")))
         #expect(try await anonymous(world).request(.GET, before).status == 200)
     }
 }

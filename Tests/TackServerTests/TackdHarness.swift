@@ -93,11 +93,18 @@ final class Tackd: @unchecked Sendable {
         self.process = nil
     }
 
-    /// Runs a tackd admin command against this storage; returns stdout, throws with stderr on failure.
+    /// Runs a tackd admin command against this storage; returns stdout, throws with stderr on failure. It waits on a
+    /// thread of its own: waiting for the process on the cooperative pool held one of its two threads, and every
+    /// server test's world runs three of these (in the full suite that stalled every other async test for a minute).
     @discardableResult
-    func admin(_ arguments: [String]) throws -> String {
+    func admin(_ arguments: [String]) async throws -> String {
+        let command = arguments + ["--storage", storage]
+        return try await offThePool { try Self.run(command) }
+    }
+
+    private static func run(_ arguments: [String]) throws -> String {
         let out = Pipe(), err = Pipe()
-        let process = try ChildProcess.run(Self.binary, arguments + ["--storage", storage], input: .null, output: .pipe(out), error: .pipe(err))
+        let process = try ChildProcess.run(Self.binary, arguments, input: .null, output: .pipe(out), error: .pipe(err))
         let watchdog = Watchdog(process, limit: .seconds(120), name: "tackd \(arguments.joined(separator: " "))")
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
@@ -110,8 +117,8 @@ final class Tackd: @unchecked Sendable {
     }
 
     /// Creates a user and returns the token tackd printed on the last line.
-    func addUser(_ name: String, role: String) throws -> String {
-        let output = try admin(["user", "add", name, "--role", role])
+    func addUser(_ name: String, role: String) async throws -> String {
+        let output = try await admin(["user", "add", name, "--role", role])
         return String(output.split(separator: "\n").last ?? "")
     }
 
@@ -255,9 +262,9 @@ struct World {
             let data = try JSONSerialization.data(withJSONObject: config)
             try data.write(to: URL(fileURLWithPath: "\(tackd.storage)/tackd.json"))
         }
-        let carolToken = try tackd.addUser("carol", role: "client")
-        let fredToken = try tackd.addUser("fred", role: "freelancer")
-        let malloryToken = try tackd.addUser("mallory", role: "freelancer")
+        let carolToken = try await tackd.addUser("carol", role: "client")
+        let fredToken = try await tackd.addUser("fred", role: "freelancer")
+        let malloryToken = try await tackd.addUser("mallory", role: "freelancer")
         try await tackd.start(extra)
         let carol = API(base: tackd.base, token: carolToken)
         let created = try await carol.json(.POST, "/v1/rooms", ["name": "Room for Project A", "members": ["fred"]])

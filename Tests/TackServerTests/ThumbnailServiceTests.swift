@@ -131,7 +131,7 @@ enum RealPhotos {
         #expect(try await world.carol.request(.GET, "/v1/attachments/\(id)/thumbnail?size=64").status == 200)
         #expect(world.tackd.storedBlobCount() == 3)
         #expect(try await world.carol.request(.DELETE, "/v1/attachments/\(id)").status == 204)
-        let report = try world.tackd.admin(["gc"])
+        let report = try await world.tackd.admin(["gc"])
         #expect(report.contains("removed 3"), "\(report)")
         #expect(world.tackd.storedBlobCount() == 0)
     }

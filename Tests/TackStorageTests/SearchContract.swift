@@ -7,7 +7,9 @@ import TackTestSupport
 /// Search and summaries checked against a generated data set: thousands of attachments across rooms, users, types,
 /// sizes and dates, some on the very edges of days, with messages whose words find them. Every answer is compared
 /// with `AttachmentFilter.matches`, the plain-Swift reading of the same query.
-@Suite(.serialized, .timeLimit(.minutes(5))) struct SearchContract {
+// On a thread of its own: SQLite answers on the caller's thread, so thousands of queries in a row never suspend and
+// held one of the cooperative pool's two threads for minutes, starving the servers other tests run in-process.
+@Suite(.serialized, .timeLimit(.minutes(10)), .ownThread) struct SearchContract {
     /// The data set, made once per catalog from a fixed seed.
     struct DataSet {
         var rooms: [Room] = []

@@ -58,7 +58,9 @@ import TackCore
         #expect(literal.utf8.count <= SearchDocument.maxLiteralBytes)
         #expect(literal.utf8.count > SearchDocument.maxLiteralBytes - 2_100, "filled up to the last word that fits")
         #expect(literal.hasPrefix("'\(words[0])':3 "))
-        #expect(!literal.contains(words[599]))
+        // The standard library's search: Foundation's `contains` bridges a megabyte through NSString, seconds of
+        // one of the pool's two threads in a debug build.
+        #expect(literal.firstRange(of: words[599]) == nil)
         // Whole entries only: the literal ends with a position.
         #expect(literal.last?.isNumber == true)
     }
