@@ -44,6 +44,9 @@ public struct PreviewRequest: Sendable, Equatable {
         if !(16...4096).contains(size) { return "--size must be 16 to 4096" }
         if !(1...1_000_000_000).contains(maxPixels) { return "--max-pixels must be 1 to 1000000000" }
         if !(1...16).contains(threads) { return "--threads must be 1 to 16" }
+        // A limit below 1 would be a negative rlimit, which no process can set.
+        if maxMemory < 1 { return "--max-memory must be at least 1" }
+        if maxSeconds < 1 { return "--max-seconds must be at least 1" }
         if let thumbnail {
             if !(1...4096).contains(thumbnail) { return "--thumbnail must be 1 to 4096" }
         } else if !output.hasSuffix(".ppm") {
@@ -79,7 +82,9 @@ public struct PreviewRequest: Sendable, Equatable {
         var values = [String?](repeating: nil, count: names.count)
         var rest = arguments[...]
         while let name = rest.popFirst(), name != "--" {
-            guard let index = names.firstIndex(of: name), values[index] == nil, let value = rest.popFirst() else { return nil }
+            // A value that starts with `-` is one ArgumentParser would not take as a value: it decides.
+            guard let index = names.firstIndex(of: name), values[index] == nil, let value = rest.popFirst(),
+                  !value.hasPrefix("-") else { return nil }
             values[index] = value
         }
         guard rest.count == 2, let input = rest.first, let output = rest.last,

@@ -25,8 +25,9 @@ public enum PrivateFolder {
         while written < bytes.count {
             let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
             guard count > 0 || (count < 0 && errno == EINTR) else {
+                let error = failure("cannot write \(staged)")
                 close(descriptor)
-                throw failure("cannot write \(staged)")
+                throw error
             }
             written += max(count, 0)
         }

@@ -705,7 +705,8 @@ struct RenderPreview: ParsableCommand {
 
 extension PreviewRequest {
     /// Makes the picture or thumbnail under the worker's limits, prints the answer and returns the exit status: 0,
-    /// 3 when the file is at fault (`{"error"}`), 4 when the renderer cannot run (its reason in plain words).
+    /// 3 when the file is at fault (`{"error"}`), 4 when the work could not be done for another reason (the limits
+    /// could not be set, the renderer cannot run, the thumbnail cannot be written: the reason in plain words).
     func perform() -> Int32 {
         // The largest file a renderer needs: heif-convert's YCbCr picture of every pixel allowed (3 bytes a pixel at
         // most, at 4:4:4), or a PPM of the largest size.
@@ -746,7 +747,7 @@ extension PreviewRequest {
     private func render(to ppm: String) throws -> MediaFacts? {
         let (input, size) = (input, size)
         switch format {
-        case .image: preconditionFailure("refused by problem")
+        case .image: preconditionFailure("refused by PreviewRequest.problem")
         case .pdfPage:
             return try alongside({ PDFFactsReader().facts(of: input) }) {
                 try PDFPageRenderer().renderFirstPage(of: input, longSide: size, to: ppm)

@@ -43,6 +43,8 @@ import TackCore
         ["--format", "pdf-page", "--", "a", "b.jpg"],  // a picture must be a PPM
         ["--format", "pdf-page", "--method", "fill", "--thumbnail", "9", "--", "a", "b"],
         ["--format", "pdf-page", "--max-pixels", "0", "--", "a", "b.ppm"],
+        ["--format", "pdf-page", "--max-memory", "-1", "--", "a", "b.ppm"], ["--format", "pdf-page", "--max-seconds", "0", "--", "a", "b.ppm"],
+        ["--format", "pdf-page", "--content-type", "-x", "--", "a", "b.ppm"],  // ArgumentParser takes no value that starts with -
     ]) func anythingElseIsLeftToArgumentParser(_ arguments: [String]) {
         #expect(PreviewRequest(workerArguments: arguments) == nil)
     }
