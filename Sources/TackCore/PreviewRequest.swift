@@ -66,9 +66,9 @@ public struct PreviewRequest: Sendable, Equatable {
         return options + ["--method", method.rawValue]
     }
 
-    /// All of the worker's arguments after `preview`: `options`, the limits, `--` and the two files.
+    /// All of the worker's arguments after `preview`, as `WorkerProcess` writes them.
     public var workerArguments: [String] {
-        options + ["--max-memory", String(maxMemory), "--max-seconds", String(maxSeconds), "--", input, output]
+        WorkerCommandLine.arguments(options: options, maxMemory: maxMemory, maxSeconds: maxSeconds, files: [input, output])
     }
 
     /// Reads the arguments after `preview` when they have exactly the service's shape: each known option once, as
@@ -101,5 +101,14 @@ public struct PreviewRequest: Sendable, Equatable {
               read(4, { Int($0) }, into: &threads), read(5, { Int($0).map(Optional.some) }, into: &thumbnail),
               read(6, ThumbnailMethod.init(rawValue:), into: &method), read(7, { Int($0) }, into: &maxMemory),
               read(8, { Int($0) }, into: &maxSeconds), problem == nil else { return nil }
+    }
+}
+
+/// The arguments of a tackd worker (`tackd text`, `tackd preview`) after its command name: the one shape the service
+/// writes and `PreviewRequest` reads back.
+public enum WorkerCommandLine {
+    /// `options`, the limits the worker sets on itself, `--`, then the files.
+    public static func arguments(options: [String], maxMemory: Int, maxSeconds: Int, files: [String]) -> [String] {
+        options + ["--max-memory", String(maxMemory), "--max-seconds", String(maxSeconds), "--"] + files
     }
 }

@@ -42,7 +42,7 @@ struct WorkerProcess: Sendable {
         // catalog) reaches the worker.
         let process = try ChildProcess.run(
             executable,
-            [command] + options + ["--max-memory", String(maxMemoryBytes), "--max-seconds", String(maxSeconds), "--"] + files,
+            [command] + WorkerCommandLine.arguments(options: options, maxMemory: maxMemoryBytes, maxSeconds: maxSeconds, files: files),
             environment: ["LANG": "C.UTF-8"], input: .null, output: .pipe(output), error: .null)
         let pid = process.processIdentifier
         let state = Mutex((finished: false, timedOut: false))

@@ -708,16 +708,11 @@ extension PreviewRequest {
     /// 3 when the file is at fault (`{"error"}`), 4 when the work could not be done for another reason (the limits
     /// could not be set, the renderer cannot run, the thumbnail cannot be written: the reason in plain words).
     func perform() -> Int32 {
-        // The largest file a renderer needs: heif-convert's YCbCr picture of every pixel allowed (3 bytes a pixel at
-        // most, at 4:4:4), or a PPM of the largest size.
-        do {
-            try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds, fileBytes: max(maxPixels, 4096 * 4096) * 3 + (16 << 20))
-        } catch {
-            FileHandle.standardOutput.write(Data("\(error)".utf8))
-            return 4
-        }
         let answer: PreviewWorkerAnswer
         do {
+            // The largest file a renderer needs: heif-convert's YCbCr picture of every pixel allowed (3 bytes a pixel
+            // at most, at 4:4:4), or a PPM of the largest size. Failing to set them is not the file's fault (exit 4).
+            try WorkerLimits.apply(memory: maxMemory, seconds: maxSeconds, fileBytes: max(maxPixels, 4096 * 4096) * 3 + (16 << 20))
             if let thumbnail {
                 // The picture in a folder of its own beside the output, gone once the thumbnail is made of it.
                 let folder = try PrivateFolder.make(beside: output, prefix: "preview")
